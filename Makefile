@@ -1,0 +1,17 @@
+# mistapi: the Lua client for the Mist API's Org API Tokens.
+# Each concern has its own file under mk/; this one only ties them together.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+include mk/deps.mk
+include mk/build.mk
+include mk/emulator.mk
+include mk/test.mk
+-include mk/bench.mk
+-include mk/safety.mk
+-include mk/docs.mk
+-include mk/repl.mk
+
+.PHONY: all
+all: build
