@@ -1,0 +1,18 @@
+/* Shared declarations of the C core: each concern registers its functions
+ * into the module table that sits on top of the stack. */
+#ifndef MISTAPI_CORE_H
+#define MISTAPI_CORE_H
+
+#include "compat.h"
+
+#define MISTAPI_VERSION "0.1.0"
+
+/* Registry names of the model metatables; the Lua layer adds __tostring. */
+#define MISTAPI_TOKEN_MT     "mistapi.Token"
+#define MISTAPI_PRIVILEGE_MT "mistapi.Privilege"
+
+MISTAPI_LOCAL void mistapi_register_http(lua_State *L);   /* http_session.c */
+MISTAPI_LOCAL void mistapi_register_json(lua_State *L);   /* json_decode.c, json_encode.c */
+MISTAPI_LOCAL void mistapi_register_model(lua_State *L);  /* model_token.c, validate.c */
+
+#endif
