@@ -7,11 +7,14 @@ SHELL := /bin/bash
 include mk/deps.mk
 include mk/build.mk
 include mk/emulator.mk
-include mk/test.mk
 -include mk/bench.mk
 -include mk/safety.mk
 -include mk/docs.mk
 -include mk/repl.mk
+-include mk/examples.mk
+-include mk/openresty.mk
+# last: its rule reads TEST_STEPS, which the files above may extend
+include mk/test.mk
 
 .PHONY: all
 all: build
