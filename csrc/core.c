@@ -11,5 +11,6 @@ int luaopen_mistapi_core(lua_State *L)
     mistapi_register_http(L);
     mistapi_register_json(L);
     mistapi_register_model(L);
+    mistapi_register_clock(L);
     return 1;
 }
