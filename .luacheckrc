@@ -1,6 +1,6 @@
 std = "max"
 codes = true
-max_line_length = 110
+max_line_length = 120
 files["spec"] = { std = "+busted" }
 files["emulator/lua"] = { std = "ngx_lua" }
 files["examples/openresty"] = { std = "ngx_lua" }

@@ -1,0 +1,130 @@
+--- The Org API Tokens of an organisation: `client:orgs_api_tokens()`.
+-- The five operations are made from `mistapi.operations`; the helpers
+-- (`each_org_api_token`, `list_all_org_api_tokens`) page through lists.
+-- @module mistapi.api_tokens
+
+local core = require "mistapi.core"
+local errors = require "mistapi.errors"
+local operations = require "mistapi.operations"
+local pager = require "mistapi.pager"
+local result = require "mistapi.result"
+
+local Tokens = { __name = "mistapi.OrgsAPITokens" }
+Tokens.__index = Tokens
+
+local api_tokens = {}
+
+function api_tokens.new(client)
+  return setmetatable({ client = client, pipeline = client.pipeline }, Tokens)
+end
+
+function Tokens:__tostring()
+  return "mistapi.OrgsAPITokens (" .. self.client.settings.base_url .. ")"
+end
+
+local function validation(self, message)
+  return errors.validation(errors.redact(message, self.pipeline:secrets()))
+end
+
+-- The path of `op` with its parameters, each checked to be a UUID.
+-- Raises when a parameter is not a string (a programming error).
+function Tokens:path_of(op, args)
+  local values = {}
+  for i, name in ipairs(op.params) do
+    local v = args[i]
+    if type(v) ~= "string" then
+      error(("%s: %s must be a string, got %s"):format(op.name, name, type(v)), 4)
+    end
+    local ok = core.is_uuid(v)
+    if not ok then
+      return nil, validation(self, ('%s: "%s" is not a UUID'):format(name, errors.tidy(v)))
+    end
+    values[name] = v
+  end
+  return (op.path:gsub("{([%w_]+)}", values))
+end
+
+--- Validates and encodes a request body.
+function Tokens:body_of(op, body)
+  if type(body) ~= "table" then
+    error(("%s: the body must be a table, got %s"):format(op.name, type(body)), 4)
+  end
+  local json, msg = core.encode_token(body, { pass_unknown = self.client.settings.pass_unknown_fields })
+  if not json then return nil, validation(self, msg) end
+  return json
+end
+
+local function invoke(self, op, ...)
+  local args = { ... }
+  local path, err = self:path_of(op, args)
+  if not path then return nil, err end
+  local extra = args[#op.params + 1]
+  local body
+  if op.body then
+    body, err = self:body_of(op, extra)
+    if not body then return nil, err end
+  elseif op.query then
+    local opts
+    opts, err = pager.check_options(extra, 3)
+    if not opts then return nil, err end
+    path = path .. pager.query(opts.limit, opts.page)
+  end
+  return self.pipeline:call({ method = op.method, path = path, body = body }, op)
+end
+
+for _, op in ipairs(operations) do
+  Tokens[op.name] = function(self, ...)
+    if getmetatable(self) ~= Tokens then
+      error(op.name .. ": call it with a colon, as tokens:" .. op.name .. "(...)", 2)
+    end
+    return invoke(self, op, ...)
+  end
+end
+
+local LIST = operations.list_org_api_tokens
+
+-- The iterator and its closer over all pages; raises on bad arguments.
+function Tokens:walk(org_id, opts)
+  local path, err = self:path_of(LIST, { org_id })
+  if not path then return nil, err end
+  opts, err = pager.check_options(opts, 3)
+  if not opts then return nil, err end
+  local pipeline = self.pipeline
+  local function fetch(path_and_query)
+    return pipeline:call({ method = "GET", path = path_and_query }, LIST)
+  end
+  return pager.walk(fetch, path, opts, self.client.settings.base_url)
+end
+
+--- Every token of every page, for a generic `for`. Raises on error, since a
+-- `for` can't receive `nil, err`. On Lua 5.4 the fourth value closes the walk
+-- when a loop breaks early.
+-- @usage for token in tokens:each_org_api_token(org_id) do print(token.name) end
+function Tokens:each_org_api_token(org_id, opts)
+  local next_item, stop = self:walk(org_id, opts)
+  if not next_item then error(stop, 2) end
+  local function iter()
+    local item, err = next_item()
+    if err then error(err, 2) end
+    return item
+  end
+  local closer = setmetatable({}, { __close = stop })
+  return iter, nil, nil, closer
+end
+
+--- The whole list, every page, as one array.
+-- @return a result whose `data` is the array, or nil, err
+function Tokens:list_all_org_api_tokens(org_id, opts)
+  local next_item, stop = self:walk(org_id, opts)
+  if not next_item then return nil, stop end
+  local all = {}
+  while true do
+    local item, err = next_item()
+    if err then return nil, err end
+    if item == nil then break end
+    all[#all + 1] = item
+  end
+  return result.new(all, { status = 200, headers = {} })
+end
+
+return api_tokens

@@ -1,0 +1,181 @@
+--- Client options: defaults, the environment, and checks.
+-- Wrong types raise (a programming error); values that can't work (no token,
+-- plain http to a remote host) return `nil, err`.
+-- @module mistapi.config
+
+local errors = require "mistapi.errors"
+local clouds = require "mistapi.clouds"
+
+local config = {}
+
+local DEFAULTS = {
+  timeout = 30,
+  connect_timeout = 10,
+  max_retries = 3,
+  retry_base = 1,
+  retry_cap = 60,
+  max_body = 64 * 1024 * 1024,
+  transport = "auto",
+}
+config.DEFAULTS = DEFAULTS
+
+local TYPES = {
+  base_url = "string", host = "string", cloud = "string", token = "string", tokens = "table",
+  timeout = "number", connect_timeout = "number", max_retries = "number", retry_base = "number",
+  retry_cap = "number", deadline = "number", ca_file = "string", ca_path = "string",
+  proxy = "string", insecure_http = "boolean", max_body = "number", user_agent = "string",
+  transport = "string", log = "function", pass_unknown_fields = "boolean", env_file = "string",
+  email = "string", password = "string", two_factor = "string", getenv = "function",
+}
+
+-- KEY=VALUE lines, '#' comments, optional quotes; what python-dotenv reads.
+local function read_env_file(path)
+  local f, err = io.open(path, "r")
+  if not f then return nil, "env_file: " .. tostring(err) end
+  local vars = {}
+  for line in f:lines() do
+    local k, v = line:match("^%s*export%s+([%w_]+)%s*=%s*(.-)%s*$")
+    if not k then k, v = line:match("^%s*([%w_]+)%s*=%s*(.-)%s*$") end
+    if k then
+      v = v:match('^"(.*)"$') or v:match("^'(.*)'$") or v
+      vars[k] = v
+    end
+  end
+  f:close()
+  return vars
+end
+
+local function is_loopback(host)
+  host = host:lower()
+  return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
+end
+
+local function split_tokens(s)
+  local list = {}
+  for t in s:gmatch("[^,%s]+") do list[#list + 1] = t end
+  return list
+end
+
+-- The base URL from base_url, host or cloud (in that order), then MIST_HOST.
+local function resolve_base_url(o, env)
+  local url = o.base_url
+  if not url then
+    local host = o.host
+    if not host and o.cloud then
+      host = clouds[o.cloud]
+      if not host then
+        local names = {}
+        for name in pairs(clouds) do names[#names + 1] = name end
+        table.sort(names)
+        return nil, ('cloud: "%s" is not one of %s'):format(o.cloud, table.concat(names, ", "))
+      end
+    end
+    host = host or env("MIST_HOST") or clouds.global01
+    url = host:match("^https?://") and host or ("https://" .. host)
+  end
+  url = url:gsub("/+$", "")
+  local scheme, hostport = url:match("^(https?)://([^/?#]+)$")
+  if not scheme then
+    return nil, ('base_url: "%s" is not an http(s) URL with no path'):format(errors.tidy(url))
+  end
+  if hostport:find("@", 1, true) then
+    return nil, "base_url: credentials in the URL are not accepted; use token"
+  end
+  local host = hostport:match("^(%[[^%]]+%])") or hostport:match("^([^:]+)")
+  return url, nil, scheme, host
+end
+
+--- Checks and completes the options of `mistapi.new`.
+-- @return the settings table, or nil and a validation error
+function config.resolve(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("mistapi.new: options must be a table", 3)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    local want = TYPES[k]
+    if not want then
+      error(("mistapi.new: unknown option %q"):format(tostring(k)), 3)
+    end
+    if type(v) ~= want then
+      error(("mistapi.new: option %s must be a %s, got %s"):format(k, want, type(v)), 3)
+    end
+  end
+
+  local getenv = opts.getenv or os.getenv
+  local file_vars
+  if opts.env_file then
+    local vars, err = read_env_file(opts.env_file)
+    if not vars then return nil, errors.validation(err) end
+    file_vars = vars
+  end
+  local function env(name)
+    local v = getenv(name)
+    if (v == nil or v == "") and file_vars then v = file_vars[name] end
+    if v == "" then return nil end
+    return v
+  end
+
+  local s = {}
+  for k, v in pairs(DEFAULTS) do s[k] = v end
+  for k, v in pairs(opts) do s[k] = v end
+  s.getenv = nil
+
+  local url, err, scheme, host = resolve_base_url(opts, env)
+  if not url then return nil, errors.validation(err) end
+  s.base_url = url
+  s.allow_http = false
+  if scheme == "http" then
+    if not (is_loopback(host) or opts.insecure_http) then
+      return nil, errors.validation(
+        "base_url: plain http is allowed only to a loopback address (or with insecure_http = true)")
+    end
+    s.allow_http = true
+  end
+
+  local tokens
+  if opts.tokens then
+    tokens = {}
+    for i, t in ipairs(opts.tokens) do
+      if type(t) ~= "string" then error(("mistapi.new: tokens[%d] must be a string"):format(i), 3) end
+      tokens[i] = t
+    end
+  elseif opts.token then
+    tokens = split_tokens(opts.token)
+  else
+    local from_env = env("MIST_APITOKEN") or env("MIST_API_TOKEN")
+    tokens = from_env and split_tokens(from_env) or {}
+  end
+  for i, t in ipairs(tokens) do
+    if t == "" or t:find("[%c%s]") then
+      return nil, errors.validation(("token %d: must be non-empty with no spaces or control characters"):format(i))
+    end
+  end
+  s.tokens = tokens
+  s.token = nil
+  s.email = opts.email or (not tokens[1] and env("MIST_USER")) or nil
+  s.password = opts.password or (not tokens[1] and env("MIST_PASSWORD")) or nil
+  if #tokens == 0 and not (s.email and s.password) then
+    return nil, errors.validation("no API token: pass token = ..., or set MIST_APITOKEN")
+  end
+
+  local function positive(name, allow_zero)
+    local v = s[name]
+    if v ~= nil and (v ~= v or v < 0 or (v == 0 and not allow_zero)) then
+      return errors.validation(("%s: must be a positive number, got %s"):format(name, tostring(v)))
+    end
+  end
+  for _, name in ipairs { "timeout", "connect_timeout", "retry_base", "retry_cap", "deadline", "max_body" } do
+    local e = positive(name)
+    if e then return nil, e end
+  end
+  if s.max_retries ~= math.floor(s.max_retries) or s.max_retries < 0 or s.max_retries > 100 then
+    return nil, errors.validation("max_retries: must be a whole number from 0 to 100")
+  end
+  if s.transport ~= "auto" and s.transport ~= "curl" and s.transport ~= "ngx" then
+    return nil, errors.validation(('transport: "%s" is not one of auto, curl, ngx'):format(errors.tidy(s.transport)))
+  end
+  return s
+end
+
+return config

@@ -1,0 +1,79 @@
+--- mistapi: the Lua client for the Mist API's Org API Tokens.
+-- @usage
+-- local mistapi = require "mistapi"
+-- local client = assert(mistapi.new{ host = "api.eu.mist.com" })  -- token from MIST_APITOKEN
+-- local tokens = client:orgs_api_tokens()
+-- local res, err = tokens:list_org_api_tokens(org_id)
+-- @module mistapi
+
+local config = require "mistapi.config"
+local errors = require "mistapi.errors"
+local operations = require "mistapi.operations"
+local pipeline = require "mistapi.pipeline"
+local transport = require "mistapi.transport"
+local api_tokens = require "mistapi.api_tokens"
+
+local mistapi = {
+  _VERSION = "0.1.0",
+  errors = errors,
+  clouds = require "mistapi.clouds",
+  operations = operations,
+}
+
+local Client = { __name = "mistapi.Client" }
+Client.__index = Client
+
+--- Makes a client. Wrong option types raise; a configuration that can't
+-- work (no token, plain http to a remote host) returns nil and an error.
+-- @param opts see the README: base_url | host | cloud, token | tokens,
+--   timeout, connect_timeout, max_retries, retry_base, retry_cap, deadline,
+--   ca_file, ca_path, proxy, insecure_http, max_body, user_agent, transport,
+--   log, pass_unknown_fields, env_file, email, password, two_factor
+function mistapi.new(opts)
+  local settings, err = config.resolve(opts)
+  if not settings then return nil, err end
+  local t = transport.open(settings)
+  local client = setmetatable({ settings = settings, transport = t }, Client)
+  client.pipeline = pipeline.new(settings, t)
+  return client
+end
+
+--- The Org API Tokens resource (as `client.OrgsAPITokens()` in the Go SDK).
+function Client:orgs_api_tokens()
+  local tokens = self._api_tokens
+  if not tokens then
+    tokens = api_tokens.new(self)
+    self._api_tokens = tokens
+  end
+  return tokens
+end
+
+--- Frees the connection; the client can't be used after. Safe to call twice.
+function Client:close()
+  if self.transport then
+    self.transport:close()
+  end
+end
+Client.__close = Client.close
+
+function Client:__tostring()
+  local n = #self.settings.tokens
+  return ("mistapi.Client (%s, %d token%s, transport %s)"):format(
+    self.settings.base_url, n, n == 1 and "" or "s", self.transport.name)
+end
+
+--- Lists the operations with a line of usage each; returns the text too.
+function mistapi.help()
+  local lines = { "mistapi " .. mistapi._VERSION .. ": tokens = client:orgs_api_tokens(), then" }
+  for _, op in ipairs(operations) do
+    lines[#lines + 1] = ("  %-28s %s %s"):format(op.name, op.method, op.path)
+    lines[#lines + 1] = "      " .. op.usage
+  end
+  lines[#lines + 1] = "  each_org_api_token           for token in tokens:each_org_api_token(org_id) do ... end"
+  lines[#lines + 1] = "  list_all_org_api_tokens      tokens:list_all_org_api_tokens(org_id) -- every page"
+  local text = table.concat(lines, "\n")
+  print(text)
+  return text
+end
+
+return mistapi

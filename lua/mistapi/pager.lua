@@ -1,0 +1,128 @@
+--- Walks every page of a Mist list, whichever way the server pages:
+-- `X-Page-Total` / `X-Page-Limit` / `X-Page-Page` headers, a `next` link in
+-- the body (`{"results": [...], "next": "/api/v1/..."}`), or a plain array
+-- that is the only page.
+-- @module mistapi.pager
+
+local errors = require "mistapi.errors"
+
+local pager = {}
+
+local MAX_LIMIT = 1000
+pager.MAX_LIMIT = MAX_LIMIT
+-- A bound on the pages of one walk, so a server that never stops can't loop us forever.
+local MAX_PAGES = 100000
+
+local function whole(v)
+  return type(v) == "number" and v == math.floor(v)
+end
+
+--- Checks `limit` and `page` of list options.
+-- Wrong types raise; values out of range return nil and a validation error.
+function pager.check_options(opts, level)
+  level = (level or 1) + 1
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then error("options must be a table", level) end
+  local limit, page = opts.limit, opts.page
+  if limit ~= nil and type(limit) ~= "number" then error("limit must be a number", level) end
+  if page ~= nil and type(page) ~= "number" then error("page must be a number", level) end
+  if opts.progress ~= nil and type(opts.progress) ~= "function" then error("progress must be a function", level) end
+  if limit ~= nil and not (whole(limit) and limit >= 1 and limit <= MAX_LIMIT) then
+    return nil, errors.validation(("limit: %s is not a whole number from 1 to %d"):format(tostring(limit), MAX_LIMIT))
+  end
+  if page ~= nil and not (whole(page) and page >= 1) then
+    return nil, errors.validation(("page: %s is not a whole number from 1"):format(tostring(page)))
+  end
+  return opts
+end
+
+--- The query string of one page.
+function pager.query(limit, page)
+  local q = {}
+  if limit then q[#q + 1] = ("limit=%d"):format(limit) end
+  if page then q[#q + 1] = ("page=%d"):format(page) end
+  return #q > 0 and ("?" .. table.concat(q, "&")) or ""
+end
+
+local function header_int(headers, name)
+  local v = tonumber(headers[name])
+  if v and whole(v) and v >= 0 then return v end
+  return nil
+end
+
+-- A `next` link must stay on the same server: keep only its path and query.
+local function next_path(link, base_url)
+  if type(link) ~= "string" or link == "" then return nil end
+  if link:sub(1, 1) == "/" then return link end
+  if link:sub(1, #base_url + 1) == base_url .. "/" then return link:sub(#base_url + 1) end
+  return nil
+end
+
+--- An iterator over every item of every page.
+-- @param fetch function(path_and_query) -> result | nil, err (a decoded page)
+-- @param path the list path, without a query
+-- @param opts {limit, page, progress}
+-- @param base_url to recognise absolute `next` links
+-- @return a function that gives the next item, or nil at the end, or raises
+--   (nil, err) through `on_error`
+function pager.walk(fetch, path, opts, base_url)
+  local limit = opts.limit or 100
+  local page_no = opts.page or 1
+  local progress = opts.progress
+  local items, pos = nil, 0
+  local pages, count, total = 0, 0, nil
+  local next_request = path .. pager.query(limit, page_no)
+  local done = false
+
+  local function load()
+    if done or pages >= MAX_PAGES then return false end
+    local res, err = fetch(next_request)
+    if not res then return nil, err end
+    pages = pages + 1
+    local data = res.data
+    local list, link
+    if type(data) == "table" and data[1] == nil and type(data.results) == "table" then
+      list, link = data.results, data.next
+    else
+      list = data or {}
+    end
+    count = count + #list
+    items, pos = list, 0
+    local h = res.headers or {}
+    local h_total, h_limit, h_page = header_int(h, "x-page-total"), header_int(h, "x-page-limit"),
+      header_int(h, "x-page-page")
+    if link ~= nil then
+      next_request = next_path(link, base_url)
+      total = tonumber(data.total) or total
+      done = next_request == nil or #list == 0
+    elseif h_total then
+      total = h_total
+      local per = h_limit or limit
+      local this = h_page or page_no
+      done = #list == 0 or this * per >= h_total
+      page_no = this + 1
+      next_request = path .. pager.query(per, page_no)
+    else
+      done = true   -- a plain array: the only page
+    end
+    if progress then progress { pages = pages, items = count, total = total } end
+    return true
+  end
+
+  return function()
+    while true do
+      if items and pos < #items then
+        pos = pos + 1
+        local item = items[pos]
+        items[pos] = false   -- handed over: the pager keeps no reference
+        return item
+      end
+      items = nil
+      local ok, err = load()
+      if ok == nil then return nil, err end
+      if not ok then return nil end
+    end
+  end, function() items, done = nil, true end
+end
+
+return pager

@@ -1,0 +1,206 @@
+--- One call from start to end: send through the transport, try again when
+-- that is safe, turn the answer into a result or an error. Every operation,
+-- the pager and the bulk calls go through here.
+-- @module mistapi.pipeline
+
+local core = require "mistapi.core"
+local errors = require "mistapi.errors"
+local retry = require "mistapi.retry"
+local result = require "mistapi.result"
+
+local Pipeline = {}
+Pipeline.__index = Pipeline
+
+local pipeline = {}
+
+--- A pipeline over a transport, with the client's settings.
+function pipeline.new(settings, transport)
+  return setmetatable({
+    s = settings,
+    transport = transport,
+    token_index = 1,     -- the token in use; moves on after a 429
+    auth = nil,          -- a login session (mistapi.auth), when there is one
+  }, Pipeline)
+end
+
+--- The secrets that must never show: every API token, and the session's.
+function Pipeline:secrets()
+  local list = {}
+  for i, t in ipairs(self.s.tokens) do list[i] = t end
+  if self.auth then
+    for _, v in ipairs(self.auth:secrets()) do list[#list + 1] = v end
+  end
+  return list
+end
+
+function Pipeline:headers(method, has_body)
+  local h = { Accept = "application/json" }
+  if has_body then h["Content-Type"] = "application/json" end
+  local tokens = self.s.tokens
+  if #tokens > 0 then
+    h.Authorization = "Token " .. tokens[self.token_index]
+  elseif self.auth then
+    self.auth:add_headers(h, method)
+  end
+  return h
+end
+
+-- The detail of an error answer: {"detail": ...} or a 404's {"id": ...}.
+local function server_detail(body)
+  if type(body) ~= "string" or body == "" then return nil end
+  local doc = core.decode(body)
+  if type(doc) ~= "table" then return nil end
+  if type(doc.detail) == "string" then return doc.detail end
+  if type(doc.id) == "string" or type(doc.id) == "number" then return tostring(doc.id) end
+  return nil
+end
+
+function Pipeline:http_error(req, resp, attempts)
+  local secrets = self:secrets()
+  local status = resp.status
+  local detail = errors.redact(server_detail(resp.body), secrets)
+  local message = detail
+  if status >= 300 and status < 400 then
+    message = ("redirect%s not followed"):format(
+      resp.headers.location and (" to " .. errors.tidy(errors.redact(resp.headers.location, secrets))) or "")
+  end
+  message = message or errors.reason(status) or ("HTTP " .. status)
+  return errors.new("http", message, {
+    status = status, detail = detail, body = errors.redact(resp.body, secrets), headers = resp.headers,
+    retry_after = retry.parse_retry_after(resp.headers["retry-after"]),
+    method = req.method, url = req.url, path = req.path,
+    attempts = attempts, token_index = self.token_index,
+  })
+end
+
+function Pipeline:transport_error(req, info, attempts)
+  local kind = info.kind == "timeout" and "timeout" or "transport"
+  return errors.new(kind, errors.redact(info.message, self:secrets()) or kind, {
+    method = req.method, url = req.url, path = req.path, attempts = attempts,
+    token_index = self.token_index, code = info.code, reached = info.reached,
+    body = info.body,
+  })
+end
+
+function Pipeline:log(req, status, info, started, attempt)
+  local hook = self.s.log
+  if not hook then return end
+  hook {
+    method = req.method, path = req.path, status = status,
+    error = info and (info.kind == "timeout" and "timeout" or "transport") or nil,
+    duration = self.transport.now() - started, attempt = attempt,
+    token_index = #self.s.tokens > 0 and self.token_index or nil,
+  }
+end
+
+-- How long to wait before the next try, or nil when the wait is not worth it
+-- (past the deadline, or a Retry-After longer than retry_cap).
+function Pipeline:wait_for(retries, resp, deadline)
+  local s = self.s
+  local wait
+  local hinted = resp and retry.parse_retry_after(resp.headers["retry-after"])
+  if hinted then
+    if hinted > s.retry_cap then return nil end
+    wait = hinted
+  else
+    wait = retry.backoff(retries, s.retry_base, s.retry_cap)
+  end
+  if deadline and self.transport.now() + wait > deadline then return nil end
+  return wait
+end
+
+--- Sends `req` ({method, path, url, body}) with retries.
+-- @param policy {idempotent = bool}
+-- @return the transport's response and the attempt count, or nil and an error
+function Pipeline:send(req, policy)
+  local s = self.s
+  local now = self.transport.now
+  local deadline = s.deadline and now() + s.deadline
+  local attempts, retries, rotations = 0, 0, 0
+  while true do
+    attempts = attempts + 1
+    req.headers = self:headers(req.method, req.body ~= nil)
+    local started = now()
+    local resp, info = self.transport:request(req)
+    self:log(req, resp and resp.status, info, started, attempts)
+    req.headers = nil
+    local status = resp and resp.status
+    if status and status >= 200 and status < 300 then
+      if self.auth then self.auth:observe(resp) end
+      return resp, attempts
+    end
+    local tokens = #s.tokens
+    if status == 429 and tokens > 1 and rotations < tokens - 1 then
+      -- Another token has its own hourly budget: use it at once.
+      rotations = rotations + 1
+      self.token_index = self.token_index % tokens + 1
+    else
+      local wait = retries < s.max_retries and retry.may_retry(policy, status, info)
+        and self:wait_for(retries, resp, deadline)
+      if not wait then
+        if resp then return nil, self:http_error(req, resp, attempts) end
+        return nil, self:transport_error(req, info, attempts)
+      end
+      retries = retries + 1
+      if wait > 0 then self.transport.sleep(wait) end
+    end
+  end
+end
+
+local function decode_failure(req, resp, attempts, message)
+  return errors.new("decode", message, {
+    status = resp.status, body = resp.body, headers = resp.headers,
+    method = req.method, url = req.url, path = req.path, attempts = attempts,
+  })
+end
+
+local function is_array(t)
+  return next(t) == nil or t[1] ~= nil
+end
+
+--- Turns a 2xx answer into data by the operation's response shape.
+function pipeline.decode(shape, req, resp, attempts)
+  local body = resp.body
+  if shape == "empty" then return nil end
+  if shape == "token_or_empty" then
+    if not body:find("%S") then return nil end
+    shape = "token"
+  end
+  local data, err = core.decode(body, shape)
+  if data == nil then
+    return nil, decode_failure(req, resp, attempts, "the answer is not JSON: " .. tostring(err))
+  end
+  if type(data) ~= "table" then
+    return nil, decode_failure(req, resp, attempts, "expected a JSON " ..
+      (shape == "tokens" and "array" or "object") .. ", got " .. type(data))
+  end
+  if shape == "tokens" then
+    if not is_array(data) then
+      return nil, decode_failure(req, resp, attempts, "expected a JSON array of tokens, got an object")
+    end
+    for i = 1, #data do
+      if type(data[i]) ~= "table" then
+        return nil, decode_failure(req, resp, attempts, ("item %d of the list is not an object"):format(i))
+      end
+    end
+  elseif data[1] ~= nil then
+    return nil, decode_failure(req, resp, attempts, "expected a JSON object, got an array")
+  end
+  return data
+end
+
+--- Sends and decodes: the whole of one call.
+-- @param req {method, path, body}; the URL is made here
+-- @param policy {idempotent = bool, response = shape}
+-- @return a result ({data, status, headers, attempts, token_index}) or nil, err
+function Pipeline:call(req, policy)
+  req.url = self.s.base_url .. req.path
+  local resp, err = self:send(req, policy)
+  if not resp then return nil, err end
+  local attempts = err
+  local data, derr = pipeline.decode(policy.response, req, resp, attempts)
+  if derr then return nil, derr end
+  return result.new(data, resp, attempts, #self.s.tokens > 0 and self.token_index or nil)
+end
+
+return pipeline

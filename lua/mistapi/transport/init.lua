@@ -1,0 +1,33 @@
+--- Chooses the transport: cosockets inside nginx where they work, libcurl
+-- everywhere else; `transport = "curl"` or `"ngx"` forces one.
+-- @module mistapi.transport
+
+local transport = {}
+
+-- The nginx phases in which ngx.socket.tcp may be used.
+local COSOCKET_PHASES = {
+  rewrite = true, access = true, content = true, timer = true,
+  ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
+}
+transport.COSOCKET_PHASES = COSOCKET_PHASES
+
+local function inside_nginx()
+  local ngx = rawget(_G, "ngx")
+  return type(ngx) == "table" and type(ngx.get_phase) == "function"
+end
+
+--- The transport module's name for the settings ("curl" or "ngx"). Inside
+-- nginx it is always "ngx": a blocking libcurl call would stall the worker,
+-- so a call from a phase without cosockets fails with advice instead.
+function transport.choose(name)
+  if name == "auto" then return inside_nginx() and "ngx" or "curl" end
+  return name
+end
+
+--- Opens the transport named by `s.transport`.
+function transport.open(s)
+  local name = transport.choose(s.transport)
+  return require("mistapi.transport." .. name).new(s)
+end
+
+return transport
