@@ -50,3 +50,15 @@ install: build/$(LUA_VERSION)/mistapi/core.so
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_CDIR)/mistapi $(DESTDIR)$(LUA_LDIR)/mistapi
+
+# The rockspec's "make" build: luarocks passes LUA_INCDIR, LIBDIR, LUADIR, BINDIR.
+.PHONY: rock rock-install
+rock:
+	@mkdir -p build/rock/mistapi
+	$(CC) $(CORE_CFLAGS) -I$(LUA_INCDIR) $(CORE_LDFLAGS) -o build/rock/mistapi/core.so $(CORE_SRCS) $(CORE_LDLIBS)
+
+rock-install:
+	install -d $(LIBDIR)/mistapi $(LUADIR)/mistapi
+	install -m 0644 build/rock/mistapi/core.so $(LIBDIR)/mistapi/core.so
+	cd lua && find mistapi -name '*.lua' -exec install -D -m 0644 {} $(LUADIR)/{} \;
+	@if [ -d bin ]; then install -d $(BINDIR); for f in bin/*; do install -m 0755 $$f $(BINDIR)/; done; fi

@@ -1,0 +1,12 @@
+# make demo: the whole token lifecycle against a local emulator, started and stopped here.
+LUA54_ENV = LUA_PATH_5_4="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CPATH_5_4="$(CURDIR)/build/5.4/?.so;;"
+
+.PHONY: demo
+demo: deps build-5.4
+	@set -e; dir=$$(mktemp -d /tmp/mistapi-demo.XXXXXX); \
+	emulator/bin/mist-emulator start --dir $$dir/emu > $$dir/env; \
+	trap 'emulator/bin/mist-emulator stop $$dir/emu >/dev/null 2>&1; rm -rf $$dir' EXIT; \
+	set -a; . $$dir/env; set +a; \
+	echo "emulator: $$MIST_EMU_URL, org $$MIST_EMU_ORG_ID"; \
+	MIST_BASE_URL=$$MIST_EMU_URL MIST_APITOKEN=$$MIST_EMU_TOKEN MIST_ORG_ID=$$MIST_EMU_ORG_ID \
+	  $(LUA54_ENV) lua5.4 examples/quickstart.lua
