@@ -52,7 +52,10 @@ end
 
 local function split_tokens(s)
   local list = {}
-  for t in s:gmatch("[^,%s]+") do list[#list + 1] = t end
+  for t in (s .. ","):gmatch("([^,]*),") do
+    t = t:match("^ *(.-) *$")
+    if t ~= "" then list[#list + 1] = t end
+  end
   return list
 end
 

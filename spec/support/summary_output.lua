@@ -21,6 +21,6 @@ return function(options)
     return nil, true
   end
 
-  busted.subscribe({ "suite", "end" }, summary, { priority = 1 })
+  busted.subscribe({ "suite", "end" }, summary)
   return base
 end
