@@ -1,0 +1,171 @@
+/* session:batch(requests, concurrency [, progress]): up to `concurrency`
+ * transfers at once over the session's multi handle and pooled easy
+ * handles; results in input order, each item { status, headers, body } or
+ * { err = info }. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Pushes field `name` of the table at t, or its positional twin. */
+static void get_field(lua_State *L, int t, const char *name, int pos)
+{
+    lua_getfield(L, t, name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_rawgeti(L, t, pos);
+    }
+}
+
+static int method_index(const char *m)
+{
+    int i;
+    for (i = 0; mistapi_methods[i] != NULL; i++)
+        if (strcmp(m, mistapi_methods[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Raises unless requests[i] is { method, url [, headers [, body]] } (named
+ * or positional). Leaves the stack as it found it. */
+static void check_item(lua_State *L, int reqs, int i)
+{
+    char what[48];
+    int top = lua_gettop(L);
+    int t;
+    size_t len;
+    const char *s;
+    lua_rawgeti(L, reqs, i);
+    if (lua_type(L, -1) != LUA_TTABLE)
+        luaL_error(L, "requests[%d] must be a table { method, url, headers, body }", i);
+    t = lua_gettop(L);
+    get_field(L, t, "method", 1);
+    if (lua_type(L, -1) != LUA_TSTRING || method_index(lua_tostring(L, -1)) < 0)
+        luaL_error(L, "requests[%d].method must be one of GET, POST, PUT, DELETE", i);
+    get_field(L, t, "url", 2);
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (s == NULL || strlen(s) != len)
+        luaL_error(L, "requests[%d].url must be a string without NUL", i);
+    get_field(L, t, "headers", 3);
+    snprintf(what, sizeof what, "requests[%d].headers", i);
+    mistapi_headers_check(L, lua_gettop(L), what);
+    get_field(L, t, "body", 4);
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+        luaL_error(L, "requests[%d].body must be a string or nil", i);
+    lua_settop(L, top);
+}
+
+/* Prepares x for requests[i] and adds it to the multi handle. Checks the
+ * item again: progress may have changed the table meanwhile. */
+static void start_item(lua_State *L, mistapi_session *s, mistapi_xfer *x, int i)
+{
+    int top = lua_gettop(L);
+    int t;
+    size_t body_len = 0;
+    const char *method, *url, *body;
+    check_item(L, 2, i);
+    lua_rawgeti(L, 2, i);
+    t = lua_gettop(L);
+    get_field(L, t, "method", 1);
+    method = lua_tostring(L, -1);
+    get_field(L, t, "url", 2);
+    url = lua_tostring(L, -1);
+    get_field(L, t, "headers", 3);
+    get_field(L, t, "body", 4);
+    body = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &body_len);
+    if (mistapi_xfer_prepare(L, x, method_index(method), url, t + 3, body, body_len) != 0)
+        luaL_error(L, "cannot prepare requests[%d] (out of memory?)", i);
+    x->index = i;
+    mistapi_multi_start(L, s, x);
+    lua_settop(L, top);
+}
+
+/* results[x->index] = { status, headers, body } or { err = info } */
+static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results)
+{
+    int top = lua_gettop(L);
+    if (mistapi_xfer_succeeded(x, rc)) {
+        mistapi_push_response(L, x);
+    } else {
+        int t;
+        lua_rawgeti(L, 2, x->index);
+        t = lua_gettop(L);
+        get_field(L, t, "url", 2);
+        get_field(L, t, "headers", 3);
+        lua_createtable(L, 0, 1);
+        mistapi_push_failure(L, x, rc, lua_tostring(L, t + 1), t + 2);
+        lua_setfield(L, -2, "err");
+    }
+    lua_rawseti(L, results, x->index);
+    lua_settop(L, top);
+}
+
+/* Runs protected with (s, requests, concurrency, progress). */
+static int batch_run(lua_State *L)
+{
+    mistapi_session *s = lua_touserdata(L, 1);
+    int total = (int)lua_rawlen(L, 2);
+    int concurrency = (int)lua_tointeger(L, 3);
+    int has_progress = !lua_isnil(L, 4);
+    int next = 1, active = 0, done = 0, k;
+    const int results = 5;
+    lua_settop(L, 4);
+    lua_createtable(L, total, 0);
+    if (total == 0)
+        return 1;
+    if (concurrency > total)
+        concurrency = total;
+    if (mistapi_session_pool(s, concurrency) != 0)
+        luaL_error(L, "cannot create curl easy handles (out of memory?)");
+    for (k = 0; k < concurrency; k++, active++)
+        start_item(L, s, s->pool[k], next++);
+    while (active > 0) {
+        CURLcode rc = CURLE_OK;
+        mistapi_xfer *x = mistapi_multi_next_done(L, s, &rc);
+        active--;
+        store_result(L, x, rc, results);
+        done++;
+        if (has_progress) {
+            lua_pushvalue(L, 4);
+            lua_pushinteger(L, done);
+            lua_pushinteger(L, total);
+            lua_call(L, 2, 0);
+        }
+        if (next <= total) {
+            start_item(L, s, x, next++);
+            active++;
+        }
+    }
+    return 1;
+}
+
+int mistapi_session_batch(lua_State *L)
+{
+    mistapi_session *s = mistapi_session_check(L, 1);
+    lua_Integer concurrency;
+    int total, i, status;
+    luaL_checktype(L, 2, LUA_TTABLE);
+    concurrency = luaL_checkinteger(L, 3);
+    luaL_argcheck(L, concurrency >= 1 && concurrency <= MISTAPI_MAX_CONCURRENCY, 3,
+                  "concurrency must be within 1..100");
+    if (!lua_isnoneornil(L, 4))
+        luaL_checktype(L, 4, LUA_TFUNCTION);
+    lua_settop(L, 4);
+    luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
+    total = (int)lua_rawlen(L, 2);
+    /* Misuse raises before anything is sent. */
+    for (i = 1; i <= total; i++)
+        check_item(L, 2, i);
+
+    /* Protected, so an error (a raising progress included) first takes every
+     * handle off the multi, then propagates. */
+    s->busy = 1;
+    lua_pushcfunction(L, batch_run);
+    lua_insert(L, 1);
+    status = lua_pcall(L, 4, 1, 0);
+    s->busy = 0;
+    mistapi_session_detach_all(s);
+    if (status != 0)
+        return lua_error(L);
+    return 1;
+}

@@ -1,0 +1,191 @@
+/* Headers: request tables to curl_slist, response lines to a Lua table with
+ * lower-cased names. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Header callback: keeps the raw lines of the last response only (a 100
+ * Continue or any earlier interim answer is dropped when a new status line
+ * arrives), within MISTAPI_MAX_HEADER_BYTES. */
+size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud)
+{
+    mistapi_xfer *x = ud;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+        x->headers.len = 0;
+    if (len > MISTAPI_MAX_HEADER_BYTES - x->headers.len) {
+        x->failure = XFER_HEADERS_TOO_BIG;
+        return 0;
+    }
+    if (mistapi_buf_append(&x->headers, p, len) != 0) {
+        x->failure = XFER_NO_MEMORY;
+        return 0;
+    }
+    return len;
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Sets t[name] = value, or appends ", value" when the name repeats. */
+static void add_header(lua_State *L, int t, int name, const char *v, size_t vlen, const char *sep)
+{
+    lua_pushvalue(L, name);
+    lua_pushvalue(L, name);
+    lua_rawget(L, t);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushlstring(L, v, vlen);
+    } else {
+        lua_pushstring(L, sep);
+        lua_pushlstring(L, v, vlen);
+        lua_concat(L, 3);
+    }
+    lua_rawset(L, t);
+}
+
+void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
+{
+    const char *p = raw->data;
+    const char *end = p + raw->len;
+    int t, name;
+    lua_newtable(L);
+    t = lua_gettop(L);
+    lua_pushnil(L); /* the last header name, for folded continuation lines */
+    name = t + 1;
+    while (p != NULL && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *next = eol ? eol + 1 : end;
+        const char *le = eol ? eol : end;
+        const char *colon, *v, *ve;
+        if (le > p && le[-1] == '\r')
+            le--;
+        if (le == p || (le - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
+            p = next;
+            continue;
+        }
+        if (is_blank(*p)) {
+            v = p;
+            ve = le;
+            while (v < ve && is_blank(*v))
+                v++;
+            while (ve > v && is_blank(ve[-1]))
+                ve--;
+            if (!lua_isnil(L, name) && ve > v)
+                add_header(L, t, name, v, (size_t)(ve - v), " ");
+            p = next;
+            continue;
+        }
+        colon = memchr(p, ':', (size_t)(le - p));
+        if (colon == NULL || colon == p) {
+            p = next;
+            continue;
+        }
+        {
+            luaL_Buffer b;
+            const char *c;
+            luaL_buffinit(L, &b);
+            for (c = p; c < colon; c++)
+                luaL_addchar(&b, (char)tolower((unsigned char)*c));
+            luaL_pushresult(&b);
+            lua_replace(L, name);
+        }
+        v = colon + 1;
+        ve = le;
+        while (v < ve && is_blank(*v))
+            v++;
+        while (ve > v && is_blank(ve[-1]))
+            ve--;
+        add_header(L, t, name, v, (size_t)(ve - v), ", ");
+        p = next;
+    }
+    lua_pop(L, 1);
+}
+
+static int bad_char(const char *s, size_t len, int is_name)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n' || c == '\0')
+            return 1;
+        if (is_name && (c == ':' || c <= ' ' || c == 127))
+            return 1;
+    }
+    return 0;
+}
+
+/* Raises unless the value at idx is nil or a table of name -> value
+ * strings (numbers allowed as values) free of CR, LF and NUL. The messages
+ * name the header, never its value. */
+void mistapi_headers_check(lua_State *L, int idx, const char *what)
+{
+    if (lua_isnoneornil(L, idx))
+        return;
+    if (lua_type(L, idx) != LUA_TTABLE)
+        luaL_error(L, "%s must be a table of header name -> value", what);
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        size_t nlen, vlen;
+        const char *n, *v;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "%s: header names must be strings", what);
+        n = lua_tolstring(L, -2, &nlen);
+        if (nlen == 0 || bad_char(n, nlen, 1))
+            luaL_error(L, "%s: invalid header name", what);
+        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "%s: header %s must have a string value", what, n);
+        lua_pushvalue(L, -1); /* tolstring on a copy keeps lua_next's key intact */
+        v = lua_tolstring(L, -1, &vlen);
+        if (bad_char(v, vlen, 0))
+            luaL_error(L, "%s: header %s has CR, LF or NUL in its value", what, n);
+        lua_pop(L, 2);
+    }
+}
+
+/* Builds *out from a table already checked; -1 when out of memory (what was
+ * built so far is in *out for the caller to free). */
+int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist **out)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        size_t nlen, vlen;
+        const char *n = lua_tolstring(L, -2, &nlen);
+        const char *v;
+        char *line;
+        struct curl_slist *next;
+        lua_pushvalue(L, -1);
+        v = lua_tolstring(L, -1, &vlen);
+        line = malloc(nlen + vlen + 3);
+        if (line == NULL) {
+            lua_pop(L, 3);
+            return -1;
+        }
+        memcpy(line, n, nlen);
+        if (vlen == 0) {
+            /* "Name;" is how curl sends a header with an empty value. */
+            line[nlen] = ';';
+            line[nlen + 1] = '\0';
+        } else {
+            line[nlen] = ':';
+            line[nlen + 1] = ' ';
+            memcpy(line + nlen + 2, v, vlen);
+            line[nlen + 2 + vlen] = '\0';
+        }
+        next = curl_slist_append(*out, line);
+        free(line);
+        if (next == NULL) {
+            lua_pop(L, 3);
+            return -1;
+        }
+        *out = next;
+        lua_pop(L, 2);
+    }
+    return 0;
+}

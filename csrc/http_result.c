@@ -1,0 +1,89 @@
+/* Turning a finished transfer into Lua values: a response table, or the
+ * error info table { kind, message, code, reached, body }. */
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+
+int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc)
+{
+    return rc == CURLE_OK && x->failure == XFER_OK;
+}
+
+/* { status = <integer>, headers = {...}, body = <string> } */
+void mistapi_push_response(lua_State *L, mistapi_xfer *x)
+{
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, (lua_Integer)status);
+    lua_setfield(L, -2, "status");
+    mistapi_headers_push(L, &x->headers);
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, x->body.data != NULL ? x->body.data : "", x->body.len);
+    lua_setfield(L, -2, "body");
+}
+
+static void trim_newline(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+/* The failure's text, with the URL's and the proxy's userinfo and every
+ * request header value cut out (curl's own texts name hosts, not
+ * credentials, but this keeps it so whatever curl says). */
+static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const char *url,
+                            int headers_idx, char *msg, size_t size)
+{
+    if (x->failure == XFER_BODY_TOO_BIG || rc == CURLE_FILESIZE_EXCEEDED)
+        snprintf(msg, size, "response body exceeds max_body (%lu bytes)",
+                 (unsigned long)x->opts->max_body);
+    else if (x->failure == XFER_HEADERS_TOO_BIG)
+        snprintf(msg, size, "response headers exceed %lu bytes",
+                 (unsigned long)MISTAPI_MAX_HEADER_BYTES);
+    else if (x->failure == XFER_NO_MEMORY)
+        snprintf(msg, size, "out of memory while reading the response");
+    else if (x->errbuf[0] != '\0')
+        snprintf(msg, size, "%s", x->errbuf);
+    else
+        snprintf(msg, size, "%s", curl_easy_strerror(rc));
+    trim_newline(msg);
+    mistapi_redact_url(msg, url);
+    mistapi_redact_url(msg, x->opts->proxy);
+    if (lua_type(L, headers_idx) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, headers_idx) != 0) {
+            size_t vlen;
+            const char *v;
+            lua_pushvalue(L, -1);
+            v = lua_tolstring(L, -1, &vlen);
+            if (v != NULL)
+                mistapi_redact(msg, v, vlen);
+            lua_pop(L, 2);
+        }
+    }
+}
+
+void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc, const char *url,
+                          int headers_idx)
+{
+    char msg[CURL_ERROR_SIZE + 128];
+    /* A body cap hit shows up as a write error: report it as the cap. */
+    CURLcode code = rc == CURLE_OK ? CURLE_WRITE_ERROR : rc;
+    failure_message(L, x, code, url, headers_idx, msg, sizeof msg);
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, msg);
+    lua_setfield(L, -2, "message");
+    lua_pushinteger(L, (lua_Integer)code);
+    lua_setfield(L, -2, "code");
+    lua_pushboolean(L, !mistapi_never_reached(x->easy, code));
+    lua_setfield(L, -2, "reached");
+    if (x->body.len > 0) {
+        lua_pushlstring(L, x->body.data, x->body.len);
+        lua_setfield(L, -2, "body");
+    }
+}

@@ -1,0 +1,214 @@
+/* core.session(opts) -> session userdata; session:request(), :close().
+ * See HACKING.md "HTTP" for the contract. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+/* Frees everything the session holds; safe on a half-built session and
+ * when called again (close, then __gc). */
+static void session_cleanup(mistapi_session *s)
+{
+    int i;
+    if (s->closed)
+        return;
+    s->closed = 1;
+    mistapi_session_detach_all(s);
+    for (i = 0; i < s->pool_len; i++)
+        mistapi_xfer_free(s->pool[i]);
+    free(s->pool);
+    s->pool = NULL;
+    s->pool_len = 0;
+    if (s->multi != NULL)
+        curl_multi_cleanup(s->multi);
+    s->multi = NULL;
+    if (s->share != NULL)
+        curl_share_cleanup(s->share);
+    s->share = NULL;
+    mistapi_http_opts_free(&s->opts);
+}
+
+void mistapi_session_detach_all(mistapi_session *s)
+{
+    int i;
+    for (i = 0; i < s->pool_len; i++) {
+        if (s->pool[i]->attached) {
+            curl_multi_remove_handle(s->multi, s->pool[i]->easy);
+            s->pool[i]->attached = 0;
+        }
+    }
+}
+
+/* Makes sure the pool holds at least n handles; -1 when out of memory. */
+int mistapi_session_pool(mistapi_session *s, int n)
+{
+    mistapi_xfer **grown;
+    if (n <= s->pool_len)
+        return 0;
+    grown = realloc(s->pool, (size_t)n * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    s->pool = grown;
+    while (s->pool_len < n) {
+        mistapi_xfer *x = mistapi_xfer_new(&s->opts, s->share);
+        if (x == NULL)
+            return -1;
+        s->pool[s->pool_len++] = x;
+    }
+    return 0;
+}
+
+mistapi_session *mistapi_session_check(lua_State *L, int idx)
+{
+    mistapi_session *s = luaL_checkudata(L, idx, MISTAPI_SESSION_MT);
+    if (s->closed)
+        luaL_error(L, "session is closed");
+    if (s->busy)
+        luaL_error(L, "session is busy (used again from inside its own batch)");
+    return s;
+}
+
+static int session_new(lua_State *L)
+{
+    mistapi_session *s;
+    lua_settop(L, 1);
+    s = lua_newuserdatauv(L, sizeof *s, 0);
+    memset(s, 0, sizeof *s);
+    luaL_getmetatable(L, MISTAPI_SESSION_MT);
+    lua_setmetatable(L, -2);
+    /* From here on __gc frees whatever got built, even if this raises. */
+    mistapi_http_opts_read(L, 1, &s->opts);
+    s->share = curl_share_init();
+    if (s->share == NULL ||
+        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+        luaL_error(L, "cannot create a curl share handle (out of memory?)");
+    s->multi = curl_multi_init();
+    if (s->multi == NULL)
+        luaL_error(L, "cannot create a curl multi handle (out of memory?)");
+    if (mistapi_session_pool(s, 1) != 0)
+        luaL_error(L, "cannot create a curl easy handle (out of memory?)");
+    return 1;
+}
+
+/* Runs protected with the arguments of request(): (s, method, url, headers, body);
+ * returns response, nil or nil, info. */
+static int request_run(lua_State *L)
+{
+    mistapi_session *s = lua_touserdata(L, 1);
+    int method = luaL_checkoption(L, 2, NULL, mistapi_methods);
+    const char *url = lua_tostring(L, 3);
+    size_t body_len = 0;
+    const char *body = lua_isnil(L, 5) ? NULL : lua_tolstring(L, 5, &body_len);
+    mistapi_xfer *x = s->pool[0];
+    CURLcode rc = CURLE_OK;
+    if (mistapi_xfer_prepare(L, x, method, url, 4, body, body_len) != 0)
+        luaL_error(L, "cannot prepare the request (out of memory?)");
+    mistapi_multi_start(L, s, x);
+    mistapi_multi_next_done(L, s, &rc);
+    if (mistapi_xfer_succeeded(x, rc)) {
+        mistapi_push_response(L, x);
+        lua_pushnil(L);
+    } else {
+        lua_pushnil(L);
+        mistapi_push_failure(L, x, rc, url, 4);
+    }
+    return 2;
+}
+
+/* session:request(method, url [, headers [, body]]) */
+static int session_request(lua_State *L)
+{
+    mistapi_session *s = mistapi_session_check(L, 1);
+    size_t len;
+    const char *url;
+    int status;
+    luaL_checkoption(L, 2, NULL, mistapi_methods);
+    url = luaL_checklstring(L, 3, &len);
+    luaL_argcheck(L, strlen(url) == len, 3, "URL contains NUL");
+    if (!lua_isnoneornil(L, 4))
+        luaL_checktype(L, 4, LUA_TTABLE);
+    mistapi_headers_check(L, 4, "headers");
+    luaL_optlstring(L, 5, NULL, NULL);
+    lua_settop(L, 5);
+
+    /* Protected, so an error leaves no handle in the multi and no busy flag. */
+    s->busy = 1;
+    lua_pushcfunction(L, request_run);
+    lua_insert(L, 1);
+    status = lua_pcall(L, 5, 2, 0);
+    s->busy = 0;
+    mistapi_session_detach_all(s);
+    if (status != 0)
+        return lua_error(L);
+    if (!lua_isnil(L, -2)) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    return 2;
+}
+
+static int session_close(lua_State *L)
+{
+    mistapi_session *s = luaL_checkudata(L, 1, MISTAPI_SESSION_MT);
+    if (s->busy)
+        luaL_error(L, "session is busy: it cannot be closed during its own batch");
+    session_cleanup(s);
+    return 0;
+}
+
+static int session_gc(lua_State *L)
+{
+    session_cleanup(luaL_checkudata(L, 1, MISTAPI_SESSION_MT));
+    return 0;
+}
+
+static int session_tostring(lua_State *L)
+{
+    mistapi_session *s = luaL_checkudata(L, 1, MISTAPI_SESSION_MT);
+    lua_pushfstring(L, "%s: %p%s", MISTAPI_SESSION_MT, (void *)s, s->closed ? " (closed)" : "");
+    return 1;
+}
+
+/* core.curl_version() -> "7.88.1", "libcurl/7.88.1 OpenSSL/..." */
+static int http_curl_version(lua_State *L)
+{
+    lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
+    lua_pushstring(L, curl_version());
+    return 2;
+}
+
+static const luaL_Reg session_methods[] = {
+    { "request", session_request },
+    { "batch", mistapi_session_batch },
+    { "close", session_close },
+    { NULL, NULL },
+};
+
+static const luaL_Reg session_meta[] = {
+    { "__gc", session_gc },
+    { "__close", session_close },
+    { "__tostring", session_tostring },
+    { NULL, NULL },
+};
+
+void mistapi_register_http(lua_State *L)
+{
+    /* Reference-counted and thread-safe in libcurl >= 7.84; never undone
+     * from __gc, other users of libcurl may share the process. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        luaL_error(L, "curl_global_init failed");
+    if (luaL_newmetatable(L, MISTAPI_SESSION_MT)) {
+        luaL_setfuncs(L, session_meta, 0);
+        lua_pushliteral(L, MISTAPI_SESSION_MT);
+        lua_setfield(L, -2, "__name");
+        lua_newtable(L);
+        luaL_setfuncs(L, session_methods, 0);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    lua_pushcfunction(L, session_new);
+    lua_setfield(L, -2, "session");
+    lua_pushcfunction(L, http_curl_version);
+    lua_setfield(L, -2, "curl_version");
+}

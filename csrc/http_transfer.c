@@ -1,0 +1,107 @@
+/* One easy handle: created once with the session options, then prepared
+ * for each request so that nothing of one request leaks into the next. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+const char *const mistapi_methods[] = { "GET", "POST", "PUT", "DELETE", NULL };
+
+/* Write callback: the body, capped at max_body. Returning less than given
+ * makes curl abort the transfer with CURLE_WRITE_ERROR. */
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    mistapi_xfer *x = ud;
+    size_t len = size * n;
+    if (len > x->opts->max_body - x->body.len) {
+        x->failure = XFER_BODY_TOO_BIG;
+        return 0;
+    }
+    if (mistapi_buf_append(&x->body, p, len) != 0) {
+        x->failure = XFER_NO_MEMORY;
+        return 0;
+    }
+    return len;
+}
+
+mistapi_xfer *mistapi_xfer_new(const mistapi_http_opts *o, CURLSH *share)
+{
+    CURLcode rc;
+    mistapi_xfer *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return NULL;
+    x->opts = o;
+    x->easy = curl_easy_init();
+    if (x->easy == NULL) {
+        free(x);
+        return NULL;
+    }
+    rc = mistapi_http_opts_apply(o, x->easy);
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(x->easy, opt, val); } while (0)
+    SET(CURLOPT_SHARE, share);
+    SET(CURLOPT_PRIVATE, (void *)x);
+    SET(CURLOPT_ERRORBUFFER, x->errbuf);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, (void *)x);
+    SET(CURLOPT_HEADERFUNCTION, mistapi_on_header);
+    SET(CURLOPT_HEADERDATA, (void *)x);
+#undef SET
+    if (rc != CURLE_OK) {
+        mistapi_xfer_free(x);
+        return NULL;
+    }
+    return x;
+}
+
+void mistapi_xfer_free(mistapi_xfer *x)
+{
+    if (x == NULL)
+        return;
+    if (x->easy != NULL)
+        curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->req_headers);
+    mistapi_buf_free(&x->body);
+    mistapi_buf_free(&x->headers);
+    free(x);
+}
+
+/* Sets everything that belongs to one request. Returns 0, or -1 when out of
+ * memory or curl refused an option (x keeps what it owns; the caller may
+ * prepare again or free it). */
+int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *url,
+                         int headers_idx, const char *body, size_t body_len)
+{
+    CURL *e = x->easy;
+    CURLcode rc = CURLE_OK;
+
+    mistapi_buf_reset(&x->body);
+    mistapi_buf_reset(&x->headers);
+    curl_slist_free_all(x->req_headers);
+    x->req_headers = NULL;
+    x->failure = XFER_OK;
+    x->errbuf[0] = '\0';
+    if (mistapi_headers_slist(L, headers_idx, &x->req_headers) != 0)
+        return -1;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_HTTPHEADER, x->req_headers);
+    /* Forget the previous request's method and body first: setting
+     * POSTFIELDS also switches curl to POST, so HTTPGET comes after. */
+    SET(CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+    SET(CURLOPT_POSTFIELDS, (char *)NULL);
+    SET(CURLOPT_HTTPGET, 1L);
+    if (body != NULL || method == METHOD_POST || method == METHOD_PUT) {
+        /* Copied, so a batch item's body may be collected mid-transfer;
+         * an explicit size sends "Content-Length: 0" for an empty body. */
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        SET(CURLOPT_COPYPOSTFIELDS, body != NULL ? body : "");
+    }
+    if (method != METHOD_POST && method != METHOD_GET)
+        SET(CURLOPT_CUSTOMREQUEST, mistapi_methods[method]);
+    else if (method == METHOD_GET && body != NULL)
+        SET(CURLOPT_CUSTOMREQUEST, "GET");
+#undef SET
+    return rc == CURLE_OK ? 0 : -1;
+}
