@@ -12,6 +12,7 @@ local operations = require "mistapi.operations"
 local pipeline = require "mistapi.pipeline"
 local transport = require "mistapi.transport"
 local api_tokens = require "mistapi.api_tokens"
+require "mistapi.display"   -- readable tostring for tokens, privileges and results
 
 local mistapi = {
   _VERSION = "0.1.0",

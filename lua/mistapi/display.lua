@@ -1,0 +1,185 @@
+--- How tokens, privileges, results and lists look when printed.
+-- Loading this module gives the `mistapi.Token` and `mistapi.Privilege`
+-- metatables (set by the C core on decoded tables) and the result metatable
+-- a `__tostring`, so the REPL and `print` show them readably while the
+-- values stay plain tables. A token's key is always masked here: the whole
+-- key appears only when the caller reads `token.key` itself.
+-- @module mistapi.display
+
+local result = require "mistapi.result"
+
+local display = {}
+
+-- The metatable the C core registers under `name` (luaL_newmetatable). If
+-- the core isn't loaded yet, the entry is made here: luaL_newmetatable then
+-- finds and keeps it, so the order of loading doesn't matter.
+local function registered(name)
+  local reg = debug.getregistry()
+  local mt = reg[name]
+  if type(mt) ~= "table" then
+    mt = {}
+    reg[name] = mt
+  end
+  mt.__name = name
+  return mt
+end
+
+local TokenMT = registered("mistapi.Token")
+local PrivilegeMT = registered("mistapi.Privilege")
+display.Token = TokenMT
+display.Privilege = PrivilegeMT
+
+-- Server text shown on one line: control characters can't break the layout
+-- or forge lines, and very long values are cut.
+local function clean(v, max)
+  if v == nil then return "-" end
+  local s = tostring(v):gsub("%c", "?")
+  max = max or 60
+  if #s > max then s = s:sub(1, max - 3) .. "..." end
+  return s
+end
+
+-- East Asian wide and emoji ranges take two columns on a terminal.
+local WIDE = {
+  { 0x1100, 0x115F }, { 0x2E80, 0xA4CF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF },
+  { 0xFE30, 0xFE4F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F },
+  { 0x1F900, 0x1F9FF }, { 0x20000, 0x3FFFD },
+}
+
+local function columns_of(cp)
+  for i = 1, #WIDE do
+    if cp >= WIDE[i][1] and cp <= WIDE[i][2] then return 2 end
+  end
+  return 1
+end
+
+-- Columns on screen of UTF-8 text, decoded by hand (LuaJIT has no utf8 library).
+local function width(s)
+  local n = 0
+  for ch in s:gmatch("[\1-\127\192-\255][\128-\191]*") do
+    local b = ch:byte(1)
+    if b < 0xC0 or #ch == 1 then
+      n = n + 1
+    else
+      local cp = b % (b >= 0xF0 and 0x08 or b >= 0xE0 and 0x10 or 0x20)
+      for i = 2, #ch do cp = cp * 64 + ch:byte(i) % 64 end
+      n = n + columns_of(cp)
+    end
+  end
+  return n
+end
+display.width = width
+
+--- A key as `1qkb...QQCL`: the first and last four characters. A key too
+-- short to hide anything that way shows no characters at all.
+-- @param key string or nil
+-- @return the masked text ("-" when there is no key)
+function display.mask(key)
+  if type(key) ~= "string" or key == "" then return "-" end
+  local head, tail = key:match("^(....)%.%.%.(....)$")
+  if head then return clean(head .. "..." .. tail) end  -- masked by the server already
+  if #key < 16 then return "****" end
+  return clean(key:sub(1, 4) .. "..." .. key:sub(-4))
+end
+
+--- An epoch time (seconds) as `2023-07-23 12:25:10Z` (UTC).
+-- @param t number or nil
+-- @param none the text for nil (default "-")
+function display.time(t, none)
+  if type(t) ~= "number" or t ~= t or t < 0 or t > 253402300799 then return none or "-" end
+  return os.date("!%Y-%m-%d %H:%M:%SZ", math.floor(t))
+end
+
+--- A privilege as `admin@org`, `read@site:<site_id>`, `write@sitegroup:<id>`,
+-- with views in brackets: `admin@org[lobby_admin,location]`.
+function display.privilege(p)
+  if type(p) ~= "table" then return clean(p) end
+  local text = clean(p.role or "?", 20) .. "@" .. clean(p.scope or "?", 20)
+  local id = (p.scope == "site" and p.site_id) or (p.scope == "sitegroup" and p.sitegroup_id)
+    or p.site_id or p.sitegroup_id
+  if id then text = text .. ":" .. clean(id, 40) end
+  if type(p.views) == "table" and #p.views > 0 then
+    local views = {}
+    for i = 1, #p.views do views[i] = clean(p.views[i], 20) end
+    text = text .. "[" .. table.concat(views, ",") .. "]"
+  end
+  return text
+end
+
+--- The privileges of a token, comma-separated.
+function display.privileges(list)
+  if type(list) ~= "table" or #list == 0 then return "-" end
+  local parts = {}
+  for i = 1, #list do parts[i] = display.privilege(list[i]) end
+  return table.concat(parts, ",")
+end
+
+--- A token on one line: name, id, privileges, created and last used (UTC), masked key.
+function display.token(t)
+  return ("%s  %s  %s  created %s  last used %s  key %s"):format(
+    clean(t.name), clean(t.id, 40), display.privileges(t.privileges),
+    display.time(t.created_time), display.time(t.last_used, "never"), display.mask(t.key))
+end
+
+local COLUMNS = {
+  { "NAME", function(t) return clean(t.name, 40) end },
+  { "ID", function(t) return clean(t.id, 40) end },
+  { "PRIVILEGES", function(t) return display.privileges(t.privileges) end },
+  { "CREATED", function(t) return display.time(t.created_time) end },
+  { "LAST USED", function(t) return display.time(t.last_used, "never") end },
+  { "KEY", function(t) return display.mask(t.key) end },
+}
+
+--- An array of tokens as an aligned table with a header row.
+-- @param list array of token tables
+-- @return the text, lines joined by "\n" (no trailing newline)
+function display.table(list)
+  local rows = { {} }
+  for c, col in ipairs(COLUMNS) do rows[1][c] = col[1] end
+  for i = 1, #list do
+    local row = {}
+    for c, col in ipairs(COLUMNS) do row[c] = col[2](list[i]) end
+    rows[#rows + 1] = row
+  end
+  local widths = {}
+  for _, row in ipairs(rows) do
+    for c, cell in ipairs(row) do widths[c] = math.max(widths[c] or 0, width(cell)) end
+  end
+  local lines = {}
+  for r, row in ipairs(rows) do
+    local cells = {}
+    for c, cell in ipairs(row) do
+      cells[c] = c < #row and cell .. (" "):rep(widths[c] - width(cell)) or cell
+    end
+    lines[r] = table.concat(cells, "  ")
+  end
+  return table.concat(lines, "\n")
+end
+
+local function is_token_list(data)
+  if type(data) ~= "table" or getmetatable(data) == TokenMT then return false end
+  if next(data) == nil then return true end
+  for i = 1, #data do
+    if type(data[i]) ~= "table" then return false end
+  end
+  return data[1] ~= nil
+end
+
+--- A result: its status, then the token, the table of tokens, or nothing.
+function display.result(r)
+  local data = r.data
+  local head = "mistapi.Result " .. tostring(r.status)
+  if data == nil then return head .. " (no data)" end
+  if getmetatable(data) == TokenMT then return head .. ": " .. display.token(data) end
+  if is_token_list(data) then
+    local n = #data
+    return ("%s: %d token%s\n%s"):format(head, n, n == 1 and "" or "s", display.table(data))
+  end
+  return head .. ": " .. type(data)
+end
+
+TokenMT.__tostring = display.token
+PrivilegeMT.__tostring = display.privilege
+result.mt.__tostring = display.result
+
+return display
