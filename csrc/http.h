@@ -77,6 +77,7 @@ MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist
 
 /* Results (http_result.c). */
 MISTAPI_LOCAL int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc);
+MISTAPI_LOCAL void mistapi_push_response_values(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_response(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc,
                                         const char *url, int headers_idx);

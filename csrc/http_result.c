@@ -10,18 +10,24 @@ int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc)
     return rc == CURLE_OK && x->failure == XFER_OK;
 }
 
-/* { status = <integer>, headers = {...}, body = <string> } */
-void mistapi_push_response(lua_State *L, mistapi_xfer *x)
+/* Three values: status (integer), headers (table), body (string). */
+void mistapi_push_response_values(lua_State *L, mistapi_xfer *x)
 {
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)status);
-    lua_setfield(L, -2, "status");
     mistapi_headers_push(L, &x->headers);
-    lua_setfield(L, -2, "headers");
     lua_pushlstring(L, x->body.data != NULL ? x->body.data : "", x->body.len);
-    lua_setfield(L, -2, "body");
+}
+
+/* { status = <integer>, headers = {...}, body = <string> } */
+void mistapi_push_response(lua_State *L, mistapi_xfer *x)
+{
+    lua_createtable(L, 0, 3);
+    mistapi_push_response_values(L, x);
+    lua_setfield(L, -4, "body");
+    lua_setfield(L, -3, "headers");
+    lua_setfield(L, -2, "status");
 }
 
 static void trim_newline(char *s)

@@ -92,7 +92,7 @@ static int session_new(lua_State *L)
 }
 
 /* Runs protected with the arguments of request(): (s, method, url, headers, body);
- * returns response, nil or nil, info. */
+ * returns status, headers, body or nil, info, nil. */
 static int request_run(lua_State *L)
 {
     mistapi_session *s = lua_touserdata(L, 1);
@@ -107,13 +107,13 @@ static int request_run(lua_State *L)
     mistapi_multi_start(L, s, x);
     mistapi_multi_next_done(L, s, &rc);
     if (mistapi_xfer_succeeded(x, rc)) {
-        mistapi_push_response(L, x);
-        lua_pushnil(L);
+        mistapi_push_response_values(L, x);
     } else {
         lua_pushnil(L);
         mistapi_push_failure(L, x, rc, url, 4);
+        lua_pushnil(L);
     }
-    return 2;
+    return 3;
 }
 
 /* session:request(method, url [, headers [, body]]) */
@@ -136,16 +136,16 @@ static int session_request(lua_State *L)
     s->busy = 1;
     lua_pushcfunction(L, request_run);
     lua_insert(L, 1);
-    status = lua_pcall(L, 5, 2, 0);
+    status = lua_pcall(L, 5, 3, 0);
     s->busy = 0;
     mistapi_session_detach_all(s);
     if (status != 0)
         return lua_error(L);
-    if (!lua_isnil(L, -2)) {
+    if (lua_isnil(L, -3)) {
         lua_pop(L, 1);
-        return 1;
+        return 2;
     }
-    return 2;
+    return 3;
 }
 
 static int session_close(lua_State *L)
