@@ -1,0 +1,361 @@
+/* core.decode: JSON text straight into Lua tables through yajl's callbacks,
+ * with no intermediate tree. Also registers the JSON half of the module. */
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_parse.h>
+
+#include "json.h"
+#include "model.h"
+
+enum shape { SHAPE_NONE, SHAPE_TOKEN, SHAPE_TOKENS };
+
+enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE };
+
+typedef struct {
+    unsigned char kind;
+    unsigned char is_array;
+    unsigned char at_privileges;   /* token frame: the pending key is "privileges" */
+    lua_Integer n;                 /* array frame: items so far */
+} frame;
+
+typedef struct {
+    lua_State *L;
+    const char *text;
+    size_t len;
+    int shape;
+    int mt_token, mt_privilege, server_keys, array_mt;  /* stack indexes */
+    int depth;
+    int failed;                    /* 1: yajl_parse, 2: yajl_complete_parse */
+    const char *reason;            /* ours, when a callback stopped the parse */
+    yajl_handle h;
+    frame f[MISTAPI_DECODE_MAX_DEPTH + 1];
+} decoder;
+
+/* Hands the value on top of the stack to the enclosing container. */
+static void deliver(decoder *d)
+{
+    frame *f;
+    if (d->depth == 0)
+        return;
+    f = &d->f[d->depth];
+    if (f->is_array)
+        lua_rawseti(d->L, -2, ++f->n);
+    else
+        lua_rawset(d->L, -3);
+}
+
+static int on_null(void *ctx)
+{
+    decoder *d = ctx;
+    if (d->depth > 0 && !d->f[d->depth].is_array)
+        lua_pushnil(d->L);   /* null members are left out; a later duplicate clears */
+    else
+        lua_pushlightuserdata(d->L, NULL);
+    deliver(d);
+    return 1;
+}
+
+static int on_boolean(void *ctx, int b)
+{
+    decoder *d = ctx;
+    lua_pushboolean(d->L, b);
+    deliver(d);
+    return 1;
+}
+
+/* Integers without '.', 'e' or 'E' that fit int64 stay integers; anything
+ * else (fractions, exponents, 30-digit numbers) is a double. */
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    decoder *d = ctx;
+    size_t i = 0;
+    int neg = 0, is_int = 1;
+    uint64_t acc = 0, limit;
+    char small[64], *buf = small, dp;
+    double v;
+
+    if (i < len && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    limit = neg ? (uint64_t)INT64_MAX + 1u : (uint64_t)INT64_MAX;
+    for (; i < len; i++) {
+        unsigned dig;
+        if (s[i] < '0' || s[i] > '9') {
+            is_int = 0;
+            break;
+        }
+        dig = (unsigned)(s[i] - '0');
+        if (acc > (limit - dig) / 10) {
+            is_int = 0;
+            break;
+        }
+        acc = acc * 10 + dig;
+    }
+    if (is_int) {
+        if (neg)
+            lua_pushinteger(d->L, acc == (uint64_t)INT64_MAX + 1u
+                                      ? (lua_Integer)INT64_MIN : -(lua_Integer)acc);
+        else
+            lua_pushinteger(d->L, (lua_Integer)acc);
+        deliver(d);
+        return 1;
+    }
+    if (len >= sizeof small) {
+        buf = malloc(len + 1);
+        if (buf == NULL) {
+            d->reason = "out of memory";
+            return 0;
+        }
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    /* strtod follows LC_NUMERIC; JSON always uses '.' */
+    dp = localeconv()->decimal_point[0];
+    if (dp != '.' && dp != '\0') {
+        char *p = strchr(buf, '.');
+        if (p != NULL)
+            *p = dp;
+    }
+    v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    lua_pushnumber(d->L, (lua_Number)v);
+    deliver(d);
+    return 1;
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    decoder *d = ctx;
+    lua_pushlstring(d->L, (const char *)s, len);
+    deliver(d);
+    return 1;
+}
+
+/* What a new container is, from the shape and where it sits. */
+static unsigned char child_kind(const decoder *d, int is_array)
+{
+    if (d->depth == 0) {
+        if (d->shape == SHAPE_TOKEN && !is_array)
+            return K_TOKEN;
+        if (d->shape == SHAPE_TOKENS && is_array)
+            return K_TOKENS;
+    } else {
+        const frame *p = &d->f[d->depth];
+        if (p->kind == K_TOKENS && !is_array)
+            return K_TOKEN;
+        if (p->kind == K_TOKEN && is_array && p->at_privileges)
+            return K_PRIVILEGES;
+        if (p->kind == K_PRIVILEGES && !is_array)
+            return K_PRIVILEGE;
+    }
+    return is_array ? K_ARRAY : K_OBJECT;
+}
+
+static int open_container(decoder *d, int is_array)
+{
+    lua_State *L = d->L;
+    unsigned char kind;
+    frame *f;
+
+    if (d->depth >= MISTAPI_DECODE_MAX_DEPTH) {
+        d->reason = "nesting too deep";
+        return 0;
+    }
+    /* table + key, and up to 4 more while recording a server key */
+    if (!lua_checkstack(L, 8)) {
+        d->reason = "Lua stack overflow";
+        return 0;
+    }
+    kind = child_kind(d, is_array);
+    switch (kind) {
+    case K_TOKEN:
+        lua_createtable(L, 0, 12);
+        lua_pushvalue(L, d->mt_token);
+        lua_setmetatable(L, -2);
+        break;
+    case K_PRIVILEGE:
+        lua_createtable(L, 0, 4);
+        lua_pushvalue(L, d->mt_privilege);
+        lua_setmetatable(L, -2);
+        break;
+    case K_OBJECT:
+        lua_createtable(L, 0, 4);
+        break;
+    default:
+        lua_createtable(L, kind == K_PRIVILEGES ? 2 : 0, 0);
+        lua_pushvalue(L, d->array_mt);
+        lua_setmetatable(L, -2);
+        break;
+    }
+    f = &d->f[++d->depth];
+    f->kind = kind;
+    f->is_array = (unsigned char)is_array;
+    f->at_privileges = 0;
+    f->n = 0;
+    return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+    return open_container(ctx, 0);
+}
+
+static int on_start_array(void *ctx)
+{
+    return open_container(ctx, 1);
+}
+
+static int on_end(void *ctx)
+{
+    decoder *d = ctx;
+    d->depth--;
+    deliver(d);
+    return 1;
+}
+
+/* Stack: object, key. Adds key to the object's set in server_keys. */
+static void record_server_key(decoder *d)
+{
+    lua_State *L = d->L;
+    lua_pushvalue(L, -2);
+    lua_rawget(L, d->server_keys);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushvalue(L, -3);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, d->server_keys);
+    }
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+static int on_map_key(void *ctx, const unsigned char *k, size_t len)
+{
+    decoder *d = ctx;
+    frame *f = &d->f[d->depth];
+    const char *key = (const char *)k;
+
+    lua_pushlstring(d->L, key, len);
+    if (f->kind == K_TOKEN) {
+        int id = mistapi_token_key(key, len);
+        f->at_privileges = (id == TK_PRIVILEGES);
+        if (id == TK_UNKNOWN)
+            record_server_key(d);
+    } else if (f->kind == K_PRIVILEGE) {
+        if (mistapi_privilege_key(key, len) == PK_UNKNOWN)
+            record_server_key(d);
+    }
+    return 1;
+}
+
+static const yajl_callbacks callbacks = {
+    on_null, on_boolean, NULL, NULL, on_number, on_string,
+    on_start_map, on_map_key, on_end, on_start_array, on_end
+};
+
+/* Under lua_pcall: (decoder) -> value. A Lua error (memory) unwinds past
+ * yajl; the caller still owns and frees the handle. */
+static int decode_run(lua_State *L)
+{
+    decoder *d = lua_touserdata(L, 1);
+    d->L = L;
+    if (d->shape != SHAPE_NONE) {
+        luaL_getmetatable(L, MISTAPI_TOKEN_MT);
+        d->mt_token = lua_gettop(L);
+        luaL_getmetatable(L, MISTAPI_PRIVILEGE_MT);
+        d->mt_privilege = lua_gettop(L);
+        lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
+        d->server_keys = lua_gettop(L);
+    }
+    luaL_getmetatable(L, MISTAPI_ARRAY_MT);
+    d->array_mt = lua_gettop(L);
+    if (yajl_parse(d->h, (const unsigned char *)d->text, d->len) != yajl_status_ok) {
+        d->failed = 1;
+        return 0;
+    }
+    if (yajl_complete_parse(d->h) != yajl_status_ok) {
+        d->failed = 2;
+        return 0;
+    }
+    return 1;
+}
+
+/* "JSON: <reason> at byte N"; never quotes the text (it may hold a key). */
+static void push_error(lua_State *L, decoder *d)
+{
+    char reason[128];
+    size_t at = d->failed == 1 ? yajl_get_bytes_consumed(d->h) : d->len;
+
+    if (d->reason != NULL) {
+        snprintf(reason, sizeof reason, "%s", d->reason);
+    } else {
+        unsigned char *msg = yajl_get_error(d->h, 0, NULL, 0);
+        size_t n;
+        snprintf(reason, sizeof reason, "%s", msg != NULL ? (const char *)msg : "invalid JSON");
+        if (msg != NULL)
+            yajl_free_error(d->h, msg);
+        n = strlen(reason);
+        while (n > 0 && (reason[n - 1] == '\n' || reason[n - 1] == '.' || reason[n - 1] == ' '))
+            reason[--n] = '\0';
+    }
+    lua_pushnil(L);
+    lua_pushfstring(L, "JSON: %s at byte %d", reason, (int)at);
+}
+
+/* core.decode(text [, shape]) -> value | nil, message */
+static int json_decode(lua_State *L)
+{
+    static const char *const shapes[] = { "token", "tokens", NULL };
+    decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    int shape = lua_isnoneornil(L, 2) ? SHAPE_NONE
+                                      : luaL_checkoption(L, 2, NULL, shapes) + 1;
+    int status;
+
+    if (len == 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "JSON: empty input at byte 0");
+        return 2;
+    }
+    d->text = text;
+    d->len = len;
+    d->shape = shape;
+    d->depth = 0;
+    d->failed = 0;
+    d->reason = NULL;
+    d->h = yajl_alloc(&callbacks, NULL, d);
+    if (d->h == NULL)
+        return luaL_error(L, "JSON: out of memory");
+    lua_pushcfunction(L, decode_run);
+    lua_pushlightuserdata(L, d);
+    status = lua_pcall(L, 1, 1, 0);
+    if (status != 0) {
+        yajl_free(d->h);
+        return lua_error(L);
+    }
+    if (d->failed) {
+        lua_pop(L, 1);
+        push_error(L, d);
+        yajl_free(d->h);
+        return 2;
+    }
+    yajl_free(d->h);
+    return 1;
+}
+
+void mistapi_register_json(lua_State *L)
+{
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    lua_pushcfunction(L, json_decode);
+    lua_setfield(L, -2, "decode");
+    mistapi_json_register_encode(L);
+}

@@ -1,0 +1,469 @@
+/* core.encode_token: validates a create/update body against the
+ * org_apitoken model and writes it, known fields in a fixed order. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json.h"
+#include "model.h"
+#include "validate.h"
+
+#define TOKEN_KNOWN     "name, privileges, src_ips"
+#define PRIVILEGE_KNOWN "role, scope, site_id, sitegroup_id, views"
+#define MAX_PRIVILEGES  10
+#define MAX_SRC_IPS     10
+
+typedef struct {
+    int require_name;
+    int pass_unknown;
+    int server_keys;        /* stack index of the registry's record */
+} token_opts;
+
+/* What makes two privileges equal (views compared as a set). */
+typedef struct {
+    int role, scope;
+    const char *site_id, *sitegroup_id;   /* anchored by the caller's table */
+    unsigned views;
+} privilege_sig;
+
+typedef int (*key_classifier)(const char *k, size_t n);
+
+typedef struct {
+    const char *s;
+    size_t n;
+} key_ref;
+
+/* Pushes t[name] (raw), with core.null read as nil; returns its type. */
+static int get_field(lua_State *L, int t, const char *name)
+{
+    lua_pushstring(L, name);
+    lua_rawget(L, t);
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+    return lua_type(L, -1);
+}
+
+/* Did the key at kidx come from the server for the table at t? */
+static int from_server(lua_State *L, const token_opts *o, int t, int kidx)
+{
+    int yes = 0;
+    lua_pushvalue(L, t);
+    lua_rawget(L, o->server_keys);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushvalue(L, kidx);
+        lua_rawget(L, -2);
+        yes = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return yes;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const key_ref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+    return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Checks the keys of the table at t: strings, and none unknown unless it came
+ * from the server or opts.pass_unknown. Counts the ones to pass on. */
+static int scan_keys(mistapi_enc *e, const token_opts *o, int t, key_classifier cls,
+                     const char *known, size_t *n_pass)
+{
+    lua_State *L = e->L;
+    key_ref first = { NULL, 0 };
+
+    *n_pass = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        key_ref k;
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char what[64];
+            mistapi_describe_key(L, -1, what, sizeof what);
+            return mistapi_enc_fail(e, "field names must be strings, got %s", what);
+        }
+        k.s = lua_tolstring(L, -1, &k.n);
+        if (cls(k.s, k.n) >= 0 || from_server(L, o, t, lua_gettop(L)))
+            continue;
+        (*n_pass)++;
+        /* report the smallest name, so the message does not depend on
+         * the table's traversal order */
+        if (first.s == NULL || key_cmp(&k, &first) < 0)
+            first = k;
+    }
+    if (first.s != NULL && !o->pass_unknown) {
+        char q[64];
+        mistapi_quote(q, sizeof q, first.s, first.n);
+        return mistapi_enc_fail(e, "unknown field %s (known: %s)", q, known);
+    }
+    return 0;
+}
+
+/* Writes the caller's unknown fields of the table at t, sorted by name. */
+static int write_unknown(mistapi_enc *e, const token_opts *o, int t, key_classifier cls,
+                         size_t count, int depth)
+{
+    lua_State *L = e->L;
+    key_ref *keys;
+    size_t n = 0, i;
+
+    if (count == 0)
+        return 0;
+    keys = lua_newuserdatauv(L, count * sizeof *keys, 0);
+    lua_pushnil(L);
+    while (lua_next(L, t) != 0) {
+        lua_pop(L, 1);
+        if (n < count) {
+            key_ref k;
+            k.s = lua_tolstring(L, -1, &k.n);
+            if (cls(k.s, k.n) < 0 && !from_server(L, o, t, lua_gettop(L)))
+                keys[n++] = k;
+        }
+    }
+    qsort(keys, n, sizeof *keys, key_cmp);
+    for (i = 0; i < n; i++) {
+        size_t mark;
+        if (mistapi_enc_string(e, keys[i].s, keys[i].n) != 0)
+            return -1;
+        mark = mistapi_path_key(e, keys[i].s, keys[i].n);
+        lua_pushlstring(L, keys[i].s, keys[i].n);
+        lua_rawget(L, t);
+        if (mistapi_enc_value(e, lua_gettop(L), depth) != 0)
+            return -1;
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int write_key(mistapi_enc *e, const char *k)
+{
+    return mistapi_enc_string(e, k, strlen(k));
+}
+
+/* A required enum string at t[name]: role or scope. */
+static int check_enum(mistapi_enc *e, int t, const char *name, int (*index)(const char *, size_t),
+                      const char *allowed, int *out)
+{
+    lua_State *L = e->L;
+    size_t mark = mistapi_path_key(e, name, strlen(name)), n;
+    const char *s;
+    int type = get_field(L, t, name);
+
+    if (type == LUA_TNIL)
+        return mistapi_enc_fail(e, "required");
+    if (type != LUA_TSTRING)
+        return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+    s = lua_tolstring(L, -1, &n);
+    *out = index(s, n);
+    if (*out < 0) {
+        char q[64];
+        mistapi_quote(q, sizeof q, s, n);
+        return mistapi_enc_fail(e, "%s is not one of %s", q, allowed);
+    }
+    if (write_key(e, name) != 0 || mistapi_enc_string(e, s, n) != 0)
+        return -1;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+/* site_id / sitegroup_id: a UUID exactly when scope asks for it. */
+static int check_scope_id(mistapi_enc *e, int t, const char *name, int needed,
+                          const char *scope_name, const char **out)
+{
+    lua_State *L = e->L;
+    size_t mark = mistapi_path_key(e, name, strlen(name)), n;
+    const char *s;
+    int type = get_field(L, t, name);
+
+    *out = NULL;
+    if (!needed) {
+        if (type != LUA_TNIL)
+            return mistapi_enc_fail(e, "not allowed when scope is %s", scope_name);
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+        return 0;
+    }
+    if (type == LUA_TNIL) {
+        return mistapi_enc_fail(e, "required when scope is %s", scope_name);
+    }
+    if (type != LUA_TSTRING)
+        return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+    s = lua_tolstring(L, -1, &n);
+    if (!mistapi_is_uuid(s, n)) {
+        char q[64];
+        mistapi_quote(q, sizeof q, s, n);
+        return mistapi_enc_fail(e, "%s is not a UUID", q);
+    }
+    if (write_key(e, name) != 0 || mistapi_enc_string(e, s, n) != 0)
+        return -1;
+    *out = s;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+/* Pushes t[name] and checks it is an array; *n its length. 0: absent. */
+static int get_array(mistapi_enc *e, int t, const char *name, const char *expected,
+                     size_t *n)
+{
+    lua_State *L = e->L;
+    int type = get_field(L, t, name);
+    if (type == LUA_TNIL)
+        return 0;
+    if (type != LUA_TTABLE)
+        return mistapi_enc_fail(e, "expected %s, got %s", expected, mistapi_type_name(L, -1));
+    if (!mistapi_table_is_array(e, lua_gettop(L), 1, n))
+        return mistapi_enc_fail(e, "expected %s, got a table that is not an array", expected);
+    return 1;
+}
+
+static int check_views(mistapi_enc *e, int t, unsigned *mask)
+{
+    lua_State *L = e->L;
+    size_t mark = mistapi_path_key(e, "views", 5), n, i;
+    int got = get_array(e, t, "views", "an array of strings", &n), a;
+
+    *mask = 0;
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+        return 0;
+    }
+    a = lua_gettop(L);
+    if (write_key(e, "views") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+        return -1;
+    for (i = 1; i <= n; i++) {
+        size_t imark = mistapi_path_index(e, (long long)i), len;
+        const char *s;
+        int v;
+        lua_rawgeti(L, a, (lua_Integer)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+        s = lua_tolstring(L, -1, &len);
+        v = mistapi_view_index(s, len);
+        if (v < 0) {
+            char q[64];
+            mistapi_quote(q, sizeof q, s, len);
+            return mistapi_enc_fail(e, "%s is not one of %s", q, MISTAPI_VIEWS);
+        }
+        *mask |= 1u << v;
+        if (mistapi_enc_string(e, s, len) != 0)
+            return -1;
+        lua_pop(L, 1);
+        mistapi_path_pop(e, imark);
+    }
+    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
+        return -1;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+static int write_privilege(mistapi_enc *e, const token_opts *o, int t, privilege_sig *sig)
+{
+    static const char *const scope_names[] = { "org", "site", "sitegroup" };
+    size_t n_pass;
+    const char *scope_name;
+
+    if (scan_keys(e, o, t, mistapi_privilege_key, PRIVILEGE_KNOWN, &n_pass) != 0)
+        return -1;
+    if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0)
+        return -1;
+    if (check_enum(e, t, "role", mistapi_role_index, MISTAPI_ROLES, &sig->role) != 0
+        || check_enum(e, t, "scope", mistapi_scope_index, MISTAPI_SCOPES, &sig->scope) != 0)
+        return -1;
+    scope_name = scope_names[sig->scope];
+    if (check_scope_id(e, t, "site_id", sig->scope == SCOPE_SITE, scope_name, &sig->site_id) != 0
+        || check_scope_id(e, t, "sitegroup_id", sig->scope == SCOPE_SITEGROUP, scope_name,
+                          &sig->sitegroup_id) != 0
+        || check_views(e, t, &sig->views) != 0)
+        return -1;
+    if (o->pass_unknown && write_unknown(e, o, t, mistapi_privilege_key, n_pass, 3) != 0)
+        return -1;
+    return mistapi_enc_status(e, yajl_gen_map_close(e->g));
+}
+
+static int same_id(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strncasecmp(a, b, 36) == 0;   /* both checked UUIDs */
+}
+
+static int same_privilege(const privilege_sig *a, const privilege_sig *b)
+{
+    return a->role == b->role && a->scope == b->scope && a->views == b->views
+           && same_id(a->site_id, b->site_id) && same_id(a->sitegroup_id, b->sitegroup_id);
+}
+
+static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
+{
+    lua_State *L = e->L;
+    privilege_sig sigs[MAX_PRIVILEGES];
+    size_t mark = mistapi_path_key(e, "privileges", 10), n, i, j;
+    int got = get_array(e, t, "privileges", "an array of objects", &n), a;
+
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+        return 0;
+    }
+    if (n < 1 || n > MAX_PRIVILEGES)
+        return mistapi_enc_fail(e, "must have 1 to %d items, got %lu", MAX_PRIVILEGES,
+                                (unsigned long)n);
+    a = lua_gettop(L);
+    if (write_key(e, "privileges") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        size_t imark = mistapi_path_index(e, (long long)i + 1);
+        lua_rawgeti(L, a, (lua_Integer)i + 1);
+        if (lua_type(L, -1) != LUA_TTABLE)
+            return mistapi_enc_fail(e, "expected an object, got %s", mistapi_type_name(L, -1));
+        if (write_privilege(e, o, lua_gettop(L), &sigs[i]) != 0)
+            return -1;
+        for (j = 0; j < i; j++)
+            if (same_privilege(&sigs[i], &sigs[j]))
+                return mistapi_enc_fail(e, "duplicates privileges[%lu]", (unsigned long)j + 1);
+        lua_pop(L, 1);
+        mistapi_path_pop(e, imark);
+    }
+    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
+        return -1;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+static int write_src_ips(mistapi_enc *e, int t)
+{
+    lua_State *L = e->L;
+    size_t mark = mistapi_path_key(e, "src_ips", 7), n, i;
+    int got = get_array(e, t, "src_ips", "an array of strings", &n), a;
+
+    if (got < 0)
+        return -1;
+    if (got == 0) {
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+        return 0;
+    }
+    if (n > MAX_SRC_IPS)
+        return mistapi_enc_fail(e, "must have at most %d items, got %lu", MAX_SRC_IPS,
+                                (unsigned long)n);
+    a = lua_gettop(L);
+    if (write_key(e, "src_ips") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+        return -1;
+    for (i = 1; i <= n; i++) {
+        size_t imark = mistapi_path_index(e, (long long)i), len;
+        const char *s;
+        char msg[128];
+        lua_rawgeti(L, a, (lua_Integer)i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+        s = lua_tolstring(L, -1, &len);
+        if (mistapi_check_ip(s, len, msg, sizeof msg) != 0)
+            return mistapi_enc_fail(e, "%s", msg);
+        if (mistapi_enc_string(e, s, len) != 0)
+            return -1;
+        lua_pop(L, 1);
+        mistapi_path_pop(e, imark);
+    }
+    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
+        return -1;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+static int write_name(mistapi_enc *e, const token_opts *o, int t)
+{
+    lua_State *L = e->L;
+    size_t mark = mistapi_path_key(e, "name", 4), n;
+    const char *s;
+    int type = get_field(L, t, "name");
+
+    if (type == LUA_TNIL) {
+        if (o->require_name)
+            return mistapi_enc_fail(e, "required");
+        lua_pop(L, 1);
+        mistapi_path_pop(e, mark);
+        return 0;
+    }
+    if (type != LUA_TSTRING)
+        return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+    s = lua_tolstring(L, -1, &n);
+    if (n == 0)
+        return mistapi_enc_fail(e, "must not be empty");
+    if (write_key(e, "name") != 0 || mistapi_enc_string(e, s, n) != 0)
+        return -1;
+    lua_pop(L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
+/* Under lua_pcall (json.h): the token is at stack index 2. */
+static int write_token(mistapi_enc *e, void *arg)
+{
+    token_opts *o = arg;
+    lua_State *L = e->L;
+    const int t = 2;
+    size_t n_pass;
+
+    if (!lua_checkstack(L, 16))
+        return mistapi_enc_fail(e, "Lua stack overflow");
+    lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
+    o->server_keys = lua_gettop(L);
+    if (scan_keys(e, o, t, mistapi_token_key, TOKEN_KNOWN, &n_pass) != 0)
+        return -1;
+    if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0
+        || write_name(e, o, t) != 0 || write_privileges(e, o, t) != 0 || write_src_ips(e, t) != 0)
+        return -1;
+    if (o->pass_unknown && write_unknown(e, o, t, mistapi_token_key, n_pass, 1) != 0)
+        return -1;
+    return mistapi_enc_status(e, yajl_gen_map_close(e->g));
+}
+
+static int opt_boolean(lua_State *L, const char *name, int dflt)
+{
+    int v = dflt;
+    lua_getfield(L, 2, name);
+    if (lua_type(L, -1) == LUA_TBOOLEAN)
+        v = lua_toboolean(L, -1);
+    else if (!lua_isnil(L, -1))
+        luaL_error(L, "bad argument #2 to 'encode_token' (opts.%s must be a boolean)", name);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* core.encode_token(tbl [, opts]) -> JSON text | nil, message */
+static int encode_token(lua_State *L)
+{
+    token_opts o;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    o.require_name = 1;
+    o.pass_unknown = 0;
+    o.server_keys = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        o.require_name = opt_boolean(L, "require_name", 1);
+        o.pass_unknown = opt_boolean(L, "pass_unknown", 0);
+    }
+    return mistapi_encode_run(L, 1, 0, write_token, &o);
+}
+
+void mistapi_register_token_encode(lua_State *L)
+{
+    lua_pushcfunction(L, encode_token);
+    lua_setfield(L, -2, "encode_token");
+}
