@@ -1,0 +1,195 @@
+-- core.decode: JSON text to Lua values, shapes and their metatables.
+local core = require "mistapi.core"
+
+local is54 = math.type ~= nil
+
+local function registry_mt(name)
+  return debug.getregistry()[name]
+end
+
+describe("core.decode", function()
+  it("decodes every JSON type", function()
+    local v = assert(core.decode('{"s":"x","n":1.5,"i":42,"t":true,"f":false,"a":[1,"b"],"o":{"k":"v"}}'))
+    assert.are.equal("x", v.s)
+    assert.are.equal(1.5, v.n)
+    assert.are.equal(42, v.i)
+    assert.is_true(v.t)
+    assert.is_false(v.f)
+    assert.are.same({ 1, "b" }, v.a)
+    assert.are.same({ k = "v" }, v.o)
+    assert.are.equal("x", core.decode('"x"'))
+    assert.are.equal(7, core.decode("7"))
+    assert.is_true(core.decode("true"))
+  end)
+
+  it("leaves null out of objects and keeps it as core.null in arrays and at the top", function()
+    local v = assert(core.decode('{"a":null,"b":[1,null,3]}'))
+    assert.is_nil(v.a)
+    assert.are.equal(core.null, v.b[2])
+    assert.are.equal(3, v.b[3])
+    assert.are.equal(core.null, core.decode("null"))
+    assert.are.equal("userdata", type(core.null))
+  end)
+
+  it("makes integers that fit 64 bits Lua integers", function()
+    local v = assert(core.decode("[1700000000, -5, 0, 9223372036854775807, -9223372036854775808]"))
+    assert.are.equal(1700000000, v[1])
+    assert.are.equal(-5, v[2])
+    if is54 then
+      for i = 1, 5 do
+        assert.are.equal("integer", math.type(v[i]))
+      end
+      assert.are.equal(math.maxinteger, v[4])
+      assert.are.equal(math.mininteger, v[5])
+    end
+  end)
+
+  it("makes fractions, exponents and too-big integers floats, never an error", function()
+    local v = assert(core.decode("[1.0, 2e3, 1E2, 9223372036854775808, 123456789012345678901234567890, 1e400]"))
+    assert.are.equal(1.0, v[1])
+    assert.are.equal(2000, v[2])
+    assert.are.equal(100, v[3])
+    assert.are.equal(2 ^ 63, v[4])
+    assert.is_true(math.abs(v[5] - 1.2345678901234568e29) < 1e15)
+    assert.are.equal(math.huge, v[6])
+    if is54 then
+      for i = 1, 5 do
+        assert.are.equal("float", math.type(v[i]))
+      end
+    end
+    local long = "1" .. string.rep("0", 300)
+    assert.are.equal(1e300, core.decode(long))
+    assert.are.equal(0.5, core.decode("0." .. "5" .. string.rep("0", 100)))
+  end)
+
+  it("keeps strings with NUL and escapes whole", function()
+    local s = assert(core.decode('"a\\u0000b\\n\\u00e9\\ud83d\\ude00"'))
+    assert.are.equal("a\0b\n\195\169\240\159\152\128", s)
+    assert.are.equal(10, #s)
+  end)
+
+  it("keeps the last of duplicate keys, a null one included", function()
+    assert.are.equal(2, core.decode('{"a":1,"a":2}').a)
+    assert.is_nil(core.decode('{"a":1,"a":null}').a)
+  end)
+
+  it("refuses invalid UTF-8", function()
+    local v, err = core.decode('"ab\255"')
+    assert.is_nil(v)
+    assert.matches("^JSON: .*UTF8.* at byte %d+$", err)
+  end)
+
+  it("refuses trailing garbage, empty input and broken documents with a position", function()
+    local v, err = core.decode('{"a":1} x')
+    assert.is_nil(v)
+    assert.matches("^JSON: .*trailing garbage at byte %d+$", err)
+    v, err = core.decode("")
+    assert.is_nil(v)
+    assert.are.equal("JSON: empty input at byte 0", err)
+    v, err = core.decode("   ")
+    assert.is_nil(v)
+    assert.matches("^JSON: .* at byte %d+$", err)
+    v, err = core.decode('{"a":')
+    assert.is_nil(v)
+    assert.matches("^JSON: ", err)
+    v, err = core.decode("[1,]")
+    assert.is_nil(v)
+    assert.matches("^JSON: ", err)
+  end)
+
+  it("never quotes the document in its messages", function()
+    local secret = "SECRETKEYabcdefghijklmnopqrstuvwxyz0123456789"
+    local _, err = core.decode('{"key":"' .. secret .. '" trailing}')
+    assert.is_string(err)
+    assert.is_nil(err:find("SECRETKEY", 1, true))
+    _, err = core.decode('{"key":"' .. secret .. '\255"}')
+    assert.is_nil(err:find("SECRETKEY", 1, true))
+  end)
+
+  it("caps nesting at 512 without crashing", function()
+    local ok = assert(core.decode(string.rep("[", 512) .. string.rep("]", 512)))
+    assert.are.equal("table", type(ok))
+    local v, err = core.decode(string.rep("[", 513) .. string.rep("]", 513))
+    assert.is_nil(v)
+    assert.matches("^JSON: nesting too deep at byte %d+$", err)
+    v, err = core.decode(string.rep("[", 100000))
+    assert.is_nil(v)
+    assert.matches("nesting too deep", err)
+    v, err = core.decode(string.rep('{"a":', 100000))
+    assert.is_nil(v)
+    assert.matches("nesting too deep", err)
+  end)
+
+  it("marks arrays with core.array_mt so an empty one stays an array", function()
+    local v = assert(core.decode('{"a":[],"b":{}}'))
+    assert.are.equal(core.array_mt, getmetatable(v.a))
+    assert.is_nil(getmetatable(v.b))
+    assert.are.equal('[]', core.encode(v.a))
+    assert.are.equal('{}', core.encode(v.b))
+  end)
+
+  it("raises on a bad shape name or a missing text", function()
+    assert.has_error(function() core.decode("{}", "tokn") end)
+    assert.has_error(function() core.decode() end)
+  end)
+
+  describe("with a shape", function()
+    local token_json = '{"id":"6b7a3f3e-0000-4000-8000-000000000001","name":"t","key":"1qkb...QQCL",'
+      .. '"created_time":1690115110,"last_used":null,"extra":{"x":1},'
+      .. '"privileges":[{"role":"admin","scope":"org","org_id":"o","beta":true},'
+      .. '{"role":"read","scope":"org"}]}'
+
+    it("gives tokens and privileges their metatables", function()
+      local t = assert(core.decode(token_json, "token"))
+      assert.are.equal(registry_mt("mistapi.Token"), getmetatable(t))
+      assert.are.equal(registry_mt("mistapi.Privilege"), getmetatable(t.privileges[1]))
+      assert.are.equal(registry_mt("mistapi.Privilege"), getmetatable(t.privileges[2]))
+      assert.is_nil(getmetatable(t.extra))
+      assert.are.equal(1690115110, t.created_time)
+      if is54 then
+        assert.are.equal("integer", math.type(t.created_time))
+      end
+    end)
+
+    it("gives every token of a list its metatable", function()
+      local list = assert(core.decode("[" .. token_json .. "," .. token_json .. "]", "tokens"))
+      assert.are.equal(2, #list)
+      for i = 1, 2 do
+        assert.are.equal(registry_mt("mistapi.Token"), getmetatable(list[i]))
+        assert.are.equal(registry_mt("mistapi.Privilege"), getmetatable(list[i].privileges[1]))
+      end
+    end)
+
+    it("adds no metatables without a shape", function()
+      local t = assert(core.decode(token_json))
+      assert.is_nil(getmetatable(t))
+      assert.is_nil(getmetatable(t.privileges[1]))
+    end)
+
+    it("decodes generically what is not the expected shape", function()
+      assert.are.equal("x", core.decode('"x"', "token"))
+      local v = assert(core.decode('{"a":1}', "tokens"))
+      assert.is_nil(getmetatable(v))
+      v = assert(core.decode('[1,"x",[2]]', "tokens"))
+      assert.are.same({ 1, "x", { 2 } }, v)
+      v = assert(core.decode('{"name":"x","privileges":{"role":"admin"}}', "token"))
+      assert.is_nil(getmetatable(v.privileges))
+    end)
+
+    it("remembers keys from the server so that re-encoding drops them", function()
+      local t = assert(core.decode(token_json, "token"))
+      assert.are.equal(1, t.extra.x)
+      assert.is_true(t.privileges[1].beta)
+      assert.are.equal(
+        '{"name":"t","privileges":[{"role":"admin","scope":"org"},{"role":"read","scope":"org"}]}',
+        core.encode_token(t))
+    end)
+
+    it("does not remember keys without a shape", function()
+      local t = assert(core.decode(token_json))
+      local body, err = core.encode_token(t)
+      assert.is_nil(body)
+      assert.are.equal('unknown field "extra" (known: name, privileges, src_ips)', err)
+    end)
+  end)
+end)
