@@ -1,0 +1,180 @@
+-- The control API under /_emulator/: reset, switches, faults, the request log,
+-- seeding and direct token creation. Loopback only, no auth: it is a test fixture.
+local json = require "emu.json"
+local boot = require "emu.boot"
+local config = require "emu.config"
+local faults = require "emu.faults"
+local reqlog = require "emu.reqlog"
+local store = require "emu.store"
+local validate = require "emu.validate"
+local respond = require "emu.respond"
+
+local M = {}
+
+local MAX_SEED = 100000
+
+local function body_of(ctx)
+  local body, err = json.decode_body(ctx.body())
+  if body == nil then
+    return nil, respond.detail(400, err)
+  end
+  return body
+end
+
+local function ok()
+  return respond.json(200, { ok = true })
+end
+
+local routes = {}
+
+routes["GET health"] = ok
+
+routes["GET info"] = function()
+  local b = boot.get()
+  return respond.json(200, { org_id = b.org_id, email = boot.EMAIL, bootstrap_token_id = b.token_id })
+end
+
+routes["POST reset"] = function()
+  boot.reset()
+  return ok()
+end
+
+routes["GET config"] = function()
+  return respond.json(200, config.get())
+end
+
+routes["POST config"] = function(ctx)
+  local body, bad = body_of(ctx)
+  if not body then
+    return bad
+  end
+  if not json.is_object(body) then
+    return respond.detail(400, "config takes an object of switch: value")
+  end
+  local c, err = config.set(body)
+  if not c then
+    return respond.detail(400, err)
+  end
+  return respond.json(200, c)
+end
+
+routes["GET faults"] = function()
+  return respond.raw(200, faults.list())
+end
+
+routes["POST faults"] = function(ctx)
+  local body, bad = body_of(ctx)
+  if not body then
+    return bad
+  end
+  local list = json.is_array(body) and body or { body }
+  local checked = {}
+  for i, f in ipairs(list) do
+    local c, err = faults.check(f)
+    if not c then
+      return respond.detail(400, "fault " .. i .. ": " .. err)
+    end
+    checked[i] = c
+  end
+  return respond.json(200, { queued = faults.queue(checked) })
+end
+
+routes["DELETE faults"] = function()
+  faults.clear()
+  return ok()
+end
+
+routes["GET log"] = function()
+  return respond.raw(200, reqlog.all())
+end
+
+routes["DELETE log"] = function()
+  reqlog.clear()
+  return ok()
+end
+
+local function privileges_or_default(body, org_id)
+  if body.privileges == nil then
+    return { { scope = "org", role = "admin", org_id = org_id } }
+  end
+  local fields, err = validate.token_body({ name = "x", privileges = body.privileges }, true)
+  if not fields then
+    return nil, err
+  end
+  return fields.privileges
+end
+
+local function org_of(body)
+  local org_id = body.org_id or boot.get().org_id
+  if not validate.is_uuid(org_id) then
+    return nil, "org_id: Must be a valid UUID."
+  end
+  return org_id:lower()
+end
+
+-- POST seed {count, org_id?, name_prefix?, privileges?} -> {count, ids}
+routes["POST seed"] = function(ctx)
+  local body, bad = body_of(ctx)
+  if not body then
+    return bad
+  end
+  if not json.is_object(body) then
+    return respond.detail(400, "seed takes an object")
+  end
+  local n = body.count
+  if type(n) ~= "number" or n ~= math.floor(n) or n < 1 or n > MAX_SEED then
+    return respond.detail(400, "count must be an integer from 1 to " .. MAX_SEED)
+  end
+  local org_id, oerr = org_of(body)
+  if not org_id then
+    return respond.detail(400, oerr)
+  end
+  local privs, perr = privileges_or_default(body, org_id)
+  if not privs then
+    return respond.detail(400, perr)
+  end
+  local prefix = type(body.name_prefix) == "string" and body.name_prefix or "seeded-"
+  local ids = store.seed(org_id, n, prefix, privs, nil)
+  local quoted = {}
+  for i, id in ipairs(ids) do
+    quoted[i] = '"' .. id .. '"'
+  end
+  return respond.raw(200, '{"count":' .. n .. ',"ids":' .. json.array_of(quoted) .. "}")
+end
+
+-- POST tokens {name?, privileges?, src_ips?, org_id?}: a token made behind the API's
+-- back (another org's, a read-only one...); answers it with its whole key.
+routes["POST tokens"] = function(ctx)
+  local body, bad = body_of(ctx)
+  if not body then
+    return bad
+  end
+  if not json.is_object(body) then
+    return respond.detail(400, "tokens takes an object")
+  end
+  local org_id, oerr = org_of(body)
+  if not org_id then
+    return respond.detail(400, oerr)
+  end
+  local fields, err = validate.token_body({
+    name = body.name or "control-made token",
+    privileges = body.privileges or { { scope = "org", role = "admin" } },
+    src_ips = body.src_ips,
+  }, true)
+  if not fields then
+    return respond.detail(400, err)
+  end
+  fields.org_id = org_id
+  fields.created_by = type(body.created_by) == "string" and body.created_by or nil
+  return respond.json(200, store.view(store.create(fields), true))
+end
+
+function M.handle(ctx, name)
+  local route = routes[ctx.method .. " " .. name]
+  if not route then
+    return respond.detail(404, "no control endpoint " .. ctx.method .. " /_emulator/" .. name)
+  end
+  return route(ctx)
+end
+
+return M

@@ -1,0 +1,2 @@
+-- The one shared dict that holds all state (lua_shared_dict emu).
+return ngx.shared.emu

@@ -1,0 +1,46 @@
+-- JSON helpers for the emulator: safe decoding with API-like error texts and
+-- encoding that keeps arrays arrays (lua-cjson 2.1.0 writes an empty table as {}).
+local cjson = require "cjson.safe"
+
+local M = {}
+
+M.null = cjson.null
+
+function M.encode(v)
+  return (assert(cjson.encode(v)))
+end
+
+-- Decode a request body; on failure the detail reads like Mist's 400 answers.
+function M.decode_body(text)
+  if text == nil or text == "" then
+    return nil, "JSON parse error - Expecting value: line 1 column 1 (char 0)"
+  end
+  local v, err = cjson.decode(text)
+  if v == nil and err then
+    return nil, "JSON parse error - " .. tostring(err)
+  end
+  return v
+end
+
+function M.decode(text)
+  return cjson.decode(text)
+end
+
+-- An array of already-encoded JSON values.
+function M.array_of(encoded)
+  return "[" .. table.concat(encoded, ",") .. "]"
+end
+
+-- True for a decoded JSON array with at least one element (empty ones can't be told apart).
+function M.is_array(v)
+  return type(v) == "table" and v[1] ~= nil
+end
+
+function M.is_object(v)
+  if type(v) ~= "table" then
+    return false
+  end
+  return v[1] == nil
+end
+
+return M

@@ -1,0 +1,45 @@
+-- Writing answers. Handlers build { status=, body=, headers= } and this module sends it,
+-- so a fault can change an answer after the handler made it.
+local json = require "emu.json"
+
+local M = {}
+
+function M.json(status, value, headers)
+  return { status = status, body = json.encode(value), headers = headers or {} }
+end
+
+function M.detail(status, text, headers)
+  return M.json(status, { detail = text }, headers)
+end
+
+function M.raw(status, body, headers)
+  return { status = status, body = body or "", headers = headers or {} }
+end
+
+function M.headers(status, headers, length)
+  ngx.status = status
+  ngx.header["Content-Type"] = "application/json"
+  for k, v in pairs(headers or {}) do
+    ngx.header[k] = v
+  end
+  if length then
+    ngx.header["Content-Length"] = length
+  end
+end
+
+function M.send(res)
+  local body = res.body or ""
+  M.headers(res.status, res.headers, #body)
+  if body ~= "" then
+    ngx.print(body)
+  end
+  return ngx.exit(ngx.OK)
+end
+
+-- Drop the connection now; the client sees whatever was already sent.
+function M.abort()
+  ngx.flush(true)
+  return ngx.exit(ngx.ERROR)
+end
+
+return M

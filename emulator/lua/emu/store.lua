@@ -1,0 +1,149 @@
+-- Tokens in the shared dict.
+--   tok:<id>        the token as JSON (its whole key included, never sent after creation)
+--   key:<key>       -> id, so a key authenticates in one lookup
+--   used:<id>       last_used epoch, kept apart so using a token rewrites nothing big
+--   order:<org_id>  the org's token ids in creation order, 36 characters each
+local dict = require "emu.dict"
+local json = require "emu.json"
+local random = require "emu.random"
+
+local M = {}
+
+local ID_LEN = 36
+local KEY_LEN = 64
+
+local function fail(what, err)
+  error("emulator state: " .. what .. " failed: " .. tostring(err) .. " (lua_shared_dict emu full?)")
+end
+
+local function set(k, v)
+  local ok, err = dict:set(k, v)
+  if not ok then
+    fail("set", err)
+  end
+end
+
+function M.mask(key)
+  return key:sub(1, 4) .. "..." .. key:sub(-4)
+end
+
+-- fields: name, privileges, src_ips, org_id, created_by (nil = JSON null); id and key optional.
+-- -> the stored record (whole key included)
+function M.create(fields)
+  local rec = {
+    id = fields.id or random.uuid(),
+    org_id = fields.org_id,
+    name = fields.name,
+    privileges = fields.privileges,
+    src_ips = fields.src_ips,
+    created_time = fields.created_time or ngx.time(),
+    created_by = fields.created_by,
+    key = fields.key or random.alnum(KEY_LEN),
+  }
+  for _, p in ipairs(rec.privileges) do
+    if p.scope == "org" then
+      p.org_id = rec.org_id
+    end
+  end
+  if rec.src_ips and #rec.src_ips == 0 then
+    rec.src_ips = nil
+  end
+  set("tok:" .. rec.id, json.encode(rec))
+  set("key:" .. rec.key, rec.id)
+  local order = dict:get("order:" .. rec.org_id) or ""
+  set("order:" .. rec.org_id, order .. rec.id)
+  return rec
+end
+
+function M.get(id)
+  local text = dict:get("tok:" .. id)
+  if not text then
+    return nil
+  end
+  local rec = json.decode(text)
+  rec.last_used = dict:get("used:" .. id)
+  return rec
+end
+
+function M.id_for_key(key)
+  return dict:get("key:" .. key)
+end
+
+function M.save(rec)
+  local copy = {}
+  for k, v in pairs(rec) do
+    copy[k] = v
+  end
+  copy.last_used = nil
+  set("tok:" .. rec.id, json.encode(copy))
+end
+
+function M.touch(id, when)
+  dict:set("used:" .. id, when)
+end
+
+function M.delete(rec)
+  dict:delete("tok:" .. rec.id)
+  dict:delete("key:" .. rec.key)
+  dict:delete("used:" .. rec.id)
+  local k = "order:" .. rec.org_id
+  local order = dict:get(k) or ""
+  local at = order:find(rec.id, 1, true)
+  if at then
+    set(k, order:sub(1, at - 1) .. order:sub(at + ID_LEN))
+  end
+end
+
+-- The org's tokens, `limit` of them from position `offset` (0-based); -> recs, total
+function M.page(org_id, offset, limit)
+  local order = dict:get("order:" .. org_id) or ""
+  local total = #order / ID_LEN
+  local recs = {}
+  for i = offset, math.min(offset + limit, total) - 1 do
+    local rec = M.get(order:sub(i * ID_LEN + 1, (i + 1) * ID_LEN))
+    if rec then
+      recs[#recs + 1] = rec
+    end
+  end
+  return recs, total
+end
+
+-- Many tokens at once for paging tests: one write of the order string.
+function M.seed(org_id, n, prefix, privileges, created_by)
+  local now = ngx.time()
+  local ids = {}
+  for i = 1, n do
+    local privs = {}
+    for j, p in ipairs(privileges) do
+      privs[j] = { role = p.role, scope = p.scope, site_id = p.site_id, sitegroup_id = p.sitegroup_id,
+        views = p.views, org_id = p.scope == "org" and org_id or nil }
+    end
+    local rec = {
+      id = random.uuid(), org_id = org_id, name = prefix .. i, privileges = privs,
+      created_time = now, created_by = created_by, key = random.alnum(KEY_LEN),
+    }
+    set("tok:" .. rec.id, json.encode(rec))
+    set("key:" .. rec.key, rec.id)
+    ids[i] = rec.id
+  end
+  local k = "order:" .. org_id
+  set(k, (dict:get(k) or "") .. table.concat(ids))
+  return ids
+end
+
+-- The token as the API shows it: whole key only when asked (the create answer).
+function M.view(rec, whole_key)
+  return {
+    id = rec.id,
+    org_id = rec.org_id,
+    name = rec.name,
+    privileges = rec.privileges,
+    src_ips = rec.src_ips,
+    created_time = rec.created_time,
+    created_by = rec.created_by or json.null,
+    last_used = rec.last_used or json.null,
+    key = whole_key and rec.key or M.mask(rec.key),
+  }
+end
+
+return M

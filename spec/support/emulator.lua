@@ -1,0 +1,183 @@
+-- Start, drive and stop a private Mist API emulator from a spec.
+--   local emu = require "support.emulator"
+--   local e = emu.start()             -- e.url, e.tls_url, e.tls_wrong_url, e.ca_file, e.org_id,
+--                                     -- e.token, e.email, e.password, e.dir, e.pid
+--   e:reset(); e:config{ rate_limit = 3 }; e:fault{ kind = "status", status = 503 }
+--   e:log() -> { { method=, path=, query=, token_id=, status=, fault= }, ... }
+--   e:seed(n [, opts]) -> ids;  e:make_token{...} -> a token with its whole key
+--   e:request(method, path_or_url, headers, body) -> status, headers, body | nil, info
+--   e:stop()                          -- idempotent; also run when e is collected, and by
+--                                     -- the instance itself once this process has exited
+-- Control calls go through the C core's session (mistapi.core); JSON through lua-cjson.
+-- Works on Lua 5.1, 5.4 and LuaJIT.
+local cjson = require "cjson"
+local core = require "mistapi.core"
+
+local M = {}
+
+local function project_root()
+  local src = debug.getinfo(1, "S").source
+  local dir = src:match("^@(.*)/spec/support/[^/]*$")
+  return dir or "."
+end
+
+M.SCRIPT = project_root() .. "/emulator/bin/mist-emulator"
+
+local function shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then
+    return ""
+  end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- cjson.null -> nil, recursively, so specs can test fields with plain `nil`.
+local function denull(v)
+  if v == cjson.null then
+    return nil
+  end
+  if type(v) == "table" then
+    for k, x in pairs(v) do
+      v[k] = denull(x)
+    end
+  end
+  return v
+end
+
+local Emulator = {}
+Emulator.__index = Emulator
+
+-- Any HTTP request, to a path on e.url or to a whole URL; answers as session:request.
+function Emulator:request(method, target, headers, body)
+  local url = target:match("^https?://") and target or self.url .. target
+  return self.session:request(method, url, headers or {}, body)
+end
+
+-- A control API call; raises on anything but 200 (a broken fixture is a broken spec).
+function Emulator:control(method, name, body)
+  local payload = body ~= nil and cjson.encode(body) or nil
+  local status, _, text = self:request(method, "/_emulator/" .. name,
+    { ["Content-Type"] = "application/json" }, payload)
+  if status ~= 200 then
+    local why = type(_) == "table" and _.message or text
+    error("emulator control " .. method .. " " .. name .. ": " .. tostring(status) .. " " .. tostring(why), 2)
+  end
+  return denull(cjson.decode(text))
+end
+
+function Emulator:reset()
+  return self:control("POST", "reset")
+end
+
+function Emulator:config(changes)
+  if changes == nil then
+    return self:control("GET", "config")
+  end
+  return self:control("POST", "config", changes)
+end
+
+-- One fault table or an array of them; see docs/emulator.md for the kinds.
+function Emulator:fault(f)
+  return self:control("POST", "faults", f)
+end
+
+function Emulator:clear_faults()
+  return self:control("DELETE", "faults")
+end
+
+function Emulator:log()
+  return self:control("GET", "log")
+end
+
+function Emulator:clear_log()
+  return self:control("DELETE", "log")
+end
+
+function Emulator:info()
+  return self:control("GET", "info")
+end
+
+-- n tokens at once; opts: org_id, name_prefix, privileges. -> array of ids
+function Emulator:seed(n, opts)
+  local body = { count = n }
+  for k, v in pairs(opts or {}) do
+    body[k] = v
+  end
+  return self:control("POST", "seed", body).ids
+end
+
+-- A token made behind the API's back (fields: name, privileges, src_ips, org_id).
+function Emulator:make_token(fields)
+  return self:control("POST", "tokens", fields or {})
+end
+
+-- Path of the org's token collection, or of one token.
+function Emulator:tokens_path(id, org_id)
+  local p = "/api/v1/orgs/" .. (org_id or self.org_id) .. "/apitokens"
+  return id and (p .. "/" .. id) or p
+end
+
+function Emulator:stop()
+  if self.stopped then
+    return
+  end
+  self.stopped = true
+  if self.session then
+    self.session:close()
+  end
+  os.execute(shell_quote(M.SCRIPT) .. " stop " .. shell_quote(self.dir) .. " >/dev/null 2>&1")
+end
+
+local FIELDS = {
+  MIST_EMU_URL = "url", MIST_EMU_TLS_URL = "tls_url", MIST_EMU_TLS_WRONG_URL = "tls_wrong_url",
+  MIST_EMU_CA = "ca_file", MIST_EMU_ORG_ID = "org_id", MIST_EMU_TOKEN = "token",
+  MIST_EMU_EMAIL = "email", MIST_EMU_PASSWORD = "password", MIST_EMU_DIR = "dir", MIST_EMU_PID = "pid",
+}
+
+-- opts: dir (instance dir), config (switches to set at once).
+function M.start(opts)
+  opts = opts or {}
+  local errfile = os.tmpname()
+  -- exec: the script's parent, $PPID, is then this Lua process, which its watchdog follows
+  local cmd = "exec " .. shell_quote(M.SCRIPT) .. " start --watch $PPID"
+  if opts.dir then
+    cmd = cmd .. " --dir " .. shell_quote(opts.dir)
+  end
+  local p = assert(io.popen(cmd .. " 2>" .. shell_quote(errfile), "r"))
+  local e = {}
+  for line in p:lines() do
+    local k, v = line:match("^([%w_]+)=(.*)$")
+    if k and FIELDS[k] then
+      e[FIELDS[k]] = v
+    end
+  end
+  p:close()
+  local err = read_file(errfile)
+  os.remove(errfile)
+  if not e.url or not e.dir then
+    error("mist-emulator did not start: " .. err, 2)
+  end
+  e.pid = tonumber(e.pid)
+  e.session = core.session{ allow_http = true, timeout = 60, ca_file = e.ca_file }
+  setmetatable(e, Emulator)
+  if newproxy then
+    -- Lua 5.1/LuaJIT run __gc on userdata only: a proxy stops the instance when e goes
+    local proxy = newproxy(true)
+    getmetatable(proxy).__gc = function() e:stop() end
+    e._gc = proxy
+  end
+  if opts.config then
+    e:config(opts.config)
+  end
+  return e
+end
+
+Emulator.__gc = Emulator.stop
+
+return M
