@@ -1,0 +1,133 @@
+--- Login sessions: email and password (and a two-factor code when the
+-- account asks), the session cookies kept, `X-CSRFToken` on writes, logout.
+-- Used when a client has an email and password and no API token. The
+-- pipeline calls `add_headers`, `observe` and `secrets`; the client calls
+-- `login`, `logout` and `ensure` (a lazy login before the first call).
+-- @module mistapi.auth
+
+local core = require "mistapi.core"
+local cookies = require "mistapi.cookies"
+local errors = require "mistapi.errors"
+
+local Auth = { __name = "mistapi.Auth" }
+Auth.__index = Auth
+
+local auth = {}
+
+local LOGIN = "/api/v1/login"
+local TWO_FACTOR = "/api/v1/login/two_factor"
+local LOGOUT = "/api/v1/logout"
+local SELF = "/api/v1/self"
+
+-- Reads and writes: only writes need the CSRF token (as Django checks it).
+local SAFE_METHODS = { GET = true, HEAD = true, OPTIONS = true }
+
+-- Login and logout are not replayed blindly: the same rules as a create.
+local POST_POLICY = { idempotent = false, response = nil }
+local LOGOUT_POLICY = { idempotent = false, response = "empty" }
+local SELF_POLICY = { idempotent = true, response = nil }
+
+--- A session for `settings.email` / `settings.password` over `pipeline`.
+function auth.new(settings, pipeline)
+  return setmetatable({
+    email = settings.email,
+    password = settings.password,
+    two_factor = settings.two_factor,
+    pipeline = pipeline,
+    jar = {},             -- cookie name -> value, from the server's Set-Cookie
+    logged_in = false,
+  }, Auth)
+end
+
+function Auth:__tostring()
+  return ("mistapi.Auth (%s, %s)"):format(self.email or "?", self.logged_in and "logged in" or "logged out")
+end
+
+-- The CSRF cookie: `csrftoken`, or a cloud-suffixed `csrftoken.<x>`.
+function Auth:csrf_token()
+  local v = self.jar.csrftoken
+  if v then return v end
+  for name, value in pairs(self.jar) do
+    if name:sub(1, 10) == "csrftoken." then return value end
+  end
+  return nil
+end
+
+--- Adds the session's headers to an attempt's headers.
+function Auth:add_headers(h, method)
+  h.Cookie = cookies.header(self.jar)
+  if not SAFE_METHODS[method] then
+    h["X-CSRFToken"] = self:csrf_token()
+  end
+end
+
+--- Keeps the cookies a successful answer sets (or clears).
+function Auth:observe(resp)
+  cookies.absorb(self.jar, resp.headers and resp.headers["set-cookie"])
+end
+
+--- What must never show: the password and every cookie value.
+function Auth:secrets()
+  local list = { self.password }
+  for _, v in pairs(self.jar) do list[#list + 1] = v end
+  return list
+end
+
+function Auth:post(path, body, policy)
+  return self.pipeline:call({ method = "POST", path = path, body = body and core.encode(body), skip_login = true },
+    policy or POST_POLICY)
+end
+
+--- Logs in: POST /api/v1/login, then POST /api/v1/login/two_factor when the
+-- account asks for a second factor.
+-- @param opts optional {two_factor = "123456"} (default: the client's option)
+-- @return a result whose `data` is the server's answer, or nil, err
+function Auth:login(opts)
+  if opts ~= nil and type(opts) ~= "table" then error("login: options must be a table", 3) end
+  local code = opts and opts.two_factor
+  if code ~= nil and type(code) ~= "string" then error("login: two_factor must be a string", 3) end
+  code = code or self.two_factor
+  self.jar, self.logged_in = {}, false
+  local res, err = self:post(LOGIN, { email = self.email, password = self.password })
+  if not res then return nil, err end
+  if type(res.data) == "table" and res.data.two_factor_required then
+    if not code then
+      self.jar = {}
+      return nil, errors.validation("login: this account asks for a two-factor code; pass two_factor = \"...\"")
+    end
+    res, err = self:post(TWO_FACTOR, { two_factor = code })
+    if not res then
+      self.jar = {}
+      return nil, err
+    end
+  end
+  self.logged_in = true
+  return res
+end
+
+--- Logs in unless the session is already open. For the pipeline.
+function Auth:ensure()
+  if self.logged_in then return true end
+  local res, err = self:login()
+  if not res then return nil, err end
+  return true
+end
+
+--- Logs out: POST /api/v1/logout. The cookies are forgotten whatever the
+-- server says, so a failed logout never leaves a half-open session here.
+function Auth:logout()
+  if not self.logged_in then
+    self.jar = {}
+    return nil, errors.validation("logout: not logged in")
+  end
+  local res, err = self:post(LOGOUT, nil, LOGOUT_POLICY)
+  self.jar, self.logged_in = {}, false
+  return res, err
+end
+
+--- GET /api/v1/self through any pipeline (token or session).
+function auth.get_self(pipeline)
+  return pipeline:call({ method = "GET", path = SELF }, SELF_POLICY)
+end
+
+return auth
