@@ -175,11 +175,15 @@ function pipeline.decode(shape, req, resp, attempts)
       (shape == "tokens" and "array" or "object") .. ", got " .. type(data))
   end
   if shape == "tokens" then
-    if not is_array(data) then
+    -- A list paged by a body `next` link: {"results": [...], "next": ...}.
+    local list = data
+    if not is_array(data) and type(data.results) == "table" and is_array(data.results) then
+      list = data.results
+    elseif not is_array(data) then
       return nil, decode_failure(req, resp, attempts, "expected a JSON array of tokens, got an object")
     end
-    for i = 1, #data do
-      if type(data[i]) ~= "table" then
+    for i = 1, #list do
+      if type(list[i]) ~= "table" then
         return nil, decode_failure(req, resp, attempts, ("item %d of the list is not an object"):format(i))
       end
     end
@@ -190,10 +194,15 @@ function pipeline.decode(shape, req, resp, attempts)
 end
 
 --- Sends and decodes: the whole of one call.
--- @param req {method, path, body}; the URL is made here
+-- @param req {method, path, body, skip_login}; the URL is made here
 -- @param policy {idempotent = bool, response = shape}
 -- @return a result ({data, status, headers, attempts, token_index}) or nil, err
 function Pipeline:call(req, policy)
+  if self.auth and not req.skip_login then
+    -- A session client logs in lazily, before its first call.
+    local ok, err = self.auth:ensure()
+    if not ok then return nil, err end
+  end
   req.url = self.s.base_url .. req.path
   local resp, err = self:send(req, policy)
   if not resp then return nil, err end
