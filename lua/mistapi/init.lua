@@ -12,6 +12,7 @@ local operations = require "mistapi.operations"
 local pipeline = require "mistapi.pipeline"
 local transport = require "mistapi.transport"
 local api_tokens = require "mistapi.api_tokens"
+local auth = require "mistapi.auth"
 require "mistapi.display"   -- readable tostring for tokens, privileges and results
 
 local mistapi = {
@@ -36,7 +37,35 @@ function mistapi.new(opts)
   local t = transport.open(settings)
   local client = setmetatable({ settings = settings, transport = t }, Client)
   client.pipeline = pipeline.new(settings, t)
+  if #settings.tokens == 0 then
+    -- email and password: a login session, opened on the first call or by client:login()
+    client.pipeline.auth = auth.new(settings, client.pipeline)
+  end
   return client
+end
+
+local function session_of(client, name)
+  local a = client.pipeline.auth
+  if not a then error(name .. ": this client uses API tokens; login needs email and password", 3) end
+  return a
+end
+
+--- Logs in with the client's email and password; not needed before a call
+-- (the first call logs in), but it reports a bad password up front.
+-- @param opts optional {two_factor = "123456"}
+-- @return a result, or nil, err
+function Client:login(opts)
+  return session_of(self, "login"):login(opts)
+end
+
+--- Ends the login session (POST /api/v1/logout) and forgets its cookies.
+function Client:logout()
+  return session_of(self, "logout"):logout()
+end
+
+--- Who the client is: GET /api/v1/self (a token's or a user's privileges).
+function Client:get_self()
+  return auth.get_self(self.pipeline)
 end
 
 --- The Org API Tokens resource (as `client.OrgsAPITokens()` in the Go SDK).
