@@ -12,8 +12,8 @@
 #define MISTAPI_ARRAY_MT    "mistapi.array"
 #define MISTAPI_SERVER_KEYS "mistapi.server_keys"
 
-/* yajl_gen keeps a fixed state stack of YAJL_MAX_DEPTH (128) levels. */
-#define MISTAPI_ENCODE_MAX_DEPTH 128
+/* yajl_gen refuses to open a level at YAJL_MAX_DEPTH (128): 127 fit. */
+#define MISTAPI_ENCODE_MAX_DEPTH 127
 #define MISTAPI_DECODE_MAX_DEPTH 512
 
 typedef struct mistapi_enc mistapi_enc;

@@ -203,9 +203,11 @@ static int enc_table(mistapi_enc *e, int idx, int depth)
     lua_State *L = e->L;
     size_t n, i;
 
-    if (depth > MISTAPI_ENCODE_MAX_DEPTH)
+    if (depth > MISTAPI_ENCODE_MAX_DEPTH) {
+        mistapi_path_pop(e, 0);   /* the path would only be "[1][1]..." */
         return mistapi_enc_fail(e, "nesting too deep (more than %d levels, or a cycle)",
                                 MISTAPI_ENCODE_MAX_DEPTH);
+    }
     if (!lua_checkstack(L, 4))
         return mistapi_enc_fail(e, "Lua stack overflow");
     if (mistapi_table_is_array(e, idx, 0, &n)) {
