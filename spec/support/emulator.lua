@@ -59,6 +59,28 @@ function Emulator:request(method, target, headers, body)
   return self.session:request(method, url, headers or {}, body)
 end
 
+-- An API call with the bootstrap token (or `token`; false sends no Authorization).
+-- body: a table (sent as JSON) or a string (sent as is). -> status, data, headers, raw body
+-- data is the decoded JSON (nulls as nil), or nil when the body is empty or no JSON.
+function Emulator:api(method, path, body, token, headers)
+  local h = { ["Content-Type"] = "application/json" }
+  if token ~= false then
+    h.Authorization = "Token " .. (token or self.token)
+  end
+  for k, v in pairs(headers or {}) do
+    h[k] = v
+  end
+  if type(body) == "table" then
+    body = cjson.encode(body)
+  end
+  local status, rh, text = self:request(method, path, h, body)
+  if not status then
+    return nil, rh
+  end
+  local ok, data = pcall(cjson.decode, text)
+  return status, ok and denull(data) or nil, rh, text
+end
+
 -- A control API call; raises on anything but 200 (a broken fixture is a broken spec).
 function Emulator:control(method, name, body)
   local payload = body ~= nil and cjson.encode(body) or nil
