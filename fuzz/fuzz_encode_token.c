@@ -1,0 +1,58 @@
+/* core.encode_token on tables built from the fuzz input: the input is
+ * decoded (generic and as a server token), then encoded with pass_unknown
+ * off and on, require_name on and off. It answers JSON text that decodes
+ * again into an object, or `nil, message`; it never raises on a table. */
+#include "lua_host.h"
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+static void encode_token(lua_State *L, int value, int pass_unknown, int require_name)
+{
+    fuzz_core_fn(L, "encode_token");
+    lua_pushvalue(L, value);
+    lua_createtable(L, 0, 2);
+    lua_pushboolean(L, pass_unknown);
+    lua_setfield(L, -2, "pass_unknown");
+    lua_pushboolean(L, require_name);
+    lua_setfield(L, -2, "require_name");
+    fuzz_call(L, 2, 2, "encode_token");
+    if (lua_isstring(L, -2)) {
+        fuzz_core_fn(L, "decode");
+        lua_pushvalue(L, -3);
+        fuzz_call(L, 1, 2, "decode of encode_token's text");
+        fuzz_require(lua_istable(L, -2), "encode_token writes a JSON object");
+        lua_pop(L, 2);
+    } else {
+        fuzz_require(lua_isnil(L, -2) && lua_isstring(L, -1), "encode_token fails with nil, message");
+    }
+    lua_pop(L, 2);
+}
+
+static void from_shape(lua_State *L, const unsigned char *data, size_t size, const char *shape)
+{
+    int value;
+    fuzz_core_fn(L, "decode");
+    lua_pushlstring(L, (const char *)data, size);
+    if (shape != NULL)
+        lua_pushstring(L, shape);
+    else
+        lua_pushnil(L);
+    fuzz_call(L, 2, 1, "decode");
+    value = lua_gettop(L);
+    if (lua_istable(L, value)) {
+        encode_token(L, value, 0, 1);
+        encode_token(L, value, 1, 1);
+        encode_token(L, value, 0, 0);
+        encode_token(L, value, 1, 0);
+    }
+    lua_pop(L, 1);
+}
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    lua_State *L = fuzz_lua();
+    from_shape(L, data, size, NULL);
+    from_shape(L, data, size, "token");
+    fuzz_reset(L);
+    return 0;
+}

@@ -1,0 +1,96 @@
+# Safety checks: libFuzzer targets, the suite against an ASan/UBSan core,
+# the suite under valgrind. See docs/safety.md.
+#   make fuzz        each target for FUZZ_SECONDS (default 60); fails on any finding
+#   make fuzz-smoke  each target for FUZZ_SMOKE_SECONDS over its seed corpus (part of make test)
+#   make asan        the Lua 5.4 suite against build/asan/mistapi/core.so
+#   make valgrind    the Lua 5.4 suite under memcheck
+#   make check-all   make test, then asan, valgrind and fuzz
+
+EXTRA_DEB_PACKAGES += clang libclang-rt-14-dev valgrind lua-socket
+
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_TARGETS       := decode headers validate encode_token encode
+FUZZ_CC            := clang
+SAN_FLAGS          := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_CFLAGS          = -g -O1 $(SAN_FLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L \
+                      $(shell pkg-config --cflags lua5.4 libcurl uuid yajl)
+FUZZ_LDLIBS         = $(shell pkg-config --libs lua5.4 libcurl uuid yajl)
+FUZZ_CORE_OBJS     := $(patsubst csrc/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_BINS          := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
+.SECONDARY: $(FUZZ_CORE_OBJS) build/fuzz/obj/lua_host.o
+# libFuzzer flags for every run: a hang past 10 s is a finding too.
+FUZZ_RUN_FLAGS     := -timeout=10 -rss_limit_mb=2048 -print_final_stats=0
+
+build/fuzz/obj/%.o: csrc/%.c $(CORE_HDRS) mk/safety.mk | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/obj/lua_host.o: fuzz/lua_host.c fuzz/lua_host.h mk/safety.mk | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(SAN_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: fuzz/fuzz_%.c fuzz/lua_host.h build/fuzz/obj/lua_host.o $(FUZZ_CORE_OBJS)
+	$(FUZZ_CC) $(SAN_CFLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/obj/lua_host.o $(FUZZ_CORE_OBJS) $(FUZZ_LDLIBS)
+
+# Runs every target for $(1) seconds; new inputs go to fuzz/out, the seed
+# corpus is only read; a crash is saved under fuzz/out/crash/<target>/.
+define fuzz_all
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/out/corpus/$$t fuzz/out/crash/$$t; \
+	  case $$t in headers) dict=fuzz/dict/headers.dict;; validate) dict=fuzz/dict/validate.dict;; \
+	    *) dict=fuzz/dict/json.dict;; esac; \
+	  echo "fuzz: $$t for $(1) s"; \
+	  build/fuzz/$$t $(FUZZ_RUN_FLAGS) -max_total_time=$(1) -dict=$$dict \
+	    -artifact_prefix=fuzz/out/crash/$$t/ fuzz/out/corpus/$$t fuzz/corpus/$$t \
+	    > fuzz/out/$$t.log 2>&1 || { tail -n 60 fuzz/out/$$t.log; \
+	      echo "fuzz: $$t found a crash, see fuzz/out/crash/$$t/"; exit 1; }; \
+	done
+
+endef
+
+.PHONY: fuzz fuzz-build fuzz-smoke asan valgrind check-all
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(call fuzz_all,$(FUZZ_SECONDS))
+	@echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZ_SECONDS) s each, no findings"
+
+fuzz-smoke: fuzz-build
+	$(call fuzz_all,$(FUZZ_SMOKE_SECONDS))
+
+# The core built with ASan and UBSan for Lua 5.4. lua5.4 itself is not
+# instrumented, so the ASan runtime is preloaded; leak checking is left to
+# valgrind (the interpreter's exit does not free everything).
+ASAN_CORE := build/asan/mistapi/core.so
+ASAN_RT    = $(shell $(FUZZ_CC) -print-file-name=libclang_rt.asan-x86_64.so)
+ASAN_ENV   = LD_PRELOAD=$(ASAN_RT) \
+             ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:verify_asan_link_order=0:allocator_may_return_null=1 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+$(ASAN_CORE): $(CORE_SRCS) $(CORE_HDRS) mk/safety.mk | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(SAN_CFLAGS) -shared-libasan -fPIC -fvisibility=hidden -shared -o $@ $(CORE_SRCS) \
+	  $(shell pkg-config --libs libcurl uuid yajl)
+
+asan: $(ASAN_CORE) build-5.1
+	@mkdir -p build
+	$(ASAN_ENV) lua5.4 $(BUSTED) --run=lua54 --cpath=./build/asan/?.so $(BUSTED_ARGS) 2> build/asan.log \
+	  || { tail -n 80 build/asan.log; exit 1; }
+	@if grep -qE 'ERROR: AddressSanitizer|runtime error:' build/asan.log; then \
+	  grep -E -A30 'ERROR: AddressSanitizer|runtime error:' build/asan.log | head -80; exit 1; fi
+	@echo "asan: no reports"
+
+VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+            --suppressions=fuzz/valgrind.supp --num-callers=30
+
+valgrind: build-5.4 build-5.1
+	@mkdir -p build
+	$(VALGRIND) --log-file=build/valgrind.log lua5.4 $(BUSTED) --run=lua54 $(BUSTED_ARGS) \
+	  || { cat build/valgrind.log | head -120; exit 1; }
+	@if [ -s build/valgrind.log ]; then head -120 build/valgrind.log; exit 1; fi
+	@echo "valgrind: no errors, nothing definitely lost"
+
+check-all: test asan valgrind fuzz
+
+TEST_STEPS += fuzz-smoke
