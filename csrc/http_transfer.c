@@ -2,6 +2,7 @@
  * for each request so that nothing of one request leaks into the next. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -22,6 +23,15 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         return 0;
     }
     return len;
+}
+
+/* True when the caller's headers name a Content-Type. */
+static int has_content_type(const struct curl_slist *h)
+{
+    for (; h != NULL; h = h->next)
+        if (strncasecmp(h->data, "content-type", 12) == 0 && (h->data[12] == ':' || h->data[12] == ';'))
+            return 1;
+    return 0;
 }
 
 mistapi_xfer *mistapi_xfer_new(const mistapi_http_opts *o, CURLSH *share)
@@ -82,6 +92,15 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     x->errbuf[0] = '\0';
     if (mistapi_headers_slist(L, headers_idx, &x->req_headers) != 0)
         return -1;
+    if (body != NULL || method == METHOD_POST || method == METHOD_PUT) {
+        /* curl would invent application/x-www-form-urlencoded; "Name:" drops it. */
+        if (!has_content_type(x->req_headers)) {
+            struct curl_slist *next = curl_slist_append(x->req_headers, "Content-Type:");
+            if (next == NULL)
+                return -1;
+            x->req_headers = next;
+        }
+    }
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
     SET(CURLOPT_URL, url);

@@ -1,0 +1,319 @@
+-- mistapi.core sessions: session:request over real HTTP to a local nginx.
+local core = require "mistapi.core"
+local static = require "support.static_nginx"
+
+local SECRET = "Token s3cr3t-api-token-value"
+
+-- Every response of the request as a table, or nil, info.
+local function fetch(session, ...)
+  local status, headers, body = session:request(...)
+  if not status then return nil, headers end
+  return { status = status, headers = headers, body = body }
+end
+
+local function refuses_secret(info, ...)
+  for _, s in ipairs({ ... }) do
+    assert.is_nil(info.message:find(s, 1, true), "message leaks a secret")
+  end
+end
+
+describe("core.session", function()
+  local srv, http
+
+  setup(function()
+    srv = static.start()
+    http = core.session { allow_http = true, timeout = 5 }
+  end)
+
+  teardown(function()
+    if http then http:close() end
+    if srv then srv:stop() end
+  end)
+
+  it("reports the libcurl version", function()
+    local v, full = core.curl_version()
+    assert.matches("^%d+%.%d+%.%d+", v)
+    assert.matches("libcurl/", full)
+  end)
+
+  describe("request", function()
+    it("returns status, lower-cased headers with repeats joined, and the body", function()
+      local status, headers, body = http:request("GET", srv.url .. "/multi")
+      assert.equals(200, status)
+      if math.type then assert.equals("integer", math.type(status)) end
+      assert.equals("one, two, three", headers["x-multi"])
+      assert.equals("Kept", headers["x-mixed-case"])
+      assert.is_nil(headers["X-MiXeD-CaSe"])
+      assert.equals("application/json", headers["content-type"])
+      assert.equals('{"ok":true}', body)
+    end)
+
+    it("answers an HTTP error status as a response, not a failure", function()
+      local res = assert(fetch(http, "GET", srv.url .. "/missing"))
+      assert.equals(404, res.status)
+      assert.equals('{"detail":"not here"}', res.body)
+    end)
+
+    it("sends the body of a POST with its length and no invented content type", function()
+      local res = assert(fetch(http, "POST", srv.url .. "/echo", { ["X-Custom"] = "yes" }, '{"a":1}'))
+      assert.equals("POST", res.headers["x-echo-method"])
+      assert.equals("7", res.headers["x-echo-content-length"])
+      assert.equals("none", res.headers["x-echo-content-type"])
+      assert.equals("yes", res.headers["x-echo-custom"])
+      assert.equals('{"a":1}', res.body)
+    end)
+
+    it("does not carry a body, method or header into the next request", function()
+      assert(fetch(http, "POST", srv.url .. "/echo", { ["X-Custom"] = "first" }, "payload"))
+      local res = assert(fetch(http, "GET", srv.url .. "/echo"))
+      assert.equals("GET", res.headers["x-echo-method"])
+      assert.equals("none", res.headers["x-echo-content-length"])
+      assert.equals("none", res.headers["x-echo-custom"])
+      assert.equals("", res.body)
+      res = assert(fetch(http, "DELETE", srv.url .. "/echo"))
+      assert.equals("DELETE", res.headers["x-echo-method"])
+      assert.equals("0", res.headers["x-echo-body-length"])
+    end)
+
+    it("sends PUT and POST with an empty body as Content-Length: 0", function()
+      for _, method in ipairs({ "PUT", "POST" }) do
+        local res = assert(fetch(http, method, srv.url .. "/echo"))
+        assert.equals(method, res.headers["x-echo-method"])
+        assert.equals("0", res.headers["x-echo-content-length"])
+      end
+      local res = assert(fetch(http, "PUT", srv.url .. "/echo", { ["Content-Type"] = "application/json" }, ""))
+      assert.equals("0", res.headers["x-echo-content-length"])
+      assert.equals("application/json", res.headers["x-echo-content-type"])
+    end)
+
+    it("sends a DELETE with a body when given one", function()
+      local res = assert(fetch(http, "DELETE", srv.url .. "/echo", nil, "xyz"))
+      assert.equals("DELETE", res.headers["x-echo-method"])
+      assert.equals("xyz", res.body)
+    end)
+
+    it("keeps only the final response's headers after 100 Continue", function()
+      local res = assert(fetch(http, "POST", srv.url .. "/echo", { Expect = "100-continue" }, "abc"))
+      assert.equals(200, res.status)
+      assert.equals("100-continue", res.headers["x-echo-expect"])
+      for name in pairs(res.headers) do
+        assert.is_nil(name:find("^http/"), "a status line leaked into headers")
+      end
+    end)
+
+    it("names itself mistapi-lua with the libcurl version, unless told otherwise", function()
+      local res = assert(fetch(http, "GET", srv.url .. "/echo"))
+      assert.equals("mistapi-lua/" .. core.version .. " libcurl/" .. core.curl_version(),
+        res.headers["x-echo-user-agent"])
+      local other = core.session { allow_http = true, user_agent = "my-script/2" }
+      res = assert(fetch(other, "GET", srv.url .. "/echo"))
+      other:close()
+      assert.equals("my-script/2", res.headers["x-echo-user-agent"])
+    end)
+
+    it("accepts compressed answers and hands back the plain body", function()
+      local res = assert(fetch(http, "GET", srv.url .. "/gzip"))
+      assert.equals("gzip", res.headers["content-encoding"])
+      assert.equals(string.rep("compress me ", 2000), res.body)
+    end)
+
+    it("keeps the connection between requests", function()
+      assert(fetch(http, "GET", srv.url .. "/ping?reuse=1"))
+      assert(fetch(http, "GET", srv.url .. "/ping?reuse=2"))
+      local log = srv:log()
+      local c1 = log:match("/ping%?reuse=1 conn=(%d+)")
+      local c2 = log:match("/ping%?reuse=2 conn=(%d+)")
+      assert.is_not_nil(c1)
+      assert.equals(c1, c2)
+    end)
+
+    it("does not follow redirects", function()
+      local res = assert(fetch(http, "GET", srv.url .. "/redirect", { Authorization = SECRET }))
+      assert.equals(302, res.status)
+      assert.matches("/landed$", res.headers.location)
+      assert.is_nil(srv:log():find("/landed", 1, true))
+    end)
+  end)
+
+  describe("limits", function()
+    it("aborts a body over max_body, with or without Content-Length", function()
+      local s = core.session { allow_http = true, max_body = 100000 }
+      for _, q in ipairs({ "?bytes=300000", "?bytes=300000&nolength=1" }) do
+        local res, info = fetch(s, "GET", srv.url .. "/big" .. q)
+        assert.is_nil(res)
+        assert.equals("transport", info.kind)
+        assert.equals("response body exceeds max_body (100000 bytes)", info.message)
+        assert.is_true(info.reached)
+        assert.is_true(info.body == nil or #info.body <= 100000)
+      end
+      local res = assert(fetch(s, "GET", srv.url .. "/big?bytes=100000&nolength=1"))
+      assert.equals(100000, #res.body)
+      s:close()
+    end)
+
+    it("aborts when the response headers exceed 256 KiB", function()
+      local res, info = fetch(http, "GET", srv.url .. "/huge-headers")
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.equals("response headers exceed 262144 bytes", info.message)
+    end)
+
+    it("times out a slow answer after the request was sent (reached)", function()
+      local s = core.session { allow_http = true, timeout = 0.5 }
+      local res, info = fetch(s, "GET", srv.url .. "/slow")
+      s:close()
+      assert.is_nil(res)
+      assert.equals("timeout", info.kind)
+      assert.equals(28, info.code)
+      assert.is_true(info.reached)
+    end)
+
+    it("times out a stalled TLS handshake as never reached", function()
+      local s = core.session { timeout = 0.5, ca_file = srv.ca }
+      local res, info = fetch(s, "GET", srv.stall_url .. "/x")
+      s:close()
+      assert.is_nil(res)
+      assert.equals("timeout", info.kind)
+      assert.is_false(info.reached)
+    end)
+  end)
+
+  describe("failures before the server", function()
+    it("reports a refused connection as transport, never reached", function()
+      local res, info = fetch(http, "GET", "http://127.0.0.1:1/x")
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.equals(7, info.code)
+      assert.is_false(info.reached)
+      assert.is_string(info.message)
+    end)
+
+    it("refuses plain http unless allow_http, and nothing arrives", function()
+      local s = core.session {}
+      local res, info = fetch(s, "GET", srv.url .. "/ping?plain-refused")
+      s:close()
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.equals(1, info.code)
+      assert.is_false(info.reached)
+      assert.is_nil(srv:log():find("plain-refused", 1, true))
+    end)
+
+    it("verifies TLS: fails without the CA, passes with ca_file", function()
+      local s = core.session {}
+      local res, info = fetch(s, "GET", srv.tls_url .. "/ping?untrusted")
+      s:close()
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.equals(60, info.code)
+      assert.is_false(info.reached)
+      assert.is_nil(srv:log():find("untrusted", 1, true))
+
+      s = core.session { ca_file = srv.ca }
+      res = assert(fetch(s, "GET", srv.tls_url .. "/multi"))
+      s:close()
+      assert.equals(200, res.status)
+      assert.equals("one, two, three", res.headers["x-multi"])
+    end)
+
+    it("keeps URL credentials, proxy credentials and header values out of messages", function()
+      local s = core.session { allow_http = true, timeout = 0.5 }
+      local _, info = fetch(s, "GET", "http://apiuser:urlpassw0rd@127.0.0.1:1/x", { Authorization = SECRET })
+      refuses_secret(info, "apiuser", "urlpassw0rd", SECRET, "s3cr3t")
+      _, info = fetch(s, "GET", "http://apiuser:urlpassw0rd@127.0.0.1:" .. srv.port .. "/slow",
+        { Authorization = SECRET })
+      assert.equals("timeout", info.kind)
+      refuses_secret(info, "apiuser", "urlpassw0rd", SECRET, "s3cr3t")
+      s:close()
+
+      local p = core.session { allow_http = true, proxy = "http://proxyuser:proxypassw0rd@127.0.0.1:1" }
+      _, info = fetch(p, "GET", srv.url .. "/ping", { Authorization = SECRET })
+      assert.is_false(info.reached)
+      refuses_secret(info, "proxyuser", "proxypassw0rd", SECRET)
+      assert.is_nil(tostring(p):find("proxypassw0rd", 1, true))
+      p:close()
+    end)
+  end)
+
+  describe("misuse raises", function()
+    it("on bad arguments to request", function()
+      assert.has_error(function() http:request("PATCH", srv.url) end)
+      assert.has_error(function() http:request("GET", {}) end)
+      assert.has_error(function() http:request("GET", srv.url, "not a table") end)
+      assert.has_error(function() http:request("GET", srv.url, nil, {}) end)
+      assert.has_error(function() http:request("GET", srv.url, { [1] = "x" }) end)
+      assert.has_error(function() http:request("GET", srv.url .. "\0/x") end)
+    end)
+
+    it("on a header value with CR or LF, without echoing the value", function()
+      local ok, err = pcall(http.request, http, "GET", srv.url, { ["X-Injected"] = "v\r\nX-Evil: 1" })
+      assert.is_false(ok)
+      assert.matches("X%-Injected", err)
+      assert.is_nil(err:find("Evil", 1, true))
+    end)
+
+    it("on bad session options", function()
+      assert.has_error(function() core.session("fast") end)
+      assert.has_error(function() core.session { timeout = "10" } end)
+      assert.has_error(function() core.session { timeout = 0 } end)
+      assert.has_error(function() core.session { connect_timeout = -1 } end)
+      assert.has_error(function() core.session { max_body = 0 } end)
+      assert.has_error(function() core.session { max_body = 1.5 } end)
+      assert.has_error(function() core.session { allow_http = "yes" } end)
+      assert.has_error(function() core.session { ca_file = 1 } end)
+      local ok, err = pcall(core.session, { proxy = "ftp://user:proxypassw0rd@host" })
+      assert.is_false(ok)
+      assert.is_nil(err:find("proxypassw0rd", 1, true))
+    end)
+  end)
+
+  describe("close", function()
+    it("is idempotent, and a closed session raises on use", function()
+      local s = core.session { allow_http = true }
+      assert(fetch(s, "GET", srv.url .. "/ping"))
+      s:close()
+      s:close()
+      local ok, err = pcall(s.request, s, "GET", srv.url .. "/ping")
+      assert.is_false(ok)
+      assert.matches("session is closed", err)
+      ok, err = pcall(s.batch, s, {}, 1)
+      assert.is_false(ok)
+      assert.matches("session is closed", err)
+    end)
+
+    it("shows no secret in tostring", function()
+      local s = core.session { proxy = "http://u:proxypassw0rd@127.0.0.1:1" }
+      assert.matches("^mistapi%.core%.session: ", tostring(s))
+      assert.is_nil(tostring(s):find("proxypassw0rd", 1, true))
+      s:close()
+      assert.matches("%(closed%)$", tostring(s))
+    end)
+
+    it("is collected without close", function()
+      for _ = 1, 20 do
+        local s = core.session { allow_http = true }
+        assert(fetch(s, "GET", srv.url .. "/ping"))
+      end
+      collectgarbage()
+      collectgarbage()
+      assert(fetch(http, "GET", srv.url .. "/ping"))
+    end)
+
+    if _VERSION == "Lua 5.4" then
+      it("closes a to-be-closed variable on scope exit", function()
+        local chunk = assert(load([[
+          local core = ...
+          local kept
+          do
+            local s <close> = core.session {}
+            kept = s
+          end
+          return kept
+        ]]))
+        local s = chunk(core)
+        assert.matches("%(closed%)$", tostring(s))
+        assert.has_error(function() s:request("GET", "https://127.0.0.1:1/") end, "session is closed")
+      end)
+    end
+  end)
+end)
