@@ -1,0 +1,66 @@
+--- JSON for `--json`: tokens with their fields in a fixed, readable order,
+-- and the arrays of the model as arrays even when empty, so `jq` scripts
+-- see the same shape every time. Strings and numbers go through the core's
+-- encoder.
+-- @module mistapi.cli.json
+
+local core = require "mistapi.core"
+
+local json = {}
+
+local ORDER = {
+  "id", "name", "org_id", "privileges", "src_ips", "created_time", "created_by", "last_used", "key",
+  "role", "scope", "site_id", "sitegroup_id", "views",
+}
+local RANK = {}
+for i, k in ipairs(ORDER) do RANK[k] = i end
+local ARRAYS = { privileges = true, src_ips = true, views = true }
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    local ra, rb = RANK[a] or #ORDER + 1, RANK[b] or #ORDER + 1
+    if ra ~= rb then return ra < rb end
+    return tostring(a) < tostring(b)
+  end)
+  return keys
+end
+
+local function is_array(t, hint)
+  if next(t) == nil then return hint or getmetatable(t) == core.array_mt end
+  return t[1] ~= nil and #t > 0
+end
+
+local function write(v, out, hint)
+  if type(v) ~= "table" then
+    out[#out + 1] = assert(core.encode(v))
+    return
+  end
+  if is_array(v, hint) then
+    out[#out + 1] = "["
+    for i = 1, #v do
+      if i > 1 then out[#out + 1] = "," end
+      write(v[i], out)
+    end
+    out[#out + 1] = "]"
+    return
+  end
+  out[#out + 1] = "{"
+  for i, k in ipairs(sorted_keys(v)) do
+    if i > 1 then out[#out + 1] = "," end
+    out[#out + 1] = assert(core.encode(tostring(k)))
+    out[#out + 1] = ":"
+    write(v[k], out, ARRAYS[k])
+  end
+  out[#out + 1] = "}"
+end
+
+--- The JSON text of a value; `top_array` says an empty table is a list.
+function json.encode(v, top_array)
+  local out = {}
+  write(v, out, top_array)
+  return table.concat(out)
+end
+
+return json

@@ -1,0 +1,42 @@
+--- `--privilege ROLE:SCOPE[:ID]` (and its `--view`s) as a privilege table.
+-- Only the shape is checked here; the C core checks the values (roles,
+-- scopes, UUIDs, views) when the body is encoded.
+-- @module mistapi.cli.privilege
+
+local privilege = {}
+
+--- @param p { text = "read:site:<uuid>", views = { ... } }
+-- @return the privilege table, or nil and a usage message
+function privilege.parse(p)
+  local role, scope, id = p.text:match("^([^:]*):([^:]*):?(.*)$")
+  if not role or role == "" or scope == "" then
+    return nil, ('--privilege "%s": expected ROLE:SCOPE or ROLE:SCOPE:ID, as admin:org or read:site:<uuid>')
+      :format(p.text)
+  end
+  local t = { role = role, scope = scope }
+  if id ~= "" then
+    if scope == "site" then
+      t.site_id = id
+    elseif scope == "sitegroup" then
+      t.sitegroup_id = id
+    else
+      return nil, ('--privilege "%s": only site and sitegroup scopes take an id'):format(p.text)
+    end
+  end
+  if #p.views > 0 then t.views = p.views end
+  return t
+end
+
+--- All privileges of the command line, or nil when none was given.
+function privilege.parse_all(list)
+  if #list == 0 then return nil end
+  local out = {}
+  for i, p in ipairs(list) do
+    local t, err = privilege.parse(p)
+    if not t then return nil, err end
+    out[i] = t
+  end
+  return out
+end
+
+return privilege
