@@ -1,0 +1,167 @@
+-- Runs the example nginx server (examples/openresty) from a spec.
+--   local nginx_app = require "support.nginx_app"
+--   local app = nginx_app.start{
+--     env = { MIST_APITOKEN = ..., MIST_ORG_ID = ..., MIST_BASE_URL = ... },
+--     ca_file = path,      -- lua_ssl_trusted_certificate (default: the system bundle)
+--     extra = "...",       -- more http-level config (servers, shared dicts)
+--   }
+--   app.url, app.dir, app.port
+--   app:request(method, path, headers, body) -> status, headers, body | nil, info
+--   app:error_log() -> text;  app:stop() (idempotent, also on collection)
+-- HTTP goes through the C core's session; works on Lua 5.1, 5.4 and LuaJIT.
+local core = require "mistapi.core"
+
+local M = {}
+
+local function project_root()
+  local src = debug.getinfo(1, "S").source
+  return src:match("^@(.*)/spec/support/[^/]*$") or "."
+end
+
+local ROOT = project_root()
+if ROOT:sub(1, 1) ~= "/" then
+  ROOT = assert(io.popen("pwd")):read("*l") .. (ROOT == "." and "" or "/" .. ROOT)
+end
+M.ROOT = ROOT
+M.SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function write_file(path, text, mode)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  if mode then os.execute("chmod " .. mode .. " " .. sh_quote(path)) end
+end
+
+--- The example config with its @NAMES@ filled in.
+function M.render(vars)
+  local text = read_file(ROOT .. "/examples/openresty/nginx.conf")
+  local out = {}
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if not line:match("^%s*#") then   -- comments keep their @NAMES@
+      line = line:gsub("@([%u_]+)@", function(name)
+        local v = vars[name]
+        if v == nil then error("nginx_app: no value for @" .. name .. "@", 3) end
+        return v
+      end)
+    end
+    out[#out + 1] = line
+  end
+  return table.concat(out, "\n")
+end
+
+-- A loopback port nothing answers on now (nginx may still lose a race; start retries).
+local function free_port(probe)
+  for _ = 1, 200 do
+    local port = 20000 + math.random(0, 39999)
+    local status, info = probe:request("GET", "http://127.0.0.1:" .. port .. "/", {}, nil)
+    if not status and info.reached == false then return port end
+  end
+  error("nginx_app: no free loopback port")
+end
+
+-- os.execute answers true (5.2+) or 0 (5.1) on success
+local function alive(pid)
+  local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+  return r == true or r == 0
+end
+
+local App = {}
+App.__index = App
+
+function App:request(method, path, headers, body)
+  return self.session:request(method, self.url .. path, headers or {}, body)
+end
+
+function App:error_log()
+  return read_file(self.dir .. "/logs/error.log")
+end
+
+function App:stop()
+  if self.stopped then return end
+  self.stopped = true
+  if self.pid then
+    -- the pid is the nginx this helper started (master_process off: one process)
+    os.execute("kill -TERM " .. self.pid .. " 2>/dev/null; for i in $(seq 1 100); do kill -0 " .. self.pid
+      .. " 2>/dev/null || break; sleep 0.02; done; kill -KILL " .. self.pid .. " 2>/dev/null")
+  end
+  if self.session then self.session:close() end
+  if self.dir and self.dir:match("^/tmp/mistapi%-nginx%.") then
+    os.execute("rm -rf " .. sh_quote(self.dir))
+  end
+end
+App.__gc = App.stop
+
+local function launch(app, opts)
+  local dir = app.dir
+  local port = free_port(app.session)
+  local conf = M.render {
+    PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = ROOT .. "/lua",
+    CORE_DIR = ROOT .. "/build/5.1", APP_DIR = ROOT .. "/examples/openresty",
+    CA_FILE = opts.ca_file or M.SYSTEM_CA, RESOLVER = opts.resolver or "127.0.0.1",
+  }
+  write_file(dir .. "/nginx.conf", conf, "600")
+  write_file(dir .. "/conf.d/extra.conf", opts.extra or "")
+  write_file(dir .. "/logs/error.log", "")
+  -- the environment goes through a private script, never a command line
+  local lines = { "#!/bin/sh" }
+  for k, v in pairs(opts.env or {}) do
+    assert(k:match("^[%w_]+$"), "nginx_app: bad variable name")
+    lines[#lines + 1] = "export " .. k .. "=" .. sh_quote(v)
+  end
+  lines[#lines + 1] = "exec nginx -p " .. sh_quote(dir) .. " -c " .. sh_quote(dir .. "/nginx.conf")
+    .. " -e " .. sh_quote(dir .. "/logs/error.log") .. " </dev/null >" .. sh_quote(dir .. "/logs/stdout.log") .. " 2>&1"
+  write_file(dir .. "/run.sh", table.concat(lines, "\n") .. "\n", "700")
+  local p = assert(io.popen("sh " .. sh_quote(dir .. "/run.sh") .. " & echo $!"))
+  local pid = tonumber(p:read("*l"))
+  p:close()
+  app.pid, app.port, app.url = pid, port, "http://127.0.0.1:" .. port
+  for _ = 1, 250 do
+    local status = app.session:request("GET", app.url .. "/healthz", {}, nil)
+    if status == 200 then return true end
+    if not alive(pid) then break end
+    core.sleep(0.02)
+  end
+  local why = read_file(dir .. "/logs/stdout.log") .. read_file(dir .. "/logs/error.log")
+  os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+  app.pid = nil
+  return false, why
+end
+
+function M.start(opts)
+  opts = opts or {}
+  math.randomseed(os.time() + math.floor(core.now() * 1000) % 100000)
+  local p = assert(io.popen("mktemp -d /tmp/mistapi-nginx.XXXXXX"))
+  local dir = p:read("*l")
+  p:close()
+  assert(dir and dir ~= "", "nginx_app: mktemp failed")
+  for _, sub in ipairs { "/logs", "/tmp", "/conf.d" } do os.execute("mkdir -p " .. sh_quote(dir .. sub)) end
+  local app = setmetatable({ dir = dir, session = core.session { allow_http = true, timeout = 30 } }, App)
+  if newproxy then
+    local proxy = newproxy(true)
+    getmetatable(proxy).__gc = function() app:stop() end
+    app._gc = proxy
+  end
+  local why
+  for _ = 1, 5 do
+    local ok
+    ok, why = launch(app, opts)
+    if ok then return app end
+    if not why:find("Address already in use", 1, true) then break end
+  end
+  app:stop()
+  error("nginx_app: nginx did not start: " .. tostring(why), 2)
+end
+
+return M
