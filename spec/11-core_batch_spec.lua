@@ -1,0 +1,189 @@
+-- mistapi.core sessions: session:batch over curl_multi, against a local nginx.
+local core = require "mistapi.core"
+local static = require "support.static_nginx"
+
+-- The distinct nginx connection numbers that served lines matching pattern.
+local function connections(log, pattern)
+  local seen, n = {}, 0
+  for line in log:gmatch("[^\n]+") do
+    local c = line:find(pattern) and line:match("conn=(%d+)")
+    if c and not seen[c] then
+      seen[c] = true
+      n = n + 1
+    end
+  end
+  return n
+end
+
+describe("session:batch", function()
+  local srv, http
+
+  setup(function()
+    srv = static.start()
+    http = core.session { allow_http = true, timeout = 5 }
+  end)
+
+  teardown(function()
+    if http then http:close() end
+    if srv then srv:stop() end
+  end)
+
+  it("runs 20 requests at concurrency 8, results in input order, progress 20 times", function()
+    local reqs = {}
+    for i = 1, 20 do
+      reqs[i] = { method = "POST", url = srv.url .. "/echo?n=" .. i, body = "item-" .. i,
+        headers = { ["X-Custom"] = "c" .. i } }
+    end
+    local calls = {}
+    local results = http:batch(reqs, 8, function(done, total)
+      calls[#calls + 1] = { done, total }
+    end)
+    assert.equals(20, #results)
+    for i = 1, 20 do
+      assert.is_nil(results[i].err)
+      assert.equals(200, results[i].status)
+      assert.equals("item-" .. i, results[i].body)
+      assert.equals("c" .. i, results[i].headers["x-echo-custom"])
+    end
+    assert.equals(20, #calls)
+    for i, c in ipairs(calls) do
+      assert.same({ i, 20 }, c)
+    end
+  end)
+
+  it("gives each failing item its own error and leaves the others alone", function()
+    local s = core.session { allow_http = true, timeout = 0.5 }
+    local results = s:batch({
+      { "GET", srv.url .. "/multi" },
+      { "GET", "http://127.0.0.1:1/refused" },
+      { "GET", srv.url .. "/missing" },
+      { "GET", srv.url .. "/slow" },
+      { "PUT", srv.url .. "/echo", nil, "last" },
+    }, 3)
+    s:close()
+    assert.equals(5, #results)
+    assert.equals(200, results[1].status)
+    assert.equals("one, two, three", results[1].headers["x-multi"])
+    assert.equals("transport", results[2].err.kind)
+    assert.equals(7, results[2].err.code)
+    assert.is_false(results[2].err.reached)
+    assert.is_nil(results[2].status)
+    assert.equals(404, results[3].status)
+    assert.equals("timeout", results[4].err.kind)
+    assert.is_true(results[4].err.reached)
+    assert.equals("PUT", results[5].headers["x-echo-method"])
+    assert.equals("last", results[5].body)
+  end)
+
+  it("accepts named and positional request fields, and an empty list", function()
+    local results = http:batch({
+      { method = "DELETE", url = srv.url .. "/echo" },
+      { "POST", srv.url .. "/echo", { ["Content-Type"] = "application/json" }, "{}" },
+    }, 2)
+    assert.equals("DELETE", results[1].headers["x-echo-method"])
+    assert.equals("application/json", results[2].headers["x-echo-content-type"])
+    assert.equals("{}", results[2].body)
+    assert.same({}, http:batch({}, 4))
+  end)
+
+  it("reuses pooled handles and their connections across batches", function()
+    local function run(tag)
+      local reqs = {}
+      for i = 1, 6 do
+        reqs[i] = { "GET", srv.url .. "/ping?pool=" .. tag .. i }
+      end
+      for _, r in ipairs(http:batch(reqs, 2)) do
+        assert.equals(200, r.status)
+      end
+    end
+    run("a")
+    run("b")
+    assert.is_true(connections(srv:log(), "/ping%?pool=") <= 2)
+  end)
+
+  it("runs over TLS with the session's CA", function()
+    local s = core.session { ca_file = srv.ca }
+    local reqs = {}
+    for i = 1, 10 do
+      reqs[i] = { "POST", srv.tls_url .. "/echo", nil, "tls-" .. i }
+    end
+    local results = s:batch(reqs, 5)
+    s:close()
+    for i = 1, 10 do
+      assert.equals("tls-" .. i, results[i].body)
+    end
+  end)
+
+  it("keeps secrets out of each item's error", function()
+    local results = http:batch({
+      { "GET", "http://user:batchpassw0rd@127.0.0.1:1/", { Authorization = "Token batch-secret-key" } },
+    }, 1)
+    local msg = results[1].err.message
+    assert.is_nil(msg:find("batchpassw0rd", 1, true))
+    assert.is_nil(msg:find("batch-secret-key", 1, true))
+  end)
+
+  describe("progress", function()
+    it("re-raises its error after cleaning up; the session stays usable", function()
+      local reqs = {}
+      for i = 1, 6 do
+        reqs[i] = { "GET", srv.url .. "/ping?raise=" .. i }
+      end
+      local ok, err = pcall(http.batch, http, reqs, 3, function(done)
+        if done == 2 then error("stop here", 0) end
+      end)
+      assert.is_false(ok)
+      assert.equals("stop here", err)
+      local status = http:request("GET", srv.url .. "/ping?after-raise")
+      assert.equals(200, status)
+      local results = http:batch(reqs, 3)
+      assert.equals(6, #results)
+      assert.equals(200, results[6].status)
+    end)
+
+    it("re-raises a non-string error value as is", function()
+      local marker = {}
+      local ok, err = pcall(http.batch, http, { { "GET", srv.url .. "/ping" } }, 1, function()
+        error(marker)
+      end)
+      assert.is_false(ok)
+      assert.equals(marker, err)
+    end)
+
+    it("cannot use or close the same session while it runs", function()
+      local ok, err = pcall(http.batch, http, { { "GET", srv.url .. "/ping" } }, 1, function()
+        http:request("GET", srv.url .. "/ping")
+      end)
+      assert.is_false(ok)
+      assert.matches("session is busy", err)
+      ok, err = pcall(http.batch, http, { { "GET", srv.url .. "/ping" } }, 1, function()
+        http:close()
+      end)
+      assert.is_false(ok)
+      assert.matches("busy", err)
+      assert.equals(200, (http:request("GET", srv.url .. "/ping")))
+    end)
+  end)
+
+  describe("misuse raises before anything is sent", function()
+    it("on a bad concurrency, list or item", function()
+      local good = { "GET", srv.url .. "/ping?never-sent" }
+      assert.has_error(function() http:batch({ good }, 0) end)
+      assert.has_error(function() http:batch({ good }, 101) end)
+      assert.has_error(function() http:batch("list", 1) end)
+      assert.has_error(function() http:batch({ good }, 1, "not a function") end)
+      local ok, err = pcall(http.batch, http, { good, "nope" }, 2)
+      assert.is_false(ok)
+      assert.matches("requests%[2%]", err)
+      ok, err = pcall(http.batch, http, { good, { "PATCH", srv.url } }, 2)
+      assert.is_false(ok)
+      assert.matches("requests%[2%]%.method", err)
+      ok, err = pcall(http.batch, http, { good, { "GET", srv.url, { ["X-A"] = "a\nb" } } }, 2)
+      assert.is_false(ok)
+      assert.matches("requests%[2%]%.headers", err)
+      ok = pcall(http.batch, http, { good, { "GET", srv.url, nil, 42 } }, 2)
+      assert.is_false(ok)
+      assert.is_nil(srv:log():find("never-sent", 1, true))
+    end)
+  end)
+end)
