@@ -1,0 +1,76 @@
+-- The results: one aligned table (work x implementation), the targets and
+-- where each stands, the machine; printed and written as .txt and .json.
+local cjson = require "cjson"
+
+local M = {}
+
+local function ms(s) return s and string.format("%.1f", s * 1000) or "-" end
+local function mib(kib) return kib and string.format("%.1f", kib / 1024) or "-" end
+local function ratio(x, base)
+  if not x or not base or base == 0 then return "-" end
+  return string.format("%.2fx", x / base)
+end
+local function count(n)
+  if not n then return "-" end
+  local s = string.format("%.0f", n)
+  return (s:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", ""))
+end
+
+local COLS = { "work", "implementation", "check", "wall ms", "x floor", "CPU ms*", "x floor",
+  "peak MiB", "instr/req", "x floor" }
+
+local function cells(r, floor)
+  floor = floor or {}
+  return { r.title, r.name, r.status, ms(r.wall), ratio(r.wall, floor.wall), ms(r.cpu),
+    ratio(r.cpu, floor.cpu), mib(r.rss), count(r.ipr), ratio(r.ipr, floor.ipr) }
+end
+
+-- Rows in order; the floor of each work is the row whose impl key is "floor".
+function M.table(rows)
+  local floors = {}
+  for _, r in ipairs(rows) do
+    if r.key == "floor" and r.status == "ok" then floors[r.work] = r end
+  end
+  local grid = { COLS }
+  for _, r in ipairs(rows) do grid[#grid + 1] = cells(r, floors[r.work]) end
+  local width = {}
+  for _, row in ipairs(grid) do
+    for i, c in ipairs(row) do width[i] = math.max(width[i] or 0, #c) end
+  end
+  local lines = {}
+  for n, row in ipairs(grid) do
+    local out = {}
+    for i, c in ipairs(row) do
+      out[i] = i <= 3 and c .. string.rep(" ", width[i] - #c) or string.rep(" ", width[i] - #c) .. c
+    end
+    lines[#lines + 1] = table.concat(out, "  ")
+    if n == 1 then lines[#lines + 1] = string.rep("-", #lines[1]) end
+  end
+  return table.concat(lines, "\n")
+end
+
+M.NOTE = "wall: median; CPU*: mean user+sys (hyperfine); peak: RSS of the checking run; " ..
+  "instr/req: callgrind, (long run - short run) / extra requests"
+
+function M.targets(targets)
+  local lines = { "Targets:" }
+  for _, t in ipairs(targets) do
+    lines[#lines + 1] = string.format("  %-6s %-52s %s", t.met == nil and "n/a" or (t.met and "MET" or "MISSED"),
+      t.name, t.detail)
+  end
+  return table.concat(lines, "\n")
+end
+
+function M.write(dir, stamp, text, doc)
+  os.execute("mkdir -p '" .. dir .. "'")
+  local base = dir .. "/" .. stamp
+  local f = assert(io.open(base .. ".txt", "w"))
+  f:write(text, "\n")
+  f:close()
+  f = assert(io.open(base .. ".json", "w"))
+  f:write(cjson.encode(doc), "\n")
+  f:close()
+  return base
+end
+
+return M

@@ -1,0 +1,25 @@
+# make bench: the measuring harness (bench/). Starts and stops its own nginx,
+# prints one table, writes bench/results/<UTC date>.txt and .json.
+#   make bench BENCH_ARGS="--runs 9"        more runs
+#   make bench BENCH_ARGS="--only get,list" some works only
+#   make bench-quick                        one run each, small counts, no callgrind
+
+EXTRA_DEB_PACKAGES += hyperfine libcjson-dev python3-requests lua-socket valgrind time strace
+
+FLOOR      := build/bench/floor
+BENCH_ARGS ?=
+
+$(FLOOR): bench/floor.c mk/bench.mk | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L $(shell pkg-config --cflags libcurl libcjson) \
+	  -o $@ $< $(shell pkg-config --libs libcurl libcjson)
+
+.PHONY: bench bench-quick bench-lint
+bench: deps build $(FLOOR)
+	bench/run $(BENCH_ARGS)
+
+bench-quick: deps build $(FLOOR)
+	bench/run --quick $(BENCH_ARGS)
+
+bench-lint: deps
+	luacheck -q bench
