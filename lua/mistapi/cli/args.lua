@@ -11,7 +11,7 @@ args.COMMANDS = { list = true, get = true, create = true, update = true, delete 
 local OPTIONS = {
   org = "value", name = "value", privilege = "list", view = "list", ["src-ip"] = "list",
   ["base-url"] = "value", host = "value", cloud = "value", json = "flag", ["key-file"] = "value",
-  limit = "value", page = "value", help = "flag",
+  limit = "value", page = "value", help = "flag", ["max-retries"] = "value", timeout = "value",
 }
 
 local TOKEN_REFUSED = "--token is not accepted: every user on this machine can read a command line"
@@ -78,10 +78,12 @@ function args.parse(argv)
   end
   local max = wants_id and 2 or 1
   if #positional > max then return nil, ('unexpected argument "%s"'):format(positional[max + 1]) end
-  for _, n in ipairs { "limit", "page" } do
+  for _, n in ipairs { "limit", "page", "max-retries", "timeout" } do
     if o[n] then
       local v = tonumber(o[n])
-      if not v or v ~= math.floor(v) then return nil, "--" .. n .. " must be a whole number" end
+      if not v or v < 0 or (v == 0 and n ~= "max-retries") or (n ~= "timeout" and v ~= math.floor(v)) then
+        return nil, "--" .. n .. (n == "timeout" and " must be a positive number" or " must be a whole number")
+      end
       o[n] = v
     end
   end

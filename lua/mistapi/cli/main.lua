@@ -37,6 +37,8 @@ options:
   --key-file PATH     create: write the key to a new file with mode 0600 instead of printing it
   --json              print JSON (for jq) instead of a table
   --limit N           list: tokens asked for per page
+  --max-retries N     retries of a call that failed in a way worth retrying (default 3)
+  --timeout S         seconds for one attempt (default 30)
   --base-url URL | --host HOST | --cloud NAME
                       the Mist API (default: $MIST_BASE_URL, else $MIST_HOST, else api.mist.com)
 
@@ -57,7 +59,8 @@ local function client_for(o, getenv)
     local env_url = getenv("MIST_BASE_URL")
     if env_url and env_url ~= "" then base_url = env_url end
   end
-  return mistapi.new { base_url = base_url, host = o.host, cloud = o.cloud, getenv = getenv }
+  return mistapi.new { base_url = base_url, host = o.host, cloud = o.cloud, getenv = getenv,
+                       max_retries = o["max-retries"], timeout = o.timeout }
 end
 
 -- Each command: (ctx, o, tokens, org) -> exit status; prints through ctx.
