@@ -317,3 +317,105 @@ describe("core.session", function()
     end
   end)
 end)
+
+describe("core.session against the emulator", function()
+  local emu = require "support.emulator"
+  local e, s
+
+  local function auth(extra)
+    local h = { Authorization = "Token " .. e.token }
+    for k, v in pairs(extra or {}) do h[k] = v end
+    return h
+  end
+
+  local function fault(f)
+    local parts = {}
+    for k, v in pairs(f) do
+      parts[#parts + 1] = string.format("%q:%s", k, type(v) == "string" and string.format("%q", v) or v)
+    end
+    return { ["X-Emu-Fault"] = "{" .. table.concat(parts, ",") .. "}" }
+  end
+
+  setup(function()
+    e = emu.start()
+    s = core.session { allow_http = true, timeout = 10 }
+  end)
+
+  teardown(function()
+    if s then s:close() end
+    if e then e:stop() end
+  end)
+
+  it("gets a 200 with a JSON body and lower-cased headers", function()
+    local status, headers, body = s:request("GET", e.url .. e:tokens_path(), auth())
+    assert.equals(200, status)
+    assert.matches("application/json", headers["content-type"])
+    for name in pairs(headers) do
+      assert.equals(name:lower(), name)
+    end
+    assert.matches("^%s*%[", body)
+  end)
+
+  it("gets a 404 as a response", function()
+    local status, _, body = s:request("GET",
+      e.url .. e:tokens_path("00000000-0000-4000-8000-000000000000"), auth())
+    assert.equals(404, status)
+    assert.is_string(body)
+  end)
+
+  it("times out on the latency fault", function()
+    local quick = core.session { allow_http = true, timeout = 0.5 }
+    local status, info = quick:request("GET", e.url .. e:tokens_path(), auth(fault { kind = "latency", ms = 3000 }))
+    quick:close()
+    assert.is_nil(status)
+    assert.equals("timeout", info.kind)
+    assert.is_true(info.reached)
+  end)
+
+  it("stops reading at max_body on the oversize fault", function()
+    local small = core.session { allow_http = true, max_body = 100000 }
+    local status, info = small:request("GET", e.url .. e:tokens_path(),
+      auth(fault { kind = "oversize", bytes = 5000000 }))
+    small:close()
+    assert.is_nil(status)
+    assert.equals("transport", info.kind)
+    assert.equals("response body exceeds max_body (100000 bytes)", info.message)
+  end)
+
+  it("does not follow the redirect fault to the other host", function()
+    e:clear_log()
+    local status, headers = s:request("GET", e.url .. e:tokens_path(), auth(fault { kind = "redirect" }))
+    assert.equals(302, status)
+    assert.matches("^http://redirect%.invalid/", headers.location)
+    assert.equals(1, #e:log())
+  end)
+
+  it("refuses its http URL without allow_http, and nothing arrives", function()
+    e:clear_log()
+    local strict = core.session {}
+    local status, info = strict:request("GET", e.url .. e:tokens_path(), auth())
+    strict:close()
+    assert.is_nil(status)
+    assert.is_false(info.reached)
+    assert.equals(0, #e:log())
+  end)
+
+  it("verifies its TLS listener: fails without ca_file, passes with its CA, fails on a wrong name", function()
+    local plain = core.session {}
+    local status, info = plain:request("GET", e.tls_url .. e:tokens_path(), auth())
+    plain:close()
+    assert.is_nil(status)
+    assert.equals(60, info.code)
+    assert.is_false(info.reached)
+
+    local trusted = core.session { ca_file = e.ca_file }
+    status = trusted:request("GET", e.tls_url .. e:tokens_path(), auth())
+    assert.equals(200, status)
+    if e.tls_wrong_url then
+      status, info = trusted:request("GET", e.tls_wrong_url .. e:tokens_path(), auth())
+      assert.is_nil(status)
+      assert.is_false(info.reached)
+    end
+    trusted:close()
+  end)
+end)

@@ -187,3 +187,44 @@ describe("session:batch", function()
     end)
   end)
 end)
+
+describe("session:batch against the emulator", function()
+  local emu = require "support.emulator"
+  local e, s
+
+  setup(function()
+    e = emu.start()
+    s = core.session { allow_http = true, timeout = 10 }
+  end)
+
+  teardown(function()
+    if s then s:close() end
+    if e then e:stop() end
+  end)
+
+  it("fetches 20 tokens at concurrency 8 in order; a failing item fails alone", function()
+    local ids = e:seed(20)
+    local headers = { Authorization = "Token " .. e.token }
+    local reqs = {}
+    for i, id in ipairs(ids) do
+      reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = headers }
+    end
+    reqs[7] = { method = "GET", url = "http://127.0.0.1:1/refused", headers = headers }
+    local progress = 0
+    local results = s:batch(reqs, 8, function(done, total)
+      progress = progress + 1
+      assert.equals(20, total)
+      assert.equals(progress, done)
+    end)
+    assert.equals(20, progress)
+    assert.equals(20, #results)
+    for i, id in ipairs(ids) do
+      if i == 7 then
+        assert.is_false(results[i].err.reached)
+      else
+        assert.equals(200, results[i].status)
+        assert.is_truthy(results[i].body:find(id, 1, true))
+      end
+    end
+  end)
+end)
