@@ -3,10 +3,11 @@
 --   local app = nginx_app.start{
 --     env = { MIST_APITOKEN = ..., MIST_ORG_ID = ..., MIST_BASE_URL = ... },
 --     ca_file = path,      -- lua_ssl_trusted_certificate (default: the system bundle)
---     extra = "...",       -- more http-level config (servers, shared dicts)
---   }
---   app.url, app.dir, app.port
+--     extra = "...",       -- more http-level config (servers, shared dicts);
+--   }                      -- @EXTRA_PORT@ in it becomes a second free port
+--   app.url, app.dir, app.port, app.extra_port, app.extra_url
 --   app:request(method, path, headers, body) -> status, headers, body | nil, info
+--   nginx_app.free_port(session) -> a loopback port nothing listens on
 --   app:error_log() -> text;  app:stop() (idempotent, also on collection)
 -- HTTP goes through the C core's session; works on Lua 5.1, 5.4 and LuaJIT.
 local core = require "mistapi.core"
@@ -62,7 +63,7 @@ function M.render(vars)
 end
 
 -- A loopback port nothing answers on now (nginx may still lose a race; start retries).
-local function free_port(probe)
+function M.free_port(probe)
   for _ = 1, 200 do
     local port = 20000 + math.random(0, 39999)
     local status, info = probe:request("GET", "http://127.0.0.1:" .. port .. "/", {}, nil)
@@ -105,14 +106,16 @@ App.__gc = App.stop
 
 local function launch(app, opts)
   local dir = app.dir
-  local port = free_port(app.session)
+  local port = M.free_port(app.session)
+  local extra_port
+  repeat extra_port = M.free_port(app.session) until extra_port ~= port
   local conf = M.render {
     PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = ROOT .. "/lua",
     CORE_DIR = ROOT .. "/build/5.1", APP_DIR = ROOT .. "/examples/openresty",
     CA_FILE = opts.ca_file or M.SYSTEM_CA, RESOLVER = opts.resolver or "127.0.0.1",
   }
   write_file(dir .. "/nginx.conf", conf, "600")
-  write_file(dir .. "/conf.d/extra.conf", opts.extra or "")
+  write_file(dir .. "/conf.d/extra.conf", ((opts.extra or ""):gsub("@EXTRA_PORT@", tostring(extra_port))))
   write_file(dir .. "/logs/error.log", "")
   -- the environment goes through a private script, never a command line
   local lines = { "#!/bin/sh" }
@@ -127,6 +130,7 @@ local function launch(app, opts)
   local pid = tonumber(p:read("*l"))
   p:close()
   app.pid, app.port, app.url = pid, port, "http://127.0.0.1:" .. port
+  app.extra_port, app.extra_url = extra_port, "http://127.0.0.1:" .. extra_port
   for _ = 1, 250 do
     local status = app.session:request("GET", app.url .. "/healthz", {}, nil)
     if status == 200 then return true end

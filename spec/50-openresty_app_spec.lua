@@ -1,0 +1,172 @@
+-- The example nginx server (examples/openresty) against the emulator, over
+-- real HTTP: the listing, errors mapped to statuses, rotation, and a worker
+-- that keeps serving while a handler waits on the Mist API.
+-- nginx runs LuaJIT itself, so these run once, in the Lua 5.4 run.
+if jit then
+  pending("nginx specs run in the Lua 5.4 run only")
+  return
+end
+
+local cjson = require "cjson"
+local core = require "mistapi.core"
+local emulator = require "support.emulator"
+local nginx_app = require "support.nginx_app"
+
+local function is_masked(key)
+  return type(key) == "string" and key:match("^[%w]+%.%.%.[%w]+$") ~= nil and #key <= 11
+end
+
+local function sh_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+describe("examples/openresty in nginx", function()
+  local e, app
+
+  setup(function()
+    e = emulator.start()
+    app = nginx_app.start { env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_BASE_URL = e.url } }
+  end)
+
+  teardown(function()
+    if app then app:stop() end
+    if e then e:stop() end
+  end)
+
+  before_each(function()
+    e:reset()
+  end)
+
+  it("GET /tokens lists the org's tokens as JSON with the keys masked", function()
+    local made = e:make_token { name = "listed-token", privileges = { { role = "read", scope = "org" } } }
+    local ids = e:seed(3)
+    local status, headers, body = app:request("GET", "/tokens")
+    assert.equal(200, status)
+    assert.matches("^application/json", headers["content-type"])
+    assert.is_nil(body:find(made.key, 1, true))
+    local list = cjson.decode(body)
+    assert.equal(5, #list)   -- the bootstrap token, the made one, three seeded
+    local seen = {}
+    for _, t in ipairs(list) do
+      seen[t.id] = t
+      assert.is_true(is_masked(t.key))
+      assert.equal(e.org_id, t.org_id)
+    end
+    assert.equal("listed-token", seen[made.id].name)
+    assert.same({ { role = "read", scope = "org" } }, seen[made.id].privileges)
+    for _, id in ipairs(ids) do assert.is_table(seen[id]) end
+  end)
+
+  it("answers 405 for a method the route does not serve", function()
+    assert.equal(405, (app:request("POST", "/tokens", {}, "")))
+  end)
+
+  it("rotates a token: a new one like it, the old one deleted, the new key shown once", function()
+    local old = e:make_token { name = "rotate-me", privileges = { { role = "admin", scope = "org" } },
+                               src_ips = { "127.0.0.1", "10.0.0.0/8" } }
+    local status, headers, body = app:request("POST", "/tokens/" .. old.id .. "/rotate", {}, "")
+    assert.equal(200, status)
+    assert.equal("no-store", headers["cache-control"])
+    local doc = cjson.decode(body)
+    assert.is_true(doc.old_deleted)
+    assert.equal(old.id, doc.replaced)
+    assert.are_not.equal(old.id, doc.token.id)
+    assert.equal("rotate-me", doc.token.name)
+    assert.same({ "127.0.0.1", "10.0.0.0/8" }, doc.token.src_ips)
+    assert.same({ { role = "admin", scope = "org" } }, doc.token.privileges)
+    assert.is_true(type(doc.token.key) == "string" and #doc.token.key > 20 and not is_masked(doc.token.key))
+    assert.equal(404, (e:request("GET", e:tokens_path(old.id), { Authorization = "Token " .. e.token })))
+    local got = { e:request("GET", e:tokens_path(doc.token.id), { Authorization = "Token " .. e.token }) }
+    assert.equal(200, got[1])
+    -- the new key works against the API
+    assert.equal(200, (e:request("GET", e:tokens_path(), { Authorization = "Token " .. doc.token.key })))
+  end)
+
+  it("maps the API's 404 to a 404 JSON answer", function()
+    local status, headers, body = app:request("POST", "/tokens/4a7a1b0e-0c6f-4cbd-9f51-6b1e9f0b0c01/rotate", {}, "")
+    assert.equal(404, status)
+    assert.matches("^application/json", headers["content-type"])
+    local doc = cjson.decode(body)
+    assert.equal("http", doc.error)
+    assert.equal(404, doc.status)
+  end)
+
+  it("answers 400 for an id that is not a UUID, before asking the API", function()
+    e:clear_log()
+    local status, _, body = app:request("POST", "/tokens/not-a-uuid/rotate", {}, "")
+    assert.equal(400, status)
+    assert.equal("validation", cjson.decode(body).error)
+    assert.same({}, e:log())
+  end)
+
+  it("maps an API 5xx to 502", function()
+    e:fault { kind = "status", status = 500, count = 5 }
+    local status, _, body = app:request("GET", "/tokens")
+    assert.equal(502, status)
+    local doc = cjson.decode(body)
+    assert.equal(500, doc.status)
+    e:clear_faults()
+  end)
+
+  it("never shows the API token in an answer or the error log", function()
+    e:fault { kind = "status", status = 401, count = 2 }
+    local status, _, body = app:request("GET", "/tokens")
+    assert.equal(502, status)
+    assert.is_nil(body:find(e.token, 1, true))
+    assert.is_nil(app:error_log():find(e.token, 1, true))
+    e:clear_faults()
+  end)
+
+  it("does not block the worker while a handler waits on the API", function()
+    e:config { latency_ms = 1000 }
+    -- the slow request comes from another process, so this one stays free
+    local out = app.dir .. "/slow.out"
+    local script = app.dir .. "/slow.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      package.cpath = %q .. ";" .. package.cpath
+      local core = require "mistapi.core"
+      local s = core.session { allow_http = true, timeout = 10 }
+      local t0 = core.now()
+      local status = s:request("GET", %q, {}, nil)
+      local f = io.open(%q, "w"); f:write(tostring(status), " ", core.now() - t0, "\n"); f:close()
+    ]]):format(nginx_app.ROOT .. "/build/5.4/?.so", app.url .. "/tokens", out))
+    f:close()
+    os.execute("lua5.4 " .. sh_quote(script) .. " >/dev/null 2>&1 &")
+    core.sleep(0.3)   -- the handler is now waiting on the 1-second latency
+    local t0 = core.now()
+    local status = app:request("GET", "/healthz")
+    local elapsed = core.now() - t0
+    assert.equal(200, status)
+    assert.is_true(elapsed < 0.5, "a second request waited " .. elapsed .. " s")
+    local line
+    for _ = 1, 300 do   -- the slow one must still finish, after its second
+      local r = io.open(out)
+      if r then line = r:read("*l"); r:close() end
+      if line then break end
+      core.sleep(0.02)
+    end
+    assert.is_string(line)
+    local slow_status, slow_time = line:match("^(%d+) ([%d.e-]+)$")
+    assert.equal("200", slow_status)
+    assert.is_true(tonumber(slow_time) >= 1.0)
+  end)
+end)
+
+describe("examples/openresty with the API down", function()
+  it("answers 502 with a transport error", function()
+    local probe = core.session { allow_http = true, timeout = 2 }
+    local dead = nginx_app.free_port(probe)
+    probe:close()
+    local app = nginx_app.start {
+      env = { MIST_APITOKEN = "down-token-0123456789", MIST_ORG_ID = "4a7a1b0e-0c6f-4cbd-9f51-6b1e9f0b0c01",
+              MIST_BASE_URL = "http://127.0.0.1:" .. dead },
+    }
+    local status, _, body = app:request("GET", "/tokens")
+    app:stop()
+    assert.equal(502, status)
+    local doc = cjson.decode(body)
+    assert.equal("transport", doc.error)
+    assert.matches("connect to 127.0.0.1:" .. dead .. " failed", doc.message, 1, true)
+  end)
+end)
