@@ -1,0 +1,240 @@
+-- Hostile answers: whatever a server sends, a call ends in `nil, err` of a
+-- clear kind (decode, transport or timeout) with the raw body kept where one
+-- arrived: never a crash, a hang past the timeout, or unbounded memory.
+-- Faults come from the emulator; the few it can't make, from a raw socket.
+local emu = require "support.emulator"
+local raw = require "support.raw_server"
+local mistapi = require "mistapi"
+local core = require "mistapi.core"
+
+local function rss_kib()
+  local f = io.open("/proc/self/status", "r")
+  local text = f:read("*a")
+  f:close()
+  return tonumber(text:match("VmRSS:%s*(%d+)"))
+end
+
+describe("hostile answers", function()
+  local e, client, tokens, id
+
+  setup(function()
+    e = emu.start()
+    id = e:seed(1)[1]
+    client = assert(mistapi.new{ base_url = e.url, token = e.token, timeout = 1, max_retries = 0 })
+    tokens = client:orgs_api_tokens()
+  end)
+
+  teardown(function()
+    client:close()
+    e:stop()
+  end)
+
+  before_each(function()
+    e:clear_faults()
+  end)
+
+  -- One GET through a fault; -> res, err, seconds taken
+  local function get_with(fault, c)
+    e:fault(fault)
+    local t0 = core.now()
+    local res, err = (c or client):orgs_api_tokens():get_org_api_token(e.org_id, id)
+    return res, err, core.now() - t0
+  end
+
+  local function assert_decode_error(err, body, field)
+    assert.is_table(err)
+    assert.equal("decode", err.kind)
+    assert.equal(body, err.body)
+    if field then
+      assert.truthy(err.message:find(field, 1, true), "message names " .. field .. ": " .. err.message)
+    end
+  end
+
+  describe("bodies that are not what a token is", function()
+    it("100,000 nested '[' fail to decode, without a crash, the body kept", function()
+      local body = ("["):rep(100000)
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body)
+      assert.truthy(err.message:find("deep", 1, true), err.message)
+    end)
+
+    it("100,000 nested '{\"a\":' fail to decode too", function()
+      local body = ('{"a":'):rep(100000)
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body)
+    end)
+
+    it("a 30-digit created_time is refused as not an integer", function()
+      local body = '{"id":"' .. id .. '","name":"n","created_time":123456789012345678901234567890}'
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body, "created_time")
+    end)
+
+    it("invalid UTF-8 in a string fails to decode, the body kept byte for byte", function()
+      local body = '{"name":"\255\254 x"}'
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body)
+    end)
+
+    it("a raw NUL byte inside a string fails to decode", function()
+      local body = '{"name":"a\0b"}'
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body)
+    end)
+
+    it("an escaped NUL (\\u0000) is kept whole: the string is not cut at it", function()
+      local res, err = get_with{ kind = "raw", body = '{"id":"' .. id .. '","name":"a\\u0000b"}' }
+      assert.is_nil(err)
+      assert.equal("a\0b", res.data.name)
+      assert.is_string(tostring(res.data))
+    end)
+
+    it("a duplicate key keeps the last value (as documented), the first never leaks through", function()
+      local res, err = get_with{ kind = "raw",
+        body = '{"id":"' .. id .. '","name":"first","name":"second","key":"k1","key":null}' }
+      assert.is_nil(err)
+      assert.equal("second", res.data.name)
+      assert.is_nil(res.data.key)
+    end)
+
+    it("privileges as a string is a decode error naming the field", function()
+      local body = '{"id":"' .. id .. '","name":"n","privileges":"admin"}'
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body, "privileges")
+    end)
+
+    it("created_time as an object is a decode error naming the field", function()
+      local body = '{"id":"' .. id .. '","name":"n","created_time":{"t":1}}'
+      local res, err = get_with{ kind = "raw", body = body }
+      assert.is_nil(res)
+      assert_decode_error(err, body, "created_time")
+    end)
+
+    it("a list whose items are not objects is a decode error", function()
+      e:fault{ kind = "raw", body = '[1, "two", null]' }
+      local res, err = tokens:list_org_api_tokens(e.org_id)
+      assert.is_nil(res)
+      assert_decode_error(err, '[1, "two", null]')
+    end)
+  end)
+
+  describe("transfers that break", function()
+    it("a Content-Length longer than the body is a transport error, the partial body kept", function()
+      local res, err, took = get_with{ kind = "raw", body = '{"name":"a"}', content_length = 1000 }
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.equal('{"name":"a"}', err.body)
+      assert.truthy(took < 1.5)
+    end)
+
+    it("a Content-Length shorter than the body: the extra bytes never poison the next answer", function()
+      local good = '{"id":"' .. id .. '","name":"ok"}'
+      local srv = raw.start{
+        { chunks = { "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n"
+          .. '{"name":"x"}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}' }, hold = 0.2 },
+        { chunks = { "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " .. #good
+          .. "\r\n\r\n" .. good } },
+      }
+      local c = assert(mistapi.new{ base_url = srv.url, token = e.token, timeout = 1, max_retries = 0 })
+      local res, err = c:orgs_api_tokens():get_org_api_token(e.org_id, id)
+      assert.is_nil(res)
+      assert_decode_error(err, '{"nam')
+      res, err = c:orgs_api_tokens():get_org_api_token(e.org_id, id)
+      assert.is_nil(err)
+      assert.equal("ok", res.data.name)
+      c:close()
+      srv:stop()
+    end)
+
+    it("bytes that are no HTTP at all are a transport error", function()
+      local srv = raw.start{ { chunks = { "SSH-2.0-OpenSSH_9.2\r\n\0\1\2garbage\r\n\r\n" } } }
+      local c = assert(mistapi.new{ base_url = srv.url, token = e.token, timeout = 1, max_retries = 0 })
+      local res, err = c:orgs_api_tokens():get_org_api_token(e.org_id, id)
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      c:close()
+      srv:stop()
+    end)
+
+    it("a body past max_body stops the transfer with a message naming the limit", function()
+      local c = assert(mistapi.new{ base_url = e.url, token = e.token, timeout = 5, max_retries = 0,
+        max_body = 1024 })
+      local res, err, took = get_with({ kind = "oversize", bytes = 100000 }, c)
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.truthy(err.message:find("max_body", 1, true), err.message)
+      assert.truthy(took < 1.5)
+      c:close()
+    end)
+
+    it("100 MiB against a 1 MiB cap costs little memory and little time", function()
+      local c = assert(mistapi.new{ base_url = e.url, token = e.token, timeout = 5, max_retries = 0,
+        max_body = 1048576 })
+      collectgarbage()
+      local before = rss_kib()
+      local res, err, took = get_with({ kind = "oversize", bytes = 100 * 1048576 }, c)
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.truthy(rss_kib() - before < 16 * 1024, "RSS grew by less than 16 MiB")
+      assert.truthy(took < 2, "stopped early, not after reading it all")
+      c:close()
+    end)
+
+    it("one header of 1 MiB is a transport error that says the headers are too big", function()
+      local res, err, took = get_with{ kind = "huge_header", bytes = 1048576 }
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.truthy(err.message:lower():find("header", 1, true), "message says header: " .. err.message)
+      assert.truthy(took < 1.5)
+    end)
+
+    it("many headers past 256 KiB in all are a transport error that says so", function()
+      local headers = {}
+      for i = 1, 6 do
+        headers["X-Pad-" .. i] = ("p"):rep(60000)
+      end
+      local res, err = get_with{ kind = "raw", body = "{}", headers = headers }
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      assert.truthy(err.message:lower():find("header", 1, true), err.message)
+    end)
+  end)
+
+  describe("answers that never end", function()
+    it("an endless trickle ends in a timeout error within 1.5 s, the bytes so far kept", function()
+      local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000,
+        content_length = 100000 }
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.truthy(took >= 0.9 and took < 1.5, ("took %.2f s"):format(took))
+      assert.is_string(err.body)
+      assert.truthy(#err.body > 0 and err.body:match("^ +$"))
+    end)
+
+    it("an endless trickle announcing 1 GiB is refused at once as past max_body", function()
+      local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000 }
+      assert.is_nil(res)
+      assert.truthy(err.kind == "transport" or err.kind == "timeout")
+      assert.truthy(took < 1.5)
+    end)
+
+    it("a server that accepts and never answers ends in a timeout within 1.5 s", function()
+      local srv = raw.start{ { chunks = {}, hold = 5 } }
+      local c = assert(mistapi.new{ base_url = srv.url, token = e.token, timeout = 1, max_retries = 0 })
+      local t0 = core.now()
+      local res, err = c:orgs_api_tokens():get_org_api_token(e.org_id, id)
+      local took = core.now() - t0
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.truthy(took < 1.5, ("took %.2f s"):format(took))
+      c:close()
+      srv:stop()
+    end)
+  end)
+end)
