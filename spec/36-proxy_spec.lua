@@ -1,0 +1,119 @@
+-- The proxy option for real: a second nginx, started here as a forward proxy
+-- for plain-http targets, carries the client's calls to the emulator.
+-- (https and socks5 proxies go through the same libcurl option; no server
+-- for them is at hand here, so they are not exercised.)
+local emu = require "support.emulator"
+local core = require "mistapi.core"
+local mistapi = require "mistapi"
+
+local ADMIN = { { role = "admin", scope = "org" } }
+
+local function no_env() return nil end
+
+local CONF = [[
+daemon off; master_process off; worker_processes 1;
+pid DIR/nginx.pid; error_log DIR/error.log info;
+events { worker_connections 64; }
+http {
+  log_format proxied '$request_method $scheme://$http_host$request_uri $status';
+  access_log DIR/access.log proxied;
+  client_body_temp_path DIR/tmp/body; proxy_temp_path DIR/tmp/proxy;
+  fastcgi_temp_path DIR/tmp/fastcgi; uwsgi_temp_path DIR/tmp/uwsgi; scgi_temp_path DIR/tmp/scgi;
+  server {
+    listen 127.0.0.1:PORT;
+    location = /_proxy_health { return 200 "up"; }
+    # targets are loopback IP literals, so no resolver is needed
+    location / { proxy_pass http://$http_host$request_uri; proxy_set_header Host $http_host; }
+  }
+}
+]]
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- Starts the proxy nginx on a free port; returns {url, dir, pid, log(), stop()}.
+local function start_proxy()
+  local probe = core.session { allow_http = true, timeout = 2, connect_timeout = 1 }
+  local dir = assert(io.popen("mktemp -d /tmp/mistapi-proxy.XXXXXX")):read("*l")
+  assert(os.execute("mkdir -p " .. dir .. "/tmp"))
+  for _ = 1, 20 do
+    local port = math.random(20000, 59999)
+    local status, info = probe:request("GET", "http://127.0.0.1:" .. port .. "/", {})
+    if not status and info.reached == false then
+      local f = assert(io.open(dir .. "/nginx.conf", "w"))
+      f:write((CONF:gsub("DIR", dir):gsub("PORT", tostring(port))))
+      f:close()
+      os.execute("nginx -p " .. dir .. " -c " .. dir .. "/nginx.conf </dev/null >" .. dir .. "/out.log 2>&1 &")
+      local url = "http://127.0.0.1:" .. port
+      for _ = 1, 100 do
+        if probe:request("GET", url .. "/_proxy_health", {}) == 200 then
+          probe:close()
+          local pid = tonumber(read(dir .. "/nginx.pid"):match("%d+"))
+          return {
+            url = url, dir = dir, pid = pid,
+            log = function() return read(dir .. "/access.log") end,
+            stop = function()
+              if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
+              os.execute("sleep 0.2; rm -rf " .. dir)
+            end,
+          }
+        end
+        core.sleep(0.05)
+      end
+      error("the proxy nginx did not start: " .. read(dir .. "/out.log") .. read(dir .. "/error.log"))
+    end
+  end
+  error("no free port for the proxy")
+end
+
+describe("an http forward proxy", function()
+  local e, proxy
+
+  setup(function()
+    e = emu.start()
+    proxy = start_proxy()
+  end)
+  teardown(function()
+    if proxy then proxy.stop() end
+    e:stop()
+  end)
+
+  it("carries every call to the server, as its access log shows", function()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, proxy = proxy.url, getenv = no_env })
+    local t = c:orgs_api_tokens()
+    local made = assert(t:create_org_api_token(e.org_id, { name = "via proxy", privileges = ADMIN }))
+    assert(t:get_org_api_token(e.org_id, made.data.id))
+    local all = assert(t:list_all_org_api_tokens(e.org_id))
+    c:close()
+    assert.same(2, #all.data)
+    local log = proxy.log()
+    local base = e.url .. "/api/v1/orgs/" .. e.org_id .. "/apitokens"
+    assert.truthy(log:find("POST " .. base .. " 200", 1, true))
+    assert.truthy(log:find("GET " .. base .. "/" .. made.data.id .. " 200", 1, true))
+    assert.truthy(log:find("GET " .. base .. "?limit=100&page=1 200", 1, true))
+    assert.is_nil(log:find(e.token, 1, true))
+  end)
+
+  it("reports a proxy that refuses as a transport failure, without the proxy's password", function()
+    local port
+    for p = 1, 9 do
+      local s = core.session { allow_http = true, timeout = 2 }
+      local status, info = s:request("GET", "http://127.0.0.1:" .. p .. "/", {})
+      s:close()
+      if not status and info.reached == false then port = p break end
+    end
+    assert.is_number(port)
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env,
+      proxy = "http://user:s3cretpr0xy@127.0.0.1:" .. port })
+    local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
+    c:close()
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.is_nil(tostring(err):find("s3cretpr0xy", 1, true))
+  end)
+end)
