@@ -113,6 +113,13 @@ function Auth:ensure()
   return true
 end
 
+--- Forgets a session the server no longer knows; true when there was one.
+function Auth:expire()
+  if not self.logged_in then return false end
+  self.jar, self.logged_in = {}, false
+  return true
+end
+
 --- Logs out: POST /api/v1/logout. The cookies are forgotten whatever the
 -- server says, so a failed logout never leaves a half-open session here.
 function Auth:logout()
