@@ -205,6 +205,13 @@ function Pipeline:call(req, policy)
   end
   req.url = self.s.base_url .. req.path
   local resp, err = self:send(req, policy)
+  if not resp and err.status == 401 and self.auth and not req.skip_login and self.auth:expire() then
+    -- The session ended on the server (expired, logged out elsewhere); a 401
+    -- did nothing, so logging in again and sending once more is safe.
+    local ok, lerr = self.auth:ensure()
+    if not ok then return nil, lerr end
+    resp, err = self:send(req, policy)
+  end
   if not resp then return nil, err end
   local attempts = err
   local data, derr = pipeline.decode(policy.response, req, resp, attempts)
