@@ -121,6 +121,25 @@ describe("login sessions", function()
     c:close()
   end)
 
+  it("logs in again, once, when the server has forgotten the session", function()
+    local c = session()
+    assert(c:login())
+    e:reset()   -- drops every session on the server
+    local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
+    assert.is_nil(err)
+    assert.same(200, res.status)
+    assert.same({ "GET /api/v1/orgs/" .. e.org_id .. "/apitokens", "POST /api/v1/login",
+      "GET /api/v1/orgs/" .. e.org_id .. "/apitokens" }, paths(e))
+    -- a password changed meanwhile: the login's own error comes back, no loop
+    c.pipeline.auth.password = "no-longer-the-password"
+    e:reset()
+    res, err = c:get_self()
+    assert.is_nil(res)
+    assert.same(400, err.status)
+    assert.same({ "GET /api/v1/self", "POST /api/v1/login" }, paths(e))
+    c:close()
+  end)
+
   it("login and logout are for email and password clients only", function()
     local c = assert(mistapi.new { base_url = e.url, token = e.token, getenv = no_env })
     assert.has_error(function() c:login() end)
