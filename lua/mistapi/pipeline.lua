@@ -5,6 +5,7 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
+local model_check = require "mistapi.model_check"
 local retry = require "mistapi.retry"
 local result = require "mistapi.result"
 
@@ -187,8 +188,13 @@ function pipeline.decode(shape, req, resp, attempts)
         return nil, decode_failure(req, resp, attempts, ("item %d of the list is not an object"):format(i))
       end
     end
+    local bad = model_check.tokens(list)
+    if bad then return nil, decode_failure(req, resp, attempts, bad) end
   elseif data[1] ~= nil then
     return nil, decode_failure(req, resp, attempts, "expected a JSON object, got an array")
+  else
+    local bad = model_check.token(data)
+    if bad then return nil, decode_failure(req, resp, attempts, bad) end
   end
   return data
 end
