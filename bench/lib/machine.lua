@@ -20,7 +20,7 @@ function M.facts()
     kernel = first_line("uname -r"),
     lua = first_line("lua5.4 -v"):match("^Lua %S+") or "lua5.4 ?",
     luajit = first_line("luajit -v"):match("^LuaJIT %S+") or "luajit ?",
-    python = first_line("python3 --version"),
+    python = first_line("/usr/bin/python3 --version"),
     libcurl = "libcurl " .. first_line("pkg-config --modversion libcurl"),
     nginx = first_line("nginx -v"):match("nginx/%S+") or "nginx ?",
   }

@@ -9,7 +9,7 @@ M.IMPLS = {
   { key = "mistapi-jit", name = "mistapi, LuaJIT", cmd = { "luajit", "bench/run_mistapi.lua" } },
   { key = "luasocket", name = "Lua 5.4 luasocket+cjson", cmd = { "lua5.4", "bench/peer_luasocket.lua" },
     sequential_only = true },
-  { key = "python", name = "Python 3 requests+json", cmd = { "python3", "bench/peer_python.py" } },
+  { key = "python", name = "Python 3 requests+json", cmd = { "/usr/bin/python3", "bench/peer_python.py" } },
 }
 
 -- The in-memory decode of the 10,000 list: the core's decoder against the
