@@ -5,6 +5,7 @@
 --   local static = require "support.static_nginx"
 --   local srv = static.start()  -- srv.url, srv.tls_url, srv.stall_url, srv.ca, srv.dir
 --   srv:log()                   -- the access log: "METHOD URI conn=N" a request
+--   srv:log_after(text)         -- the same, once a line with text is in (bounded wait)
 --   srv:stop()
 local M = {}
 
@@ -72,6 +73,13 @@ http {
     location = /gzip { gzip on; gzip_types text/plain; gzip_min_length 1; content_by_lua_block {
       ngx.print(string.rep("compress me ", 2000))
     } }
+    # An interim 103 with headers of its own, then the real answer, raw.
+    location = /interim { content_by_lua_block {
+      local sock = assert(ngx.req.socket(true))
+      sock:send("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nX-Interim: yes\r\n\r\n"
+        .. "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Final: yes\r\nX-Folded: first\r\n  second\r\n"
+        .. "Connection: close\r\n\r\nok")
+    } }
     location = /redirect { return 302 http://127.0.0.1:PORT/landed; }
     location = /landed { return 200 "landed"; }
   }
@@ -127,6 +135,18 @@ Server.__index = Server
 
 function Server:log()
   return read(self.dir .. "/access.log") or ""
+end
+
+-- nginx logs a request after the client has its answer: wait (bounded) until
+-- the log shows `text`, then return the log.
+function Server:log_after(text)
+  local log = self:log()
+  for _ = 1, 100 do
+    if log:find(text, 1, true) then break end
+    sleep(0.02)
+    log = self:log()
+  end
+  return log
 end
 
 function Server:stop()
