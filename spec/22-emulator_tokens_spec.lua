@@ -64,15 +64,18 @@ describe("emulator tokens", function()
         end
         return p
       end)() }, "^privileges: Ensure this field has no more than 10" },
-      { "repeated privileges", { name = "x", privileges = { ADMIN[1], ADMIN[1] } }, "^privileges: Items must be unique" },
+      { "repeated privileges", { name = "x", privileges = { ADMIN[1], ADMIN[1] } },
+        "^privileges: Items must be unique" },
       { "an unknown role", { name = "x", privileges = { { role = "boss", scope = "org" } } },
         '^privileges%[0%]%.role: "boss" is not a valid choice' },
       { "an unknown scope", { name = "x", privileges = { { role = "read", scope = "planet" } } },
         '^privileges%[0%]%.scope: "planet" is not a valid choice' },
-      { "no role", { name = "x", privileges = { { scope = "org" } } }, "^privileges%[0%]%.role: This field is required" },
+      { "no role", { name = "x", privileges = { { scope = "org" } } },
+        "^privileges%[0%]%.role: This field is required" },
       { "site scope without site_id", { name = "x", privileges = { { role = "read", scope = "site" } } },
         "^privileges%[0%]%.site_id: This field is required when scope is site" },
-      { "sitegroup scope without sitegroup_id", { name = "x", privileges = { { role = "read", scope = "sitegroup" } } },
+      { "sitegroup scope without sitegroup_id",
+        { name = "x", privileges = { { role = "read", scope = "sitegroup" } } },
         "^privileges%[0%]%.sitegroup_id: This field is required" },
       { "site_id on org scope", { name = "x", privileges = { { role = "read", scope = "org", site_id = SITE } } },
         "^privileges%[0%]%.site_id: not allowed when scope is org" },
@@ -83,7 +86,8 @@ describe("emulator tokens", function()
       { "11 src_ips", { name = "x", privileges = ADMIN,
         src_ips = { "1.1.1.1", "1.1.1.2", "1.1.1.3", "1.1.1.4", "1.1.1.5", "1.1.1.6", "1.1.1.7", "1.1.1.8",
           "1.1.1.9", "1.1.1.10", "1.1.1.11" } }, "^src_ips: Ensure this field has no more than 10" },
-      { "a bad IP", { name = "x", privileges = ADMIN, src_ips = { "1.2.3.256" } }, '^src_ips%[0%]: "1.2.3.256" is not' },
+      { "a bad IP", { name = "x", privileges = ADMIN, src_ips = { "1.2.3.256" } },
+        '^src_ips%[0%]: "1.2.3.256" is not' },
       { "a bad CIDR", { name = "x", privileges = ADMIN, src_ips = { "1.2.3.0/33" } }, '^src_ips%[0%]: "1.2.3.0/33"' },
       { "a bad IPv6", { name = "x", privileges = ADMIN, src_ips = { "2001:db8:::1" } }, "^src_ips%[0%]" },
       { "a list body", { 1, 2 }, "Expected a dictionary, but got list" },
@@ -97,7 +101,8 @@ describe("emulator tokens", function()
     end
 
     it("accepts IPv6 addresses and networks in src_ips", function()
-      local status = create{ name = "v6", privileges = ADMIN, src_ips = { "2001:db8::/32", "::ffff:10.0.0.1", "fe80::1" } }
+      local ips = { "2001:db8::/32", "::ffff:10.0.0.1", "fe80::1" }
+      local status = create{ name = "v6", privileges = ADMIN, src_ips = ips }
       assert.equal(200, status)
     end)
 
