@@ -3,6 +3,7 @@
 -- (`each_org_api_token`, `list_all_org_api_tokens`) page through lists.
 -- @module mistapi.api_tokens
 
+local bulk = require "mistapi.bulk"
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
 local operations = require "mistapi.operations"
@@ -79,6 +80,54 @@ for _, op in ipairs(operations) do
     end
     return invoke(self, op, ...)
   end
+end
+
+-- Many ids of one operation at once; see mistapi.bulk.
+local function many(self, op, org_id, ids, opts)
+  if type(ids) ~= "table" then
+    error(("%s: ids must be an array of strings, got %s"):format(op.name, type(ids)), 3)
+  end
+  opts = bulk.check_options(opts, 3)
+  local reqs = {}
+  for i = 1, #ids do
+    local id = ids[i]
+    if type(id) ~= "string" then
+      error(("%s: ids[%d] must be a string, got %s"):format(op.name, i, type(id)), 3)
+    end
+    local path, err = self:path_of(op, { org_id, id })
+    if not path then
+      err.message = ("ids[%d]: %s"):format(i, err.message)
+      return nil, err
+    end
+    reqs[i] = { method = op.method, path = path }
+  end
+  local items = bulk.run(self.pipeline, reqs, op, opts)
+  local data, errs, failed, attempts = {}, {}, 0, 0
+  for i = 1, #reqs do
+    local item = items[i]
+    if errors.is_error(item) then
+      data[i], errs[i], failed = false, item, failed + 1
+      attempts = attempts + (item.attempts or 1)
+    else
+      data[i] = op.response == "empty" and true or item.data
+      attempts = attempts + item.attempts
+    end
+  end
+  return result.new(data, { status = failed == 0 and 200 or nil, headers = {} }, attempts, nil, {
+    errors = errs, failed = failed })
+end
+
+--- Gets many tokens at once, `concurrency` at a time (default 8).
+-- @return a result whose `data[i]` is the token of `ids[i]`, or false when that
+--   one failed (its error in `errors[i]`); `failed` counts them. nil, err only
+--   when an argument is invalid, before anything is sent.
+function Tokens:get_org_api_tokens(org_id, ids, opts)
+  return many(self, operations.get_org_api_token, org_id, ids, opts)
+end
+
+--- Deletes many tokens at once; `data[i]` is true when `ids[i]` was deleted.
+function Tokens:delete_org_api_tokens(org_id, ids, opts)
+  return many(self, operations.delete_org_api_token, org_id, ids, opts)
 end
 
 local LIST = operations.list_org_api_tokens

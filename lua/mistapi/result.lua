@@ -7,11 +7,15 @@ Result.__index = Result
 
 local result = { mt = Result }
 
-function result.new(data, resp, attempts, token_index)
-  return setmetatable({
+function result.new(data, resp, attempts, token_index, extra)
+  local r = setmetatable({
     data = data, status = resp.status, headers = resp.headers,
     attempts = attempts, token_index = token_index,
   }, Result)
+  if extra then
+    for k, v in pairs(extra) do r[k] = v end
+  end
+  return r
 end
 
 return result
