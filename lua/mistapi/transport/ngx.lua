@@ -110,7 +110,14 @@ function Ngx:open(u, deadline)
   ok, err = sock:connect(addr, u.port, { pool = pool_name(u), pool_size = POOL_SIZE })
   if not ok then return nil, connect_failure(u, err, "connect to") end
   if u.scheme == "https" and sock:getreusedtimes() == 0 then
-    ok, err = sock:sslhandshake(nil, u.host, true)
+    -- lua-resty-core 0.1.25 raises (an assert) instead of returning an error
+    -- when a handshake that finished at once then failed verification
+    local fine
+    fine, ok, err = pcall(sock.sslhandshake, sock, nil, u.host, true)
+    if not fine then
+      ngx.log(ngx.DEBUG, "mistapi: sslhandshake raised: ", tostring(ok))
+      ok, err = nil, "certificate verification failed (nginx's error log has the reason)"
+    end
     if not ok then
       sock:close()
       return nil, self:handshake_failure(u, err)
