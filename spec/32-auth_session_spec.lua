@@ -140,6 +140,15 @@ describe("login sessions", function()
     c:close()
   end)
 
+  it("get_self takes the self model as it comes, not as a token", function()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, getenv = no_env })
+    e:fault { kind = "raw", path = "/api/v1/self", body = '{"email":"a@b.c","name":7,"created_time":"x"}' }
+    local res, err = c:get_self()
+    c:close()
+    assert.is_nil(err)
+    assert.same(7, res.data.name)
+  end)
+
   it("login and logout are for email and password clients only", function()
     local c = assert(mistapi.new { base_url = e.url, token = e.token, getenv = no_env })
     assert.has_error(function() c:login() end)
