@@ -16,6 +16,12 @@ describe("cookies.absorb", function()
     assert.same({ kept = "d2" }, jar)
   end)
 
+  it("takes Set-Cookie values as a list too", function()
+    local jar = {}
+    cookies.absorb(jar, { "sessionid=s1; Path=/", "csrftoken=c1; Path=/" })
+    assert.same({ sessionid = "s1", csrftoken = "c1" }, jar)
+  end)
+
   it("ignores a missing header and nonsense", function()
     local jar = { a = "1" }
     cookies.absorb(jar, nil)

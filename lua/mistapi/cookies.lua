@@ -42,9 +42,10 @@ end
 
 --- Applies the `Set-Cookie` header of an answer to `jar` (name -> value).
 -- @param jar table, changed in place
--- @param header the joined Set-Cookie value, or nil
+-- @param header the joined Set-Cookie value (or a list of them), or nil
 -- @param now epoch seconds (default os.time())
 function cookies.absorb(jar, header, now)
+  if type(header) == "table" then header = table.concat(header, ", ") end  -- a transport's list
   if type(header) ~= "string" then return end
   for _, one in ipairs(split(header)) do
     local name, value, attrs = one:match("^%s*(" .. NAME .. ")=([^;]*)(.*)$")
