@@ -240,6 +240,16 @@ describe("core.session", function()
       assert.equals("one, two, three", res.headers["x-multi"])
     end)
 
+    it("reports an unreadable ca_file as never reached", function()
+      local s = core.session { ca_file = srv.dir .. "/no-such-ca.pem" }
+      local res, info = fetch(s, "GET", srv.tls_url .. "/ping")
+      s:close()
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.equals(77, info.code)
+      assert.is_false(info.reached)
+    end)
+
     it("keeps URL credentials, proxy credentials and header values out of messages", function()
       local s = core.session { allow_http = true, timeout = 0.5 }
       local _, info = fetch(s, "GET", "http://apiuser:urlpassw0rd@127.0.0.1:1/x", { Authorization = SECRET })
