@@ -77,6 +77,19 @@ describe("retries against the emulator", function()
     assert.same(1, #entries(e, "POST"))
   end)
 
+  it("retries a POST refused with 429 (refused, not done): one token made", function()
+    e:fault { kind = "status", status = 429, retry_after = 1, count = 1, method = "POST" }
+    local res, err = tokens:create_org_api_token(e.org_id, { name = "after 429", privileges = ADMIN })
+    assert.is_nil(err)
+    assert.same(2, res.attempts)
+    local all = assert(tokens:list_all_org_api_tokens(e.org_id))
+    local named = 0
+    for _, t in ipairs(all.data) do
+      if t.name == "after 429" then named = named + 1 end
+    end
+    assert.same(1, named)
+  end)
+
   it("retries a POST whose connection was refused, since it never arrived", function()
     local port = refused_port(e)
     local c = assert(mistapi.new { base_url = "http://127.0.0.1:" .. port, token = e.token,
