@@ -1,5 +1,5 @@
 --- The command line of `mistapi-tokens`, parsed into a table.
--- `--opt value` and `--opt=value` both work; repeatable options collect
+-- Options take a value as the next argument or after "="; repeatable options collect
 -- into arrays. Mistakes return `nil, message` (a usage error, exit 2).
 -- @module mistapi.cli.args
 

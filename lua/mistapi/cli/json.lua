@@ -1,4 +1,4 @@
---- JSON for `--json`: tokens with their fields in a fixed, readable order,
+--- JSON for the json option: tokens with their fields in a fixed, readable order,
 -- and the arrays of the model as arrays even when empty, so `jq` scripts
 -- see the same shape every time. Strings and numbers go through the core's
 -- encoder.
@@ -6,7 +6,7 @@
 
 local core = require "mistapi.core"
 
-local json = {}
+local M = {}
 
 local ORDER = {
   "id", "name", "org_id", "privileges", "src_ips", "created_time", "created_by", "last_used", "key",
@@ -57,10 +57,10 @@ local function write(v, out, hint)
 end
 
 --- The JSON text of a value; `top_array` says an empty table is a list.
-function json.encode(v, top_array)
+function M.encode(v, top_array)
   local out = {}
   write(v, out, top_array)
   return table.concat(out)
 end
 
-return json
+return M

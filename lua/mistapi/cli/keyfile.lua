@@ -1,4 +1,4 @@
---- `--key-file PATH`: the new key goes to a file only its owner can read.
+--- The key-file option: the new key goes to a file only its owner can read.
 -- The file is made empty with mode 0600 before the token is created (so a
 -- path that can't be written fails before anything is sent) and never
 -- replaces an existing file. Plain Lua can't set a mode at creation, and

@@ -1,4 +1,4 @@
---- `--privilege ROLE:SCOPE[:ID]` (and its `--view`s) as a privilege table.
+--- A privilege option, ROLE:SCOPE[:ID] with its views, as a privilege table.
 -- Only the shape is checked here; the C core checks the values (roles,
 -- scopes, UUIDs, views) when the body is encoded.
 -- @module mistapi.cli.privilege
