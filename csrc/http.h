@@ -66,6 +66,7 @@ typedef struct mistapi_xfer {
 
 MISTAPI_LOCAL mistapi_xfer *mistapi_xfer_new(const mistapi_http_opts *o, CURLSH *share);
 MISTAPI_LOCAL void mistapi_xfer_free(mistapi_xfer *x);
+MISTAPI_LOCAL void mistapi_xfer_release(mistapi_xfer *x);
 MISTAPI_LOCAL int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *url,
                                        int headers_idx, const char *body, size_t body_len);
 

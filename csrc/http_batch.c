@@ -98,6 +98,7 @@ static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results
     }
     lua_rawseti(L, results, x->index);
     lua_settop(L, top);
+    mistapi_xfer_release(x);
 }
 
 /* Runs protected with (s, requests, concurrency, progress). */

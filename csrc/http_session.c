@@ -113,6 +113,7 @@ static int request_run(lua_State *L)
         mistapi_push_failure(L, x, rc, url, 4);
         lua_pushnil(L);
     }
+    mistapi_xfer_release(x);
     return 3;
 }
 

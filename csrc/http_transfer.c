@@ -75,6 +75,17 @@ void mistapi_xfer_free(mistapi_xfer *x)
     free(x);
 }
 
+/* Lets go of what the last request needed and collected (its results are
+ * in Lua by now), so an idle session holds no big body. */
+void mistapi_xfer_release(mistapi_xfer *x)
+{
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_slist_free_all(x->req_headers);
+    x->req_headers = NULL;
+    mistapi_buf_reset(&x->body);
+    mistapi_buf_reset(&x->headers);
+}
+
 /* Sets everything that belongs to one request. Returns 0, or -1 when out of
  * memory or curl refused an option (x keeps what it owns; the caller may
  * prepare again or free it). */
@@ -84,10 +95,7 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     CURL *e = x->easy;
     CURLcode rc = CURLE_OK;
 
-    mistapi_buf_reset(&x->body);
-    mistapi_buf_reset(&x->headers);
-    curl_slist_free_all(x->req_headers);
-    x->req_headers = NULL;
+    mistapi_xfer_release(x);
     x->failure = XFER_OK;
     x->errbuf[0] = '\0';
     if (mistapi_headers_slist(L, headers_idx, &x->req_headers) != 0)
