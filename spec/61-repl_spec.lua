@@ -110,14 +110,19 @@ describe("make repl", function()
     assert.is_truthy(line:find("^nil%s+mistapi: 404 GET /api/v1/orgs/[%x%-]+/apitokens/0+%-0+%-4000%-8000%-0+: .+$"))
   end)
 
-  it("lists the operations with mistapi.help()", function()
+  it("lists the operations with mistapi.help(), once", function()
     type_line("mistapi.help()")
-    assert.is_true(wait_for("delete_org_api_token", 10))
+    assert.is_true(wait_for("DELETE tokens:delete_org_api_token(org_id, apitoken_id)", 10))
     local s = screen()
-    for _, name in ipairs { "create_org_api_token", "get_org_api_token", "list_org_api_tokens",
-                            "update_org_api_token" } do
-      assert.is_truthy(s:find(name, 1, true), name)
+    local after = s:sub(select(2, s:find("> mistapi.help()", 1, true)))
+    for _, usage in ipairs { "POST   tokens:create_org_api_token(org_id, {",
+                             "GET    tokens:get_org_api_token(org_id, ",
+                             "GET    tokens:list_org_api_tokens(org_id",
+                             "PUT    tokens:update_org_api_token(org_id, " } do
+      assert.is_truthy(after:find(usage, 1, true), usage)
     end
+    local _, shown = after:gsub("tokens:delete_org_api_token%(", "")
+    assert.equal(1, shown)
   end)
 
   it("stops the emulator when the REPL exits", function()

@@ -92,18 +92,27 @@ function Client:__tostring()
     self.settings.base_url, n, n == 1 and "" or "s", self.transport.name)
 end
 
---- Lists the operations with a line of usage each; returns the text too.
-function mistapi.help()
-  local lines = { "mistapi " .. mistapi._VERSION .. ": tokens = client:orgs_api_tokens(), then" }
+--- Prints the operations with a line of usage each, and how results print.
+-- Returns nothing, so the REPL shows the text once; `mistapi.help_text()` gives it.
+function mistapi.help_text()
+  local lines = {
+    "mistapi " .. mistapi._VERSION .. ": client = mistapi.new{...}; tokens = client:orgs_api_tokens(); then",
+  }
   for _, op in ipairs(operations) do
-    lines[#lines + 1] = ("  %-28s %s %s"):format(op.name, op.method, op.path)
-    lines[#lines + 1] = "      " .. op.usage
+    lines[#lines + 1] = ("  %-6s %s"):format(op.method, op.usage)
   end
-  lines[#lines + 1] = "  each_org_api_token           for token in tokens:each_org_api_token(org_id) do ... end"
-  lines[#lines + 1] = "  list_all_org_api_tokens      tokens:list_all_org_api_tokens(org_id) -- every page"
-  local text = table.concat(lines, "\n")
-  print(text)
-  return text
+  lines[#lines + 1] = "  every  for token in tokens:each_org_api_token(org_id) do ... end"
+  lines[#lines + 1] = "  every  tokens:list_all_org_api_tokens(org_id)   -- all pages in one result"
+  lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
+  lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"
+    .. " site_id = ..., sitegroup_id = ..., views = {...} }"
+  lines[#lines + 1] = "Tokens, lists and errors print readably with keys masked; after create,"
+    .. " res.data.key is the whole key (shown by no API call again)."
+  return table.concat(lines, "\n")
+end
+
+function mistapi.help()
+  print(mistapi.help_text())
 end
 
 return mistapi
