@@ -1,8 +1,25 @@
 # The local Mist API emulator (nginx + ngx_lua): `make emulator` runs one in the
 # foreground (Ctrl-C stops it); docs/emulator.md documents it and its control API.
 # lua-socket: the emulator's specs read some faulty answers off a raw socket.
-EXTRA_DEB_PACKAGES += lua-socket
+# nodejs/npm: Prism, the independent validator of the official spec (spec/29).
+EXTRA_DEB_PACKAGES += lua-socket nodejs npm
 
-.PHONY: emulator
+PRISM := tools/node_modules/.bin/prism
+
+.PHONY: emulator prism-install
 emulator: deps
 	emulator/bin/mist-emulator run
+
+# Prism into tools/node_modules from tools/package-lock.json; skipped when already there.
+# Offline-tolerant: if npm can't fetch it, the conformance spec reports itself pending.
+prism-install:
+	@if [ -x $(PRISM) ]; then :; \
+	elif command -v npm >/dev/null; then \
+	  echo "prism-install: npm ci --prefix tools (about 20 s, once)"; \
+	  npm ci --prefix tools --no-audit --no-fund >/dev/null 2>&1 \
+	    || echo "prism-install: npm failed (offline?); spec/29-conformance_spec.lua will be pending" >&2; \
+	else echo "prism-install: npm is missing; spec/29-conformance_spec.lua will be pending" >&2; fi
+
+# the conformance spec runs inside the busted runs, so Prism comes first
+spec-5.4 spec-luajit: prism-install
+TEST_STEPS += prism-install

@@ -66,6 +66,12 @@ describe("emulator auth", function()
     assert.equal(403, (e:api("GET", e:tokens_path(nil, OTHER_ORG))))
   end)
 
+  it("answers 404 for an org it does not know", function()
+    local status, body = e:api("GET", e:tokens_path(nil, "6e0a3e6c-7a3a-4d3b-9d7e-2f1f0c9b1a12"))
+    assert.equal(404, status)
+    assert.equal("Not found.", body.detail)
+  end)
+
   it("enforces src_ips against the client address", function()
     local inside = e:make_token{ src_ips = { "10.0.0.0/8", "127.0.0.0/24" } }
     assert.equal(200, (e:api("GET", e:tokens_path(), nil, inside.key)))

@@ -18,7 +18,8 @@ end
 
 function M.headers(status, headers, length)
   ngx.status = status
-  ngx.header["Content-Type"] = "application/json"
+  -- no body, no type: clients and validators would try to parse "" as JSON
+  ngx.header["Content-Type"] = length ~= 0 and "application/json" or nil
   for k, v in pairs(headers or {}) do
     ngx.header[k] = v
   end

@@ -8,6 +8,7 @@ local ratelimit = require "emu.ratelimit"
 local reqlog = require "emu.reqlog"
 local respond = require "emu.respond"
 local validate = require "emu.validate"
+local store = require "emu.store"
 local tokens_api = require "emu.tokens_api"
 local session_api = require "emu.session_api"
 local control = require "emu.control"
@@ -122,6 +123,9 @@ local function answer(ctx)
       return respond.detail(404, "Not found.")
     end
     org_id = org_id:lower()
+    if not store.org_known(org_id) then
+      return respond.detail(404, "Not found.")
+    end
     if not auth.is_org_admin(principal, org_id) then
       return respond.detail(403, auth.FORBIDDEN)
     end

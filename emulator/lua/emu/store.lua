@@ -55,6 +55,11 @@ function M.create(fields)
   return rec
 end
 
+-- Does the emulator know this org: the bootstrap org, or one that has had tokens?
+function M.org_known(org_id)
+  return dict:get("order:" .. org_id) ~= nil
+end
+
 function M.get(id)
   local text = dict:get("tok:" .. id)
   if not text then
