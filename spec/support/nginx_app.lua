@@ -3,6 +3,7 @@
 --   local app = nginx_app.start{
 --     env = { MIST_APITOKEN = ..., MIST_ORG_ID = ..., MIST_BASE_URL = ... },
 --     ca_file = path,      -- lua_ssl_trusted_certificate (default: the system bundle)
+--     resolver = "127.0.0.1", resolver_timeout = "5s",
 --     extra = "...",       -- more http-level config (servers, shared dicts);
 --   }                      -- @EXTRA_PORT@ in it becomes a second free port
 --   app.url, app.dir, app.port, app.extra_port, app.extra_url
@@ -113,6 +114,7 @@ local function launch(app, opts)
     PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = ROOT .. "/lua",
     CORE_DIR = ROOT .. "/build/5.1", APP_DIR = ROOT .. "/examples/openresty",
     CA_FILE = opts.ca_file or M.SYSTEM_CA, RESOLVER = opts.resolver or "127.0.0.1",
+    RESOLVER_TIMEOUT = opts.resolver_timeout or "5s",
   }
   write_file(dir .. "/nginx.conf", conf, "600")
   write_file(dir .. "/conf.d/extra.conf", ((opts.extra or ""):gsub("@EXTRA_PORT@", tostring(extra_port))))

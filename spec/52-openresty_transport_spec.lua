@@ -1,0 +1,421 @@
+-- The ngx transport itself, inside nginx: answers framed by Content-Length,
+-- chunked or the close, the body cap, timeouts, keep-alive, redirects left
+-- alone, batches on light threads, and clear errors where cosockets are off.
+-- nginx runs LuaJIT itself, so these run once, in the Lua 5.4 run.
+if jit then
+  pending("nginx specs run in the Lua 5.4 run only")
+  return
+end
+
+local cjson = require "cjson"
+local emulator = require "support.emulator"
+local nginx_app = require "support.nginx_app"
+
+-- A raw HTTP server on @EXTRA_PORT@ that writes exactly the bytes a case names,
+-- and /t/* probes on the app's own server that drive the transport.
+local EXTRA = [==[
+lua_shared_dict spec_results 1m;
+
+init_worker_by_lua_block {
+  local T = require "mistapi.transport.ngx"
+  local resp, info = T.new { allow_http = true }:request {
+    method = "GET", url = "http://127.0.0.1:@EXTRA_PORT@/raw?case=length", headers = {} }
+  ngx.shared.spec_results:set("init_worker", require("cjson").encode { resp = resp ~= nil, err = info })
+}
+
+server {
+  listen 127.0.0.1:@EXTRA_PORT@;
+  location = /raw {
+    content_by_lua_block {
+      local RAW = {
+        length = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\nx-a: 2\r\nX-Folded: one\r\n two\r\n\r\nhello",
+        chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+          .. "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n",
+        chunked_plain = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        close = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the close",
+        continue = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok",
+        big_length = "HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n" .. string.rep("x", 200),
+        big_chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+          .. "64\r\n" .. string.rep("x", 100) .. "\r\n64\r\n" .. string.rep("y", 100) .. "\r\n0\r\n\r\n",
+        big_close = "HTTP/1.1 200 OK\r\n\r\n" .. string.rep("z", 200),
+        truncated = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+        garbage = "SPDY/9 what\r\n\r\n",
+        bad_chunk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        redirect = "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n",
+        stall = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+      }
+      local case = ngx.var.arg_case
+      local sock = assert(ngx.req.socket(true))
+      sock:send(RAW[case] or "HTTP/1.1 500 No Case\r\nContent-Length: 0\r\n\r\n")
+      if case == "stall" then ngx.sleep(3) end
+    }
+  }
+  # What arrived: method, target, some headers, the body's length.
+  location = /echo {
+    content_by_lua_block {
+      ngx.req.read_body()
+      local body = ngx.req.get_body_data() or ""
+      local h = ngx.req.get_headers()
+      ngx.header["Content-Type"] = "application/json"
+      ngx.print(require("cjson").encode {
+        method = ngx.req.get_method(), uri = ngx.var.request_uri, host = h.host, ua = h["user-agent"],
+        content_length = h["content-length"], body = body, custom = h["x-custom"],
+        connection = tonumber(ngx.var.connection),
+      })
+    }
+  }
+}
+]==]
+
+-- Probes on the example server: run the transport with the query's options.
+local PROBES = [==[
+server {
+  listen 127.0.0.1:@PROBE_PORT@;
+  location = /t/request {
+    content_by_lua_block {
+      local T = require "mistapi.transport.ngx"
+      local a = ngx.req.get_uri_args()
+      local t = T.new { allow_http = a.allow_http ~= "0", timeout = tonumber(a.timeout) or 5,
+                        connect_timeout = tonumber(a.connect_timeout) or 5, max_body = tonumber(a.max_body),
+                        ca_file = a.ca_file, proxy = a.proxy }
+      local headers = { ["X-Custom"] = a.custom or "yes" }
+      local out = {}
+      for i = 1, tonumber(a.times) or 1 do
+        local resp, info = t:request { method = a.method or "GET", url = a.url, headers = headers, body = a.body }
+        out[i] = resp and { status = resp.status, headers = resp.headers, body = resp.body } or { err = info }
+      end
+      ngx.header["Content-Type"] = "application/json"
+      ngx.print(require("cjson").encode(out))
+    }
+  }
+  location = /t/batch {
+    content_by_lua_block {
+      local T = require "mistapi.transport.ngx"
+      local cjson = require "cjson"
+      local a = ngx.req.get_uri_args()
+      local reqs = cjson.decode(a.reqs)
+      local t = T.new { allow_http = true, timeout = 5 }
+      local calls = {}
+      local t0 = T.now()
+      local results = t:batch(reqs, tonumber(a.concurrency), function(done, total)
+        calls[#calls + 1] = { done, total }
+      end)
+      ngx.header["Content-Type"] = "application/json"
+      ngx.print(cjson.encode { elapsed = T.now() - t0, results = results, calls = calls })
+    }
+  }
+  location = /t/client {
+    content_by_lua_block {
+      local mistapi = require "mistapi"
+      local c = assert(mistapi.new { base_url = ngx.unescape_uri(ngx.var.arg_base),
+                                     token = ngx.unescape_uri(ngx.var.arg_token), max_retries = 0 })
+      ngx.print(tostring(c))
+    }
+  }
+  location = /t/log_phase {
+    content_by_lua_block { ngx.print("logged later") }
+    log_by_lua_block {
+      local mistapi = require "mistapi"
+      local c = assert(mistapi.new { base_url = ngx.unescape_uri(ngx.var.arg_base),
+                                     token = ngx.unescape_uri(ngx.var.arg_token) })
+      local t0 = ngx.now()
+      local res, err = c:orgs_api_tokens():list_org_api_tokens(ngx.var.arg_org)
+      ngx.update_time()
+      ngx.shared.spec_results:set("log", require("cjson").encode {
+        res = res ~= nil, kind = err and err.kind, message = err and err.message, elapsed = ngx.now() - t0 })
+    }
+  }
+  location = /t/set_phase {
+    set_by_lua_block $outcome {
+      local T = require "mistapi.transport.ngx"
+      local _, info = T.new { allow_http = true }:request {
+        method = "GET", url = ngx.unescape_uri(ngx.var.arg_url), headers = {} }
+      return info and info.message or "no error"
+    }
+    return 200 $outcome;
+  }
+  location = /t/result {
+    content_by_lua_block { ngx.print(ngx.shared.spec_results:get(ngx.var.arg_key) or "null") }
+  }
+}
+]==]
+
+local function escape(s)
+  return (s:gsub("[^%w%-_.~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+describe("the ngx transport in nginx", function()
+  local app, raw, probe_port, e
+
+  setup(function()
+    -- the probe server's port: one more free port, chosen like the others
+    local core = require "mistapi.core"
+    local s = core.session { allow_http = true, timeout = 2 }
+    probe_port = nginx_app.free_port(s)
+    s:close()
+    -- a resolver that never answers, given little time: lookups fail fast
+    app = nginx_app.start { extra = EXTRA .. PROBES:gsub("@PROBE_PORT@", tostring(probe_port)),
+                            resolver = "127.0.0.1:9", resolver_timeout = "500ms" }
+    raw = app.extra_url
+    e = emulator.start()
+  end)
+
+  teardown(function()
+    if app then app:stop() end
+    if e then e:stop() end
+  end)
+
+  local function probe(path)
+    local status, headers, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. path, {}, nil)
+    assert(status, headers and headers.message)
+    return status, body
+  end
+
+  -- The transport's outcomes for `url`, `opts` as query options.
+  local function run(url, opts)
+    local q = { "url=" .. escape(url) }
+    for k, v in pairs(opts or {}) do q[#q + 1] = k .. "=" .. escape(tostring(v)) end
+    local status, body = probe("/t/request?" .. table.concat(q, "&"))
+    assert.equal(200, status)
+    return cjson.decode(body)
+  end
+
+  local function one(url, opts)
+    return run(url, opts)[1]
+  end
+
+  describe("framing", function()
+    it("reads a Content-Length answer, joins repeated headers, unfolds folded ones", function()
+      local r = one(raw .. "/raw?case=length")
+      assert.equal(200, r.status)
+      assert.equal("hello", r.body)
+      assert.equal("1, 2", r.headers["x-a"])
+      assert.equal("one two", r.headers["x-folded"])
+    end)
+
+    it("reads a chunked answer with extensions and trailers", function()
+      local r = one(raw .. "/raw?case=chunked")
+      assert.equal(200, r.status)
+      assert.equal("hello world", r.body)
+    end)
+
+    it("reads a chunked answer without trailers", function()
+      assert.equal("abc", one(raw .. "/raw?case=chunked_plain").body)
+    end)
+
+    it("reads an answer that ends with the connection", function()
+      assert.equal("until the close", one(raw .. "/raw?case=close").body)
+    end)
+
+    it("skips an interim 100 answer", function()
+      local r = one(raw .. "/raw?case=continue")
+      assert.equal(201, r.status)
+      assert.equal("ok", r.body)
+    end)
+
+    it("returns a redirect as it is, without following it", function()
+      local r = one(raw .. "/raw?case=redirect")
+      assert.equal(302, r.status)
+      assert.equal("http://127.0.0.1:1/elsewhere", r.headers.location)
+    end)
+
+    it("sends the method, target, Host, User-Agent, headers and body", function()
+      local r = one(raw .. "/echo?a=1&b=two", { method = "POST", body = '{"name":"x"}', custom = "hi there" })
+      assert.equal(200, r.status)
+      local echo = cjson.decode(r.body)
+      assert.equal("POST", echo.method)
+      assert.equal("/echo?a=1&b=two", echo.uri)
+      assert.equal("127.0.0.1:" .. app.extra_port, echo.host)
+      assert.matches("^mistapi%-lua/[%d.]+ ngx_lua/", echo.ua)
+      assert.equal("12", echo.content_length)
+      assert.equal('{"name":"x"}', echo.body)
+      assert.equal("hi there", echo.custom)
+    end)
+
+    it("refuses a header value that would break the request's framing", function()
+      local r = one(raw .. "/echo", { custom = "a\r\nInjected: yes" })
+      assert.equal("transport", r.err.kind)
+      assert.is_false(r.err.reached)
+      assert.matches("X%-Custom has a forbidden character", r.err.message)
+      assert.is_nil(r.err.message:find("Injected", 1, true))
+    end)
+  end)
+
+  describe("failures", function()
+    for _, case in ipairs { "big_length", "big_chunked", "big_close" } do
+      it("caps the body at max_body: " .. case, function()
+        local r = one(raw .. "/raw?case=" .. case, { max_body = 150 })
+        assert.equal("transport", r.err.kind)
+        assert.equal("response body exceeds max_body (150 bytes)", r.err.message)
+        assert.is_true(r.err.reached)
+      end)
+    end
+
+    it("takes a body exactly at max_body", function()
+      assert.equal(200, #one(raw .. "/raw?case=big_chunked", { max_body = 200 }).body)
+    end)
+
+    it("reports a body cut short, with what arrived", function()
+      local r = one(raw .. "/raw?case=truncated")
+      assert.equal("transport", r.err.kind)
+      assert.is_true(r.err.reached)
+      assert.equal("abc", r.err.body)
+    end)
+
+    it("reports an answer that is not HTTP", function()
+      local r = one(raw .. "/raw?case=garbage")
+      assert.equal("transport", r.err.kind)
+      assert.matches("malformed status line", r.err.message)
+    end)
+
+    it("reports a malformed chunk size", function()
+      local r = one(raw .. "/raw?case=bad_chunk")
+      assert.equal("transport", r.err.kind)
+      assert.matches("malformed chunk size", r.err.message)
+    end)
+
+    it("times out a stalled answer as kind timeout, after reaching the server", function()
+      local r = one(raw .. "/raw?case=stall", { timeout = 0.3 })
+      assert.equal("timeout", r.err.kind)
+      assert.is_true(r.err.reached)
+    end)
+
+    it("reports a refused connection with reached = false", function()
+      local core = require "mistapi.core"
+      local s = core.session { allow_http = true, timeout = 2 }
+      local dead = nginx_app.free_port(s)
+      s:close()
+      local r = one("http://127.0.0.1:" .. dead .. "/")
+      assert.equal("transport", r.err.kind)
+      assert.is_false(r.err.reached)
+      assert.matches("connect to 127.0.0.1:" .. dead .. " failed", r.err.message, 1, true)
+    end)
+
+    it("asks for a resolver when nginx can't resolve a name", function()
+      local r = one("https://api.mist.example/")
+      assert.is_false(r.err.reached)
+      assert.matches("resolver", r.err.message, 1, true)
+    end)
+
+    it("refuses plain http unless the client allows it", function()
+      local r = one(raw .. "/echo", { allow_http = 0 })
+      assert.equal("transport", r.err.kind)
+      assert.is_false(r.err.reached)
+      assert.matches("plain http", r.err.message, 1, true)
+    end)
+
+    it("refuses a proxy, which it can't use", function()
+      local r = one(raw .. "/echo", { proxy = "http://127.0.0.1:3128" })
+      assert.is_false(r.err.reached)
+      assert.matches("proxy", r.err.message, 1, true)
+    end)
+  end)
+
+  describe("connections", function()
+    it("keeps a connection alive between requests to the same server", function()
+      local list = run(raw .. "/echo", { times = 3 })
+      local first = cjson.decode(list[1].body).connection
+      assert.equal(first, cjson.decode(list[2].body).connection)
+      assert.equal(first, cjson.decode(list[3].body).connection)
+    end)
+
+    it("does not reuse a connection the server closes", function()
+      local list = run(raw .. "/raw?case=close", { times = 2 })
+      assert.equal("until the close", list[1].body)
+      assert.equal("until the close", list[2].body)
+    end)
+  end)
+
+  describe("batch", function()
+    it("runs 8 requests at 200 ms latency side by side, results in input order", function()
+      e:reset()
+      local ids = e:seed(8)
+      e:config { latency_ms = 200 }
+      local reqs = {}
+      for i, id in ipairs(ids) do
+        local auth = { Authorization = "Token " .. e.token }
+        reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = auth }
+      end
+      local status, body = probe("/t/batch?concurrency=8&reqs=" .. escape(cjson.encode(reqs)))
+      e:config { latency_ms = 0 }
+      assert.equal(200, status)
+      local doc = cjson.decode(body)
+      assert.equal(8, #doc.results)
+      for i, id in ipairs(ids) do
+        assert.equal(200, doc.results[i].status)
+        assert.equal(id, cjson.decode(doc.results[i].body).id)
+      end
+      assert.is_true(doc.elapsed < 0.8, "8 requests took " .. doc.elapsed .. " s")
+      assert.equal(8, #doc.calls)
+      for i, c in ipairs(doc.calls) do assert.same({ i, 8 }, c) end
+    end)
+
+    it("keeps at most `concurrency` requests in flight", function()
+      e:reset()
+      local ids = e:seed(4)
+      e:config { latency_ms = 200 }
+      local reqs = {}
+      for i, id in ipairs(ids) do
+        local auth = { Authorization = "Token " .. e.token }
+        reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = auth }
+      end
+      local _, body = probe("/t/batch?concurrency=1&reqs=" .. escape(cjson.encode(reqs)))
+      e:config { latency_ms = 0 }
+      local doc = cjson.decode(body)
+      -- one at a time: four latencies in a row
+      assert.is_true(doc.elapsed >= 0.8, "one at a time took only " .. doc.elapsed .. " s")
+    end)
+
+    it("gives each failure its own slot", function()
+      local reqs = {
+        { method = "GET", url = raw .. "/raw?case=length", headers = {} },
+        { method = "GET", url = raw .. "/raw?case=garbage", headers = {} },
+        { method = "GET", url = raw .. "/raw?case=chunked", headers = {} },
+      }
+      local _, body = probe("/t/batch?concurrency=2&reqs=" .. escape(cjson.encode(reqs)))
+      local doc = cjson.decode(body)
+      assert.equal("hello", doc.results[1].body)
+      assert.equal("transport", doc.results[2].err.kind)
+      assert.equal("hello world", doc.results[3].body)
+    end)
+  end)
+
+  describe("phases without cosockets", function()
+    it("transport = auto picks ngx inside nginx", function()
+      local status, body = probe("/t/client?base=" .. escape(e.url) .. "&token=" .. escape(e.token))
+      assert.equal(200, status)
+      assert.matches("transport ngx", body, 1, true)
+    end)
+
+    it("fails clearly in init_worker", function()
+      local _, body = probe("/t/result?key=init_worker")
+      local doc = cjson.decode(body)
+      assert.is_false(doc.resp)
+      assert.equal("transport", doc.err.kind)
+      assert.matches('cosockets are not available in the nginx "init_worker" phase', doc.err.message, 1, true)
+      assert.matches("ngx.timer.at(0, fn)", doc.err.message, 1, true)
+    end)
+
+    it("fails clearly in set_by_lua", function()
+      local status, body = probe("/t/set_phase?url=" .. escape(raw .. "/raw?case=length"))
+      assert.equal(200, status)
+      assert.matches('not available in the nginx "set" phase', body, 1, true)
+    end)
+
+    it("fails clearly in log_by_lua through the client, without waiting on retries", function()
+      local _, body = probe("/t/log_phase?base=" .. escape(e.url) .. "&token=" .. escape(e.token)
+        .. "&org=" .. e.org_id)
+      assert.equal("logged later", body)
+      local doc
+      for _ = 1, 100 do   -- the log phase runs after the answer went out
+        doc = cjson.decode(select(2, probe("/t/result?key=log")))
+        if doc ~= cjson.null then break end
+        require("mistapi.core").sleep(0.02)
+      end
+      assert.is_table(doc)
+      assert.is_false(doc.res)
+      assert.equal("transport", doc.kind)
+      assert.matches('not available in the nginx "log" phase', doc.message, 1, true)
+    end)
+  end)
+end)
