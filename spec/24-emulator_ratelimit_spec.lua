@@ -34,6 +34,15 @@ describe("emulator rate limit", function()
     assert.is_nil(h["retry-after"])
   end)
 
+  it("counts in windows of rate_window seconds: Retry-After never exceeds one", function()
+    e:config{ rate_window = 60 }
+    spend(3)
+    local status, _, h = e:api("GET", e:tokens_path())
+    assert.equal(429, status)
+    local secs = tonumber(h["retry-after"])
+    assert.is_true(secs >= 1 and secs <= 60, tostring(secs))
+  end)
+
   it("counts per token", function()
     local other = e:make_token{ name = "other" }
     spend(3)
