@@ -1,0 +1,125 @@
+-- Soak: many requests through one client, many clients made and dropped.
+-- Resident memory and open file descriptors must stay flat:
+--   * RSS grows by less than 8 MiB from after the warm-up to the end;
+--   * open fds come back to the warm-up count, give or take 2.
+-- Under the sanitizer and valgrind runs (MISTAPI_SANITIZED=1) the counts
+-- are cut by 20 and RSS is not judged (ASan's quarantine holds freed memory
+-- on purpose); the fd bound still holds.
+local emu = require "support.emulator"
+local mistapi = require "mistapi"
+
+local SANITIZED = os.getenv("MISTAPI_SANITIZED") == "1"
+local SCALE = SANITIZED and 20 or 1
+local REQUESTS = math.floor(10000 / SCALE)
+local CLIENTS = math.floor(1000 / SCALE)
+local RSS_GROWTH_KIB = 8 * 1024
+local FD_SLACK = 2
+
+local function rss_kib()
+  local f = assert(io.open("/proc/self/status", "r"))
+  local text = f:read("*a")
+  f:close()
+  return tonumber(text:match("VmRSS:%s*(%d+)"))
+end
+
+-- This process's pid: /proc/self read by this process itself.
+local function my_pid()
+  local f = assert(io.open("/proc/self/stat", "r"))
+  local pid = f:read("*l"):match("^(%d+)")
+  f:close()
+  return pid
+end
+
+-- Open fds of this process, listed by a child (the pipe to it counts as one
+-- of ours every time, so comparisons hold).
+local function open_fds()
+  local n = 0
+  local d = assert(io.popen("ls -1 /proc/" .. my_pid() .. "/fd"))
+  for _ in d:lines() do n = n + 1 end
+  d:close()
+  return n
+end
+
+describe("soak", function()
+  local e, id
+
+  setup(function()
+    -- the soak is about the client, not the 5,000-an-hour limit
+    e = emu.start{ config = { rate_limit = 1000000 } }
+    id = e:seed(1)[1]
+  end)
+
+  teardown(function()
+    e:stop()
+  end)
+
+  it("the gauges see what they measure: a new fd, 16 MiB more resident", function()
+    local fds0 = open_fds()
+    local f = assert(io.open("/proc/self/status", "r"))
+    assert.equal(fds0 + 1, open_fds())
+    f:close()
+    assert.equal(fds0, open_fds())
+    local rss0 = rss_kib()
+    local big = ("x"):rep(16 * 1048576)
+    assert.truthy(rss_kib() - rss0 >= 15 * 1024)
+    assert.equal(16 * 1048576, #big)
+  end)
+
+  local function settle()
+    collectgarbage()
+    collectgarbage()
+  end
+
+  it(("%d requests through one client keep RSS and fds flat"):format(REQUESTS), function()
+    local client = assert(mistapi.new{ base_url = e.url, token = e.token, max_retries = 0 })
+    local tokens = client:orgs_api_tokens()
+    for _ = 1, math.floor(200 / SCALE) do
+      assert(tokens:get_org_api_token(e.org_id, id))
+    end
+    settle()
+    local rss0, fds0 = rss_kib(), open_fds()
+    for i = 1, REQUESTS do
+      local res, err = tokens:get_org_api_token(e.org_id, id)
+      if not res then error(("request %d: %s"):format(i, tostring(err))) end
+    end
+    settle()
+    local grew, fds = rss_kib() - rss0, open_fds()
+    if not SANITIZED then
+      assert.truthy(grew < RSS_GROWTH_KIB, ("RSS grew by %d KiB"):format(grew))
+    end
+    assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+    client:close()
+  end)
+
+  local function churn(n, close)
+    for _ = 1, n do
+      local client = assert(mistapi.new{ base_url = e.url, token = e.token, max_retries = 0 })
+      assert(client:orgs_api_tokens():get_org_api_token(e.org_id, id))
+      if close then client:close() end
+    end
+  end
+
+  for _, close in ipairs{ true, false } do
+    local how = close and "with close()" or "dropped without close()"
+    it(("%d clients %s leave RSS and fds flat"):format(CLIENTS, how), function()
+      churn(math.floor(50 / SCALE) + 1, close)
+      settle()
+      local rss0, fds0 = rss_kib(), open_fds()
+      -- in rounds of 100, collecting between: an unclosed client's
+      -- connection goes with its garbage, not before
+      local left = CLIENTS
+      while left > 0 do
+        local n = math.min(100, left)
+        churn(n, close)
+        settle()
+        local fds = open_fds()
+        assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+        left = left - n
+      end
+      local grew = rss_kib() - rss0
+      if not SANITIZED then
+        assert.truthy(grew < RSS_GROWTH_KIB, ("RSS grew by %d KiB"):format(grew))
+      end
+    end)
+  end
+end)
