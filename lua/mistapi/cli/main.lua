@@ -114,7 +114,9 @@ function commands.create(ctx, o, tokens, org)
   end
   if path then
     ctx.err(("mistapi-tokens: the key is in %s (mode 0600); it can't be read from the API again"):format(path))
-  elseif not o.json then
+  elseif o.json then
+    ctx.err("mistapi-tokens: the key in this answer is shown only now; the API never shows it again")
+  else
     ctx.out("")
     ctx.out("KEY (shown only now; the API never shows it again, store it safely):")
     ctx.out(key)
