@@ -4,6 +4,7 @@
 --     env = { MIST_APITOKEN = ..., MIST_ORG_ID = ..., MIST_BASE_URL = ... },
 --     ca_file = path,      -- lua_ssl_trusted_certificate (default: the system bundle)
 --     resolver = "127.0.0.1", resolver_timeout = "5s",
+--     lua_dir = ..., core_dir = ...,   -- default: the tree's lua/ and build/5.1
 --     extra = "...",       -- more http-level config (servers, shared dicts);
 --   }                      -- @EXTRA_PORT@ in it becomes a second free port
 --   app.url, app.dir, app.port, app.extra_port, app.extra_url
@@ -111,8 +112,8 @@ local function launch(app, opts)
   local extra_port
   repeat extra_port = M.free_port(app.session) until extra_port ~= port
   local conf = M.render {
-    PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = ROOT .. "/lua",
-    CORE_DIR = ROOT .. "/build/5.1", APP_DIR = ROOT .. "/examples/openresty",
+    PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = opts.lua_dir or (ROOT .. "/lua"),
+    CORE_DIR = opts.core_dir or (ROOT .. "/build/5.1"), APP_DIR = ROOT .. "/examples/openresty",
     CA_FILE = opts.ca_file or M.SYSTEM_CA, RESOLVER = opts.resolver or "127.0.0.1",
     RESOLVER_TIMEOUT = opts.resolver_timeout or "5s",
   }
