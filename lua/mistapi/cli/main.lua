@@ -20,7 +20,7 @@ main.USAGE = [[
 usage: mistapi-tokens COMMAND [options]
 
 commands:
-  list                       every token of the org (all pages)
+  list                       every token of the org (all pages, or --page N)
   get ID                     one token
   create --name NAME --privilege P [--privilege P ...] [--src-ip IP ...] [--key-file PATH]
                              a new token; its key is shown only this once
@@ -37,6 +37,7 @@ options:
   --key-file PATH     create: write the key to a new file with mode 0600 instead of printing it
   --json              print JSON (for jq) instead of a table
   --limit N           list: tokens asked for per page
+  --page N            list: only that page (from 1)
   --max-retries N     retries of a call that failed in a way worth retrying (default 3)
   --timeout S         seconds for one attempt (default 30)
   --base-url URL | --host HOST | --cloud NAME
@@ -67,7 +68,12 @@ end
 local commands = {}
 
 function commands.list(ctx, o, tokens, org)
-  local res, err = tokens:list_all_org_api_tokens(org, { limit = o.limit })
+  local res, err
+  if o.page then   -- one page, as asked
+    res, err = tokens:list_org_api_tokens(org, { limit = o.limit, page = o.page })
+  else
+    res, err = tokens:list_all_org_api_tokens(org, { limit = o.limit })
+  end
   if not res then return ctx.fail(err) end
   if o.json then return ctx.out(json.encode(res.data, true)) end
   return ctx.out(output.list(res.data))
