@@ -65,7 +65,7 @@ fuzz-smoke: fuzz-build
 # inherit. Leak checking is valgrind's job (make valgrind).
 ASAN_CORE := build/asan/mistapi/core.so
 ASAN_LUA  := build/asan/lua5.4
-ASAN_ENV  := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
+ASAN_ENV  := MISTAPI_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1 \
              UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 $(ASAN_CORE): $(CORE_SRCS) $(CORE_HDRS) mk/safety.mk | deps
@@ -91,7 +91,7 @@ VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite 
 
 valgrind: build-5.4 build-5.1
 	@mkdir -p build
-	$(VALGRIND) --log-file=build/valgrind.log lua5.4 $(BUSTED) --run=lua54 --ignore-lua $(BUSTED_ARGS) \
+	MISTAPI_SANITIZED=1 $(VALGRIND) --log-file=build/valgrind.log lua5.4 $(BUSTED) --run=lua54 --ignore-lua $(BUSTED_ARGS) \
 	  || { cat build/valgrind.log | head -120; exit 1; }
 	@if [ -s build/valgrind.log ]; then head -120 build/valgrind.log; exit 1; fi
 	@echo "valgrind: no errors, nothing definitely lost"

@@ -6,6 +6,7 @@
 --   local srv = raw.start{ { chunks = { "HTTP/1.1 200 OK\r\n...", "..." }, pause = 0.1, hold = 0 }, ... }
 --   srv.url  -> "http://127.0.0.1:PORT"
 --   srv:requests() -> the raw requests it read (after it has finished), srv:stop()
+-- plan.host: the address to listen on (default 127.0.0.1).
 -- Each plan entry answers one connection, in order: its chunks are sent with
 -- `pause` seconds between them, then after `hold` seconds the connection is
 -- closed. The server quits after the last entry, or after `lifetime` seconds.
@@ -16,7 +17,7 @@ local LIFETIME = 20
 local function serve(plan_path, log_path)
   local socket = require "socket"
   local plan = dofile(plan_path)
-  local server = assert(socket.bind("127.0.0.1", 0))
+  local server = assert(socket.bind(plan.host or "127.0.0.1", 0))
   local _, port = server:getsockname()
   io.write(port, "\n")
   io.flush()
@@ -65,7 +66,8 @@ local function plan_source(plan)
     out[#out + 1] = ("{ chunks = { %s }, pause = %s, hold = %s },"):format(
       table.concat(chunks, ", "), tostring(answer.pause or 0), tostring(answer.hold or 0))
   end
-  out[#out + 1] = ("lifetime = %s }"):format(tostring(plan.lifetime or LIFETIME))
+  out[#out + 1] = ("lifetime = %s, host = %q }"):format(tostring(plan.lifetime or LIFETIME),
+    plan.host or "127.0.0.1")
   return table.concat(out, "\n")
 end
 
@@ -107,7 +109,8 @@ function M.start(plan)
     self:stop()
     error("raw_server did not start", 2)
   end
-  self.url = "http://127.0.0.1:" .. port
+  local host = plan.host or "127.0.0.1"
+  self.url = "http://" .. (host:find(":", 1, true) and "[" .. host .. "]" or host) .. ":" .. port
   return self
 end
 
