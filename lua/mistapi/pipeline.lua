@@ -111,6 +111,7 @@ function Pipeline:wait_for(retries, resp, deadline)
 end
 
 --- Sends `req` ({method, path, url, body}) with retries.
+-- @param req {method, path, url, body}
 -- @param policy {idempotent = bool}
 -- @return the transport's response and the attempt count, or nil and an error
 function Pipeline:send(req, policy)
