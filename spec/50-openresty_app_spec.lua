@@ -99,6 +99,16 @@ describe("examples/openresty in nginx", function()
     assert.same({}, e:log())
   end)
 
+  it("retries a 503 inside nginx and then answers 200", function()
+    e:fault { kind = "status", status = 503, count = 1, headers = { ["Retry-After"] = "0" } }
+    e:clear_log()
+    local status = app:request("GET", "/tokens")
+    assert.equal(200, status)
+    local seen = {}
+    for _, entry in ipairs(e:log()) do seen[#seen + 1] = entry.status end
+    assert.same({ 503, 200 }, seen)
+  end)
+
   it("maps an API 5xx to 502", function()
     e:fault { kind = "status", status = 500, count = 5 }
     local status, _, body = app:request("GET", "/tokens")

@@ -43,11 +43,20 @@ server {
         bad_chunk = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
         redirect = "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n",
         stall = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+        trickle = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
       }
       local case = ngx.var.arg_case
       local sock = assert(ngx.req.socket(true))
       sock:send(RAW[case] or "HTTP/1.1 500 No Case\r\nContent-Length: 0\r\n\r\n")
       if case == "stall" then ngx.sleep(3) end
+      if case == "trickle" then
+        -- a byte every 50 ms: no single read waits long, only the whole attempt does
+        for _ = 1, 60 do
+          if not sock:send("1\r\nx\r\n") then break end
+          ngx.sleep(0.05)
+        end
+        sock:send("0\r\n\r\n")
+      end
     }
   }
   # What arrived: method, target, some headers, the body's length.
@@ -280,6 +289,13 @@ describe("the ngx transport in nginx", function()
       assert.is_true(r.err.reached)
     end)
 
+    it("bounds the whole attempt by timeout, even when bytes keep coming", function()
+      local r = one(raw .. "/raw?case=trickle", { timeout = 0.5 })
+      assert.equal("timeout", r.err.kind)
+      assert.is_true(r.err.reached)
+      assert.matches("^x+$", r.err.body)
+    end)
+
     it("reports a refused connection with reached = false", function()
       local core = require "mistapi.core"
       local s = core.session { allow_http = true, timeout = 2 }
@@ -317,6 +333,12 @@ describe("the ngx transport in nginx", function()
       local first = cjson.decode(list[1].body).connection
       assert.equal(first, cjson.decode(list[2].body).connection)
       assert.equal(first, cjson.decode(list[3].body).connection)
+    end)
+
+    it("copes with pooled connections the server has since closed", function()
+      -- no Connection: close, but the raw server hangs up after each answer
+      local list = run(raw .. "/raw?case=length", { times = 3 })
+      for i = 1, 3 do assert.equal("hello", list[i].body) end
     end)
 
     it("does not reuse a connection the server closes", function()
