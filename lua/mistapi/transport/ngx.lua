@@ -23,7 +23,7 @@ local VERSION = "0.1.0"
 
 --- Opens the transport; it holds only settings (cosockets live per request).
 function Ngx.new(s)
-  if not ngx then error("mistapi: transport \"ngx\" needs nginx with the Lua module", 3) end
+  if not ngx then error("mistapi: transport \"ngx\" needs nginx with the Lua module", 4) end
   return setmetatable({
     timeout = s.timeout or 30,
     connect_timeout = s.connect_timeout or 10,
