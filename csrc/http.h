@@ -59,6 +59,7 @@ typedef struct mistapi_xfer {
     mistapi_buf headers;          /* raw header lines of the last response */
     struct curl_slist *req_headers;
     int failure;                  /* XFER_* */
+    int headers_done;             /* the blank line after the last headers came */
     int attached;                 /* currently in the multi handle */
     int index;                    /* batch: 1-based position in the input */
     char errbuf[CURL_ERROR_SIZE];

@@ -13,8 +13,12 @@ size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud)
 {
     mistapi_xfer *x = ud;
     size_t len = size * n;
-    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) {
         x->headers.len = 0;
+        x->headers_done = 0;
+    } else if ((len == 2 && p[0] == '\r' && p[1] == '\n') || (len == 1 && p[0] == '\n')) {
+        x->headers_done = 1;
+    }
     if (len > MISTAPI_MAX_HEADER_BYTES - x->headers.len) {
         x->failure = XFER_HEADERS_TOO_BIG;
         return 0;

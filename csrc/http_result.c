@@ -49,6 +49,10 @@ static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const ch
     else if (x->failure == XFER_HEADERS_TOO_BIG)
         snprintf(msg, size, "response headers exceed %lu bytes",
                  (unsigned long)MISTAPI_MAX_HEADER_BYTES);
+    else if (rc == CURLE_OUT_OF_MEMORY && x->failure == XFER_OK && !x->headers_done)
+        /* libcurl refuses one header line over 100 KiB with a bare "Out of memory". */
+        snprintf(msg, size, "response header too large (libcurl takes at most %d bytes a line)",
+                 CURL_MAX_HTTP_HEADER);
     else if (x->failure == XFER_NO_MEMORY)
         snprintf(msg, size, "out of memory while reading the response");
     else if (x->errbuf[0] != '\0')

@@ -97,6 +97,7 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
 
     mistapi_xfer_release(x);
     x->failure = XFER_OK;
+    x->headers_done = 0;
     x->errbuf[0] = '\0';
     if (mistapi_headers_slist(L, headers_idx, &x->req_headers) != 0)
         return -1;

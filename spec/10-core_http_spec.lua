@@ -182,6 +182,13 @@ describe("core.session", function()
       assert.equals("response headers exceed 262144 bytes", info.message)
     end)
 
+    it("names the header when one header line is over libcurl's own limit", function()
+      local res, info = fetch(http, "GET", srv.url .. "/huge-header-line")
+      assert.is_nil(res)
+      assert.equals("transport", info.kind)
+      assert.matches("^response header too large", info.message)
+    end)
+
     it("times out a slow answer after the request was sent (reached)", function()
       local s = core.session { allow_http = true, timeout = 0.5 }
       local res, info = fetch(s, "GET", srv.url .. "/slow")

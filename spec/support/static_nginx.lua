@@ -70,6 +70,10 @@ http {
       for i = 1, 300 do ngx.header["X-Pad-" .. i] = v end
       ngx.print("ok")
     } }
+    location = /huge-header-line { content_by_lua_block {
+      ngx.header["X-Big"] = string.rep("h", 200000)
+      ngx.print("ok")
+    } }
     location = /gzip { gzip on; gzip_types text/plain; gzip_min_length 1; content_by_lua_block {
       ngx.print(string.rep("compress me ", 2000))
     } }
