@@ -23,3 +23,5 @@ bench-quick: deps build $(FLOOR)
 
 bench-lint: deps
 	luacheck -q bench
+
+TEST_STEPS += bench-lint

@@ -145,6 +145,10 @@ local function main(argv)
   local base = report.write(o.out, stamp, text, { date = stamp, runs = o.runs, machine = facts,
     rows = rows, targets = judged })
   print("\nwritten: " .. base .. ".txt, " .. base .. ".json")
+  -- a wrong or failed answer fails make bench; n/a rows and missed targets don't
+  for _, r in ipairs(rows) do
+    if r.status == "WRONG" or r.status == "FAILED" then os.exit(1) end
+  end
 end
 
 main(arg)
