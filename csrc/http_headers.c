@@ -54,14 +54,15 @@ static void add_header(lua_State *L, int t, int name, const char *v, size_t vlen
 
 void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
 {
-    const char *p = raw->data;
-    const char *end = p + raw->len;
+    /* An empty buffer may have no storage: no pointer arithmetic on NULL. */
+    const char *p = raw->data != NULL ? raw->data : "";
+    const char *end = raw->data != NULL ? p + raw->len : p;
     int t, name;
     lua_newtable(L);
     t = lua_gettop(L);
     lua_pushnil(L); /* the last header name, for folded continuation lines */
     name = t + 1;
-    while (p != NULL && p < end) {
+    while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *next = eol ? eol + 1 : end;
         const char *le = eol ? eol : end;
