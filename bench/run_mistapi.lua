@@ -53,9 +53,11 @@ else
     io.stderr:write("run_mistapi: tokens:get_org_api_tokens is not there yet\n")
     os.exit(3) -- the runner shows n/a
   end
-  local res = check(tokens:get_org_api_tokens(a.org, args.read_ids(a.ids_file), { concurrency = a.conc }))
-  for _, r in ipairs(res) do
-    sum = sum + args.token_sum(r.data or r)
+  local ids = args.read_ids(a.ids_file)
+  local data = check(tokens:get_org_api_tokens(a.org, ids, { concurrency = a.conc }))
+  for i = 1, #ids do -- data[i] is false when that GET failed
+    if not data[i] then args.fail("run_mistapi: GET of ids[" .. i .. "] failed") end
+    sum = sum + args.token_sum(data[i])
   end
 end
 client:close()
