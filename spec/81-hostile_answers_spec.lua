@@ -152,6 +152,28 @@ describe("hostile answers", function()
       srv:stop()
     end)
 
+    it("a create whose kept-alive connection closes before the answer is not sent again", function()
+      -- libcurl resends a request on a reused connection that died before any
+      -- answer byte; for a create the server may have made the token already,
+      -- and a second one would leave a live token whose key nobody has
+      assert(tokens:list_org_api_tokens(e.org_id))   -- the connection is now kept alive
+      e:clear_log()
+      e:fault{ kind = "close", before_headers = true, method = "POST" }
+      local res, err = tokens:create_org_api_token(e.org_id, {
+        name = "hostile-once", privileges = { { role = "read", scope = "org" } } })
+      local posts = 0
+      for _, entry in ipairs(e:log()) do
+        if entry.method == "POST" then posts = posts + 1 end
+      end
+      assert.equal(1, posts)
+      assert.is_nil(res)
+      assert.equal("transport", err.kind)
+      local list = assert(tokens:list_org_api_tokens(e.org_id))
+      for _, t in ipairs(list.data) do
+        if t.name == "hostile-once" then assert(tokens:delete_org_api_token(e.org_id, t.id)) end
+      end
+    end)
+
     it("bytes that are no HTTP at all are a transport error", function()
       local srv = raw.start{ { chunks = { "SSH-2.0-OpenSSH_9.2\r\n\0\1\2garbage\r\n\r\n" } } }
       local c = assert(mistapi.new{ base_url = srv.url, token = e.token, timeout = 1, max_retries = 0 })
