@@ -6,30 +6,39 @@
 #include "model.h"
 #include "validate.h"
 
-static int key_index(const char *const *keys, const char *k, size_t n)
-{
-    int i;
-    for (i = 0; keys[i] != NULL; i++)
-        if (keys[i][0] == k[0] && strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
-            return i;
-    return -1;
-}
+#define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, n) == 0)
 
+/* Called for every key of every decoded token: a switch on the length
+ * leaves at most one or two memcmp per key. */
 int mistapi_token_key(const char *k, size_t n)
 {
-    /* same order as enum mistapi_token_key */
-    static const char *const keys[] = { "name", "privileges", "src_ips", "id", "org_id", "key",
-                                        "created_time", "created_by", "last_used", NULL };
-    return n == 0 ? TK_UNKNOWN : key_index(keys, k, n);
+    switch (n) {
+    case 2: return IS("id") ? TK_ID : TK_UNKNOWN;
+    case 3: return IS("key") ? TK_KEY : TK_UNKNOWN;
+    case 4: return IS("name") ? TK_NAME : TK_UNKNOWN;
+    case 6: return IS("org_id") ? TK_ORG_ID : TK_UNKNOWN;
+    case 7: return IS("src_ips") ? TK_SRC_IPS : TK_UNKNOWN;
+    case 9: return IS("last_used") ? TK_LAST_USED : TK_UNKNOWN;
+    case 10:
+        return IS("privileges") ? TK_PRIVILEGES : IS("created_by") ? TK_CREATED_BY : TK_UNKNOWN;
+    case 12: return IS("created_time") ? TK_CREATED_TIME : TK_UNKNOWN;
+    default: return TK_UNKNOWN;
+    }
 }
 
 int mistapi_privilege_key(const char *k, size_t n)
 {
-    /* same order as enum mistapi_privilege_key */
-    static const char *const keys[] = { "role", "scope", "site_id", "sitegroup_id", "views",
-                                        "org_id", NULL };
-    return n == 0 ? PK_UNKNOWN : key_index(keys, k, n);
+    switch (n) {
+    case 4: return IS("role") ? PK_ROLE : PK_UNKNOWN;
+    case 5: return IS("scope") ? PK_SCOPE : IS("views") ? PK_VIEWS : PK_UNKNOWN;
+    case 6: return IS("org_id") ? PK_ORG_ID : PK_UNKNOWN;
+    case 7: return IS("site_id") ? PK_SITE_ID : PK_UNKNOWN;
+    case 12: return IS("sitegroup_id") ? PK_SITEGROUP_ID : PK_UNKNOWN;
+    default: return PK_UNKNOWN;
+    }
 }
+
+#undef IS
 
 void mistapi_register_model(lua_State *L)
 {
