@@ -87,7 +87,7 @@ asan: $(ASAN_CORE) $(ASAN_LUA) build-5.4 build-5.1
 	@echo "asan: no reports"
 
 VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-            --suppressions=fuzz/valgrind.supp --num-callers=30
+            --suppressions=fuzz/valgrind.supp --num-callers=30 --keep-debuginfo=yes
 
 valgrind: build-5.4 build-5.1
 	@mkdir -p build
