@@ -22,6 +22,7 @@ local function options(argv)
       o.only = {}
       for w in assert(argv[i], "--only WORK,..."):gmatch("[^,]+") do o.only[w] = true end
     elseif a == "--out" then i = i + 1; o.out = assert(argv[i], "--out DIR")
+    elseif a == "--tmp" then i = i + 1; o.tmp = assert(argv[i], "--tmp DIR")
     else
       io.stderr:write("usage: bench/run [--runs N] [--quick] [--no-callgrind] ",
         "[--only get,list,decode,lat1,lat8,require] [--out DIR]\n")
@@ -112,7 +113,7 @@ local function main(argv)
   if not sh.have("build/bench/floor") then error("bench: build/bench/floor is missing; run make bench") end
   if not os.getenv("MIST_APITOKEN") then error("bench: run it through bench/run") end
 
-  local tmp = (sh.capture("mktemp -d /tmp/mistapi-bench.XXXXXX"):gsub("%s+$", ""))
+  local tmp = assert(o.tmp, "bench: run it through bench/run") -- which removes it at the end
   local log = tmp .. "/hyperfine.log"
   say("bench: fixtures and nginx in ", tmp, "\n")
   local fx = data.generate(tmp, { ids = o.ids })
@@ -124,10 +125,9 @@ local function main(argv)
   end)
   server.stop(srv)
   if not ok then
-    say("bench: ", tostring(err), "\n(kept ", tmp, " for a look)\n")
+    say("bench: ", tostring(err), "\n")
     os.exit(1)
   end
-  sh.run("rm -rf " .. sh.quote(tmp))
 
   local facts = machine.facts()
   local judged = targets.judge(rows, req_info)

@@ -13,17 +13,28 @@ function M.join(argv)
   return table.concat(out, " ")
 end
 
+-- Ctrl-C reaches the child, not us (system() ignores it while it waits):
+-- a child ended by SIGINT or SIGTERM ends the whole run. A shell reports a
+-- signalled child as exit 128 + n.
+local function stop_on_signal(how, code)
+  if (how == "signal" and (code == 2 or code == 15)) or (how == "exit" and (code == 130 or code == 143)) then
+    error("interrupted", 0)
+  end
+end
+
 -- Runs a shell command line; returns its stdout and exit code.
 function M.capture(line)
   local p = assert(io.popen(line, "r"))
   local out = p:read("a")
-  local _, _, code = p:close()
+  local _, how, code = p:close()
+  stop_on_signal(how, code)
   return out, code or 0
 end
 
 -- Runs a shell command line; true when it exits 0.
 function M.run(line)
-  local ok = os.execute(line)
+  local ok, how, code = os.execute(line)
+  stop_on_signal(how, code)
   return ok == true
 end
 
