@@ -86,6 +86,7 @@ static CURL *new_handle(struct curl_slist *hdrs, struct buf *b)
         curl_easy_setopt(h, CURLOPT_WRITEDATA, b) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L) != CURLE_OK || /* a stuck server can't hang the run */
         curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") != CURLE_OK) {
         curl_easy_cleanup(h);
         return NULL;

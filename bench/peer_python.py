@@ -28,7 +28,7 @@ def session(pool):
 
 
 def get(s, url):
-    r = s.get(url)
+    r = s.get(url, timeout=60)
     if r.status_code != 200:
         sys.exit("peer_python: GET failed: %d" % r.status_code)
     return json.loads(r.content)
