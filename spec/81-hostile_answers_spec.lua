@@ -228,6 +228,40 @@ describe("hostile answers", function()
     end)
   end)
 
+  describe("many at once (curl_multi)", function()
+    it("hostile answers among concurrent gets fail one by one, within the timeout", function()
+      local ids = e:seed(8)
+      local faults = {
+        { kind = "raw", body = ("["):rep(100000) },
+        { kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000, content_length = 100000 },
+        { kind = "raw", body = '{"name":"a"}', content_length = 1000 },
+        { kind = "malformed" },
+        { kind = "close", bytes = 5 },
+        { kind = "raw", body = '{"name":"\255"}' },
+      }
+      for _, f in ipairs(faults) do f.method = "GET" end
+      e:fault(faults)
+      local t0 = core.now()
+      local res = assert(tokens:get_org_api_tokens(e.org_id, ids, { concurrency = 8 }))
+      local took = core.now() - t0
+      assert.truthy(took < 1.5, ("took %.2f s"):format(took))
+      assert.equal(#faults, res.failed)
+      local kinds = { decode = 0, transport = 0, timeout = 0 }
+      for i = 1, #ids do
+        if res.data[i] then
+          assert.equal(ids[i], res.data[i].id)
+        else
+          local err = res.errors[i]
+          assert.truthy(kinds[err.kind], err.kind)
+          kinds[err.kind] = kinds[err.kind] + 1
+        end
+      end
+      assert.equal(3, kinds.decode)
+      assert.equal(1, kinds.timeout)
+      assert.equal(2, kinds.transport)
+    end)
+  end)
+
   describe("answers that never end", function()
     it("an endless trickle ends in a timeout error within 1.5 s, the bytes so far kept", function()
       local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000,
