@@ -70,6 +70,11 @@ function M.write(dir, stamp, text, doc)
   f = assert(io.open(base .. ".json", "w"))
   f:write(cjson.encode(doc), "\n")
   f:close()
+  -- latest.txt / latest.json point at this run
+  for _, ext in ipairs({ ".txt", ".json" }) do
+    os.remove(dir .. "/latest" .. ext)
+    os.execute(string.format("ln -s '%s%s' '%s/latest%s'", stamp, ext, dir, ext))
+  end
   return base
 end
 
