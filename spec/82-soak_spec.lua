@@ -91,6 +91,28 @@ describe("soak", function()
     client:close()
   end)
 
+  it(("%d gets through the concurrent path (50 rounds of bulk gets) keep RSS and fds flat"):format(
+      50 * math.floor(REQUESTS / 100)), function()
+    local client = assert(mistapi.new{ base_url = e.url, token = e.token, max_retries = 0 })
+    local tokens = client:orgs_api_tokens()
+    local ids = e:seed(math.floor(REQUESTS / 100))
+    local function round()
+      local res = assert(tokens:get_org_api_tokens(e.org_id, ids, { concurrency = 16 }))
+      assert.equal(0, res.failed)
+    end
+    round()
+    settle()
+    local rss0, fds0 = rss_kib(), open_fds()
+    for _ = 1, 50 do round() end
+    settle()
+    local grew, fds = rss_kib() - rss0, open_fds()
+    if not SANITIZED then
+      assert.truthy(grew < RSS_GROWTH_KIB, ("RSS grew by %d KiB"):format(grew))
+    end
+    assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+    client:close()
+  end)
+
   local function churn(n, close)
     for _ = 1, n do
       local client = assert(mistapi.new{ base_url = e.url, token = e.token, max_retries = 0 })
