@@ -126,6 +126,10 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         SET(CURLOPT_COPYPOSTFIELDS, body != NULL ? body : "");
     }
+    /* libcurl sends a request again, unasked, when a reused connection dies
+     * before the answer; the server may have made the token already, so a
+     * POST (the one call that is not idempotent) takes a new connection. */
+    SET(CURLOPT_FRESH_CONNECT, method == METHOD_POST ? 1L : 0L);
     if (method != METHOD_POST && method != METHOD_GET)
         SET(CURLOPT_CUSTOMREQUEST, mistapi_methods[method]);
     else if (method == METHOD_GET && body != NULL)

@@ -96,7 +96,9 @@ function Ngx:handshake_failure(u, err)
 end
 
 -- Connects (maybe reusing a pooled connection) and does the TLS handshake.
-function Ngx:open(u, deadline)
+-- `fresh`: a new connection, from a pool that never gets one back, so the
+-- answer can't be lost to a pooled connection the server had closed.
+function Ngx:open(u, deadline, fresh)
   local sock, err = ngx.socket.tcp()
   if not sock then return nil, refused("cannot make a socket: " .. tostring(err)) end
   local conn = setmetatable({ sock = sock, deadline = deadline, timeout = self.timeout }, Conn)
@@ -107,7 +109,8 @@ function Ngx:open(u, deadline)
   -- nginx's resolver doesn't read /etc/hosts; localhost is the loopback
   local addr = u.host == "localhost" and "127.0.0.1" or u.host
   local ok
-  ok, err = sock:connect(addr, u.port, { pool = pool_name(u), pool_size = POOL_SIZE })
+  local pool = fresh and (pool_name(u) .. "#fresh") or pool_name(u)
+  ok, err = sock:connect(addr, u.port, { pool = pool, pool_size = POOL_SIZE })
   if not ok then return nil, connect_failure(u, err, "connect to") end
   if u.scheme == "https" and sock:getreusedtimes() == 0 then
     -- lua-resty-core 0.1.25 raises (an assert) instead of returning an error
@@ -127,9 +130,12 @@ function Ngx:open(u, deadline)
 end
 
 -- One exchange on one connection: -> resp | nil, info, stale (a pooled
--- connection the server had closed before answering)
+-- connection the server had closed before answering). A POST goes on a
+-- fresh connection: sent again on another one after the server may have
+-- made the token, it would make a second.
 function Ngx:exchange(u, req, payload, deadline)
-  local conn, info = self:open(u, deadline)
+  local fresh = req.method == "POST"
+  local conn, info = self:open(u, deadline, fresh)
   if not conn then return nil, info end
   local sock = conn.sock
   local reused = sock:getreusedtimes() > 0
@@ -148,7 +154,7 @@ function Ngx:exchange(u, req, payload, deadline)
     if reused and not got and reusable.kind ~= "timeout" then return nil, nil, true end
     return nil, reusable
   end
-  if reusable then
+  if reusable and not fresh then
     sock:setkeepalive(KEEPALIVE_MS, POOL_SIZE)
   else
     sock:close()
