@@ -11,12 +11,14 @@
 
 enum shape { SHAPE_NONE, SHAPE_TOKEN, SHAPE_TOKENS };
 
-enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE };
+/* K_PAGE: a page paged by a body link, {"results": [tokens...], "next": ...} */
+enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_PAGE };
 
 typedef struct {
     unsigned char kind;
     unsigned char is_array;
-    unsigned char at_privileges;   /* token frame: the pending key is "privileges" */
+    unsigned char at_privileges;   /* token frame: the pending key is "privileges";
+                                      page frame: the pending key is "results" */
     lua_Integer n;                 /* array frame: items so far */
 } frame;
 
@@ -141,10 +143,12 @@ static unsigned char child_kind(const decoder *d, int is_array)
     if (d->depth == 0) {
         if (d->shape == SHAPE_TOKEN && !is_array)
             return K_TOKEN;
-        if (d->shape == SHAPE_TOKENS && is_array)
-            return K_TOKENS;
+        if (d->shape == SHAPE_TOKENS)
+            return is_array ? K_TOKENS : K_PAGE;
     } else {
         const frame *p = &d->f[d->depth];
+        if (p->kind == K_PAGE && is_array && p->at_privileges)
+            return K_TOKENS;
         if (p->kind == K_TOKENS && !is_array)
             return K_TOKEN;
         if (p->kind == K_TOKEN && is_array && p->at_privileges)
@@ -183,6 +187,7 @@ static int open_container(decoder *d, int is_array)
         lua_setmetatable(L, -2);
         break;
     case K_OBJECT:
+    case K_PAGE:
         lua_createtable(L, 0, 4);
         break;
     default:
@@ -251,6 +256,8 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
     } else if (f->kind == K_PRIVILEGE) {
         if (mistapi_privilege_key(key, len) == PK_UNKNOWN)
             record_server_key(d);
+    } else if (f->kind == K_PAGE) {
+        f->at_privileges = (len == 7 && memcmp(key, "results", 7) == 0);
     }
     return 1;
 }
