@@ -21,6 +21,7 @@ function pipeline.new(settings, transport)
     transport = transport,
     token_index = 1,     -- the token in use; moves on after a 429
     auth = nil,          -- a login session (mistapi.auth), when there is one
+    created_keys = {},   -- the last keys this client was given, hidden like tokens
   }, Pipeline)
 end
 
@@ -28,10 +29,20 @@ end
 function Pipeline:secrets()
   local list = {}
   for i, t in ipairs(self.s.tokens) do list[i] = t end
+  for _, k in ipairs(self.created_keys) do list[#list + 1] = k end
   if self.auth then
     for _, v in ipairs(self.auth:secrets()) do list[#list + 1] = v end
   end
   return list
+end
+
+-- A server may echo a key it gave this client in a later error: keep the
+-- last few to hide them as tokens are hidden.
+local KEPT_KEYS = 64
+function Pipeline:remember_key(key)
+  local keys = self.created_keys
+  if #keys >= KEPT_KEYS then table.remove(keys, 1) end
+  keys[#keys + 1] = key
 end
 
 function Pipeline:headers(method, has_body)
@@ -224,6 +235,9 @@ function Pipeline:call(req, policy)
   local attempts = err
   local data, derr = pipeline.decode(policy.response, req, resp, attempts)
   if derr then return nil, derr end
+  if policy.method == "POST" and type(data) == "table" and type(data.key) == "string" then
+    self:remember_key(data.key)
+  end
   return result.new(data, resp, attempts, #self.s.tokens > 0 and self.token_index or nil)
 end
 
