@@ -1,7 +1,12 @@
 -- Soak: many requests through one client, many clients made and dropped.
 -- Resident memory and open file descriptors must stay flat:
 --   * RSS grows by less than 8 MiB from after the warm-up to the end;
---   * open fds come back to the warm-up count, give or take 2.
+--   * open fds never end more than 2 above the warm-up count.
+-- The soak runs the collector in incremental mode: lua5.4 starts in
+-- generational mode, where Lua 5.4.4 sets no proper target for the next
+-- cycle after a full collection (a bug listed on lua.org), so the heap of
+-- garbage would grow unchecked after each collectgarbage() and hide what
+-- is measured here.
 -- Under the sanitizer and valgrind runs (MISTAPI_SANITIZED=1) the counts
 -- are cut by 20 and RSS is not judged (ASan's quarantine holds freed memory
 -- on purpose); the fd bound still holds.
@@ -14,6 +19,11 @@ local REQUESTS = math.floor(10000 / SCALE)
 local CLIENTS = math.floor(1000 / SCALE)
 local RSS_GROWTH_KIB = 8 * 1024
 local FD_SLACK = 2
+
+-- fds may drop (an earlier spec's garbage closing late) but not grow.
+local function assert_fds(fds0, fds)
+  assert.truthy(fds - fds0 <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+end
 
 local function rss_kib()
   local f = assert(io.open("/proc/self/status", "r"))
@@ -41,9 +51,12 @@ local function open_fds()
 end
 
 describe("soak", function()
-  local e, id
+  local e, id, gc_mode
 
   setup(function()
+    -- LuaJIT has one mode, and no such option
+    local ok, mode = pcall(collectgarbage, "incremental")
+    gc_mode = ok and mode or nil
     -- the soak is about the client, not the 5,000-an-hour limit
     e = emu.start{ config = { rate_limit = 1000000 } }
     id = e:seed(1)[1]
@@ -51,18 +64,21 @@ describe("soak", function()
 
   teardown(function()
     e:stop()
+    if gc_mode == "generational" then collectgarbage("generational") end
   end)
 
-  it("the gauges see what they measure: a new fd, 16 MiB more resident", function()
+  it("the gauges see what they measure: a new fd, 64 MiB more resident", function()
     local fds0 = open_fds()
     local f = assert(io.open("/proc/self/status", "r"))
     assert.equal(fds0 + 1, open_fds())
     f:close()
     assert.equal(fds0, open_fds())
     local rss0 = rss_kib()
-    local big = ("x"):rep(16 * 1048576)
-    assert.truthy(rss_kib() - rss0 >= 15 * 1024)
-    assert.equal(16 * 1048576, #big)
+    -- past glibc's largest mmap threshold (32 MiB): fresh pages, whatever
+    -- free memory earlier specs left in the heap
+    local big = ("x"):rep(64 * 1048576)
+    assert.truthy(rss_kib() - rss0 >= 60 * 1024)
+    assert.equal(64 * 1048576, #big)
   end)
 
   local function settle()
@@ -87,7 +103,7 @@ describe("soak", function()
     if not SANITIZED then
       assert.truthy(grew < RSS_GROWTH_KIB, ("RSS grew by %d KiB"):format(grew))
     end
-    assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+    assert_fds(fds0, fds)
     client:close()
   end)
 
@@ -109,7 +125,7 @@ describe("soak", function()
     if not SANITIZED then
       assert.truthy(grew < RSS_GROWTH_KIB, ("RSS grew by %d KiB"):format(grew))
     end
-    assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+    assert_fds(fds0, fds)
     client:close()
   end)
 
@@ -135,7 +151,7 @@ describe("soak", function()
         churn(n, close)
         settle()
         local fds = open_fds()
-        assert.truthy(math.abs(fds - fds0) <= FD_SLACK, ("fds %d -> %d"):format(fds0, fds))
+        assert_fds(fds0, fds)
         left = left - n
       end
       local grew = rss_kib() - rss0
