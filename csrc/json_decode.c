@@ -11,14 +11,15 @@
 
 enum shape { SHAPE_NONE, SHAPE_TOKEN, SHAPE_TOKENS };
 
-/* K_PAGE: a page paged by a body link, {"results": [tokens...], "next": ...} */
-enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_PAGE };
+/* K_PAGE: a page paged by a body link, {"results": [tokens...], "next": ...};
+ * K_STRINGS: a token's src_ips or a privilege's views. */
+enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_PAGE, K_STRINGS };
 
 typedef struct {
     unsigned char kind;
     unsigned char is_array;
-    unsigned char at_privileges;   /* token frame: the pending key is "privileges";
-                                      page frame: the pending key is "results" */
+    signed char key;               /* token, privilege frame: the pending key's id;
+                                      page frame: 1 when it is "results" */
     lua_Integer n;                 /* array frame: items so far */
 } frame;
 
@@ -31,21 +32,64 @@ typedef struct {
     int depth;
     int failed;                    /* 1: yajl_parse, 2: yajl_complete_parse */
     const char *reason;            /* ours, when a callback stopped the parse */
+    const char *why;               /* a field of the wrong type: what was expected */
+    int why_kind;                  /* ... and the kind of value found */
     yajl_handle h;
     frame f[MISTAPI_DECODE_MAX_DEPTH + 1];
 } decoder;
 
-/* Hands the value on top of the stack to the enclosing container. */
-static void deliver(decoder *d)
+/* With a shape: whether the value on top of the stack, of kind vk, fits
+ * where it goes in the model. */
+static int fits(decoder *d, const frame *f, int vk)
+{
+    const char *why = NULL;
+    int ok = 1;
+    switch (f->kind) {
+    case K_TOKENS:
+    case K_PRIVILEGES:
+        if (vk != V_OBJECT) {
+            why = "expected an object, got";
+            ok = 0;
+        }
+        break;
+    case K_STRINGS:
+        if (vk != V_STRING) {
+            why = "expected a string, got";
+            ok = 0;
+        }
+        break;
+    case K_TOKEN:
+        ok = mistapi_token_field_ok(d->L, f->key, vk, &why);
+        break;
+    case K_PRIVILEGE:
+        ok = mistapi_privilege_field_ok(d->L, f->key, vk, &why);
+        break;
+    default:
+        break;
+    }
+    if (!ok) {
+        d->why = why;
+        d->why_kind = vk;
+        d->reason = "a field of the wrong type";
+    }
+    return ok;
+}
+
+/* Hands the value on top of the stack, of kind vk, to the enclosing
+ * container; 0 when the shape refuses it (the parse stops). */
+static int deliver(decoder *d, int vk)
 {
     frame *f;
     if (d->depth == 0)
-        return;
+        return 1;
     f = &d->f[d->depth];
+    if (d->shape != SHAPE_NONE && f->kind != K_ARRAY && f->kind != K_OBJECT && !fits(d, f, vk))
+        return 0;
     if (f->is_array)
         lua_rawseti(d->L, -2, ++f->n);
     else
         lua_rawset(d->L, -3);
+    return 1;
 }
 
 static int on_null(void *ctx)
@@ -55,16 +99,14 @@ static int on_null(void *ctx)
         lua_pushnil(d->L);   /* null members are left out; a later duplicate clears */
     else
         lua_pushlightuserdata(d->L, NULL);
-    deliver(d);
-    return 1;
+    return deliver(d, V_NULL);
 }
 
 static int on_boolean(void *ctx, int b)
 {
     decoder *d = ctx;
     lua_pushboolean(d->L, b);
-    deliver(d);
-    return 1;
+    return deliver(d, V_BOOLEAN);
 }
 
 /* Integers without '.', 'e' or 'E' that fit int64 stay integers; anything
@@ -102,8 +144,7 @@ static int on_number(void *ctx, const char *s, size_t len)
                                       ? (lua_Integer)INT64_MIN : -(lua_Integer)acc);
         else
             lua_pushinteger(d->L, (lua_Integer)acc);
-        deliver(d);
-        return 1;
+        return deliver(d, V_NUMBER);
     }
     if (len >= sizeof small) {
         buf = malloc(len + 1);
@@ -125,16 +166,14 @@ static int on_number(void *ctx, const char *s, size_t len)
     if (buf != small)
         free(buf);
     lua_pushnumber(d->L, (lua_Number)v);
-    deliver(d);
-    return 1;
+    return deliver(d, V_NUMBER);
 }
 
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     decoder *d = ctx;
     lua_pushlstring(d->L, (const char *)s, len);
-    deliver(d);
-    return 1;
+    return deliver(d, V_STRING);
 }
 
 /* What a new container is, from the shape and where it sits. */
@@ -147,14 +186,18 @@ static unsigned char child_kind(const decoder *d, int is_array)
             return is_array ? K_TOKENS : K_PAGE;
     } else {
         const frame *p = &d->f[d->depth];
-        if (p->kind == K_PAGE && is_array && p->at_privileges)
+        if (p->kind == K_PAGE && is_array && p->key == 1)
             return K_TOKENS;
         if (p->kind == K_TOKENS && !is_array)
             return K_TOKEN;
-        if (p->kind == K_TOKEN && is_array && p->at_privileges)
+        if (p->kind == K_TOKEN && is_array && p->key == TK_PRIVILEGES)
             return K_PRIVILEGES;
+        if (p->kind == K_TOKEN && is_array && p->key == TK_SRC_IPS)
+            return K_STRINGS;
         if (p->kind == K_PRIVILEGES && !is_array)
             return K_PRIVILEGE;
+        if (p->kind == K_PRIVILEGE && is_array && p->key == PK_VIEWS)
+            return K_STRINGS;
     }
     return is_array ? K_ARRAY : K_OBJECT;
 }
@@ -199,7 +242,7 @@ static int open_container(decoder *d, int is_array)
     f = &d->f[++d->depth];
     f->kind = kind;
     f->is_array = (unsigned char)is_array;
-    f->at_privileges = 0;
+    f->key = -1;
     f->n = 0;
     return 1;
 }
@@ -217,9 +260,9 @@ static int on_start_array(void *ctx)
 static int on_end(void *ctx)
 {
     decoder *d = ctx;
+    int vk = d->f[d->depth].is_array ? V_ARRAY : V_OBJECT;
     d->depth--;
-    deliver(d);
-    return 1;
+    return deliver(d, vk);
 }
 
 /* Stack: object, key. Adds key to the object's set in server_keys. */
@@ -250,14 +293,16 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
     lua_pushlstring(d->L, key, len);
     if (f->kind == K_TOKEN) {
         int id = mistapi_token_key(key, len);
-        f->at_privileges = (id == TK_PRIVILEGES);
+        f->key = (signed char)id;
         if (id == TK_UNKNOWN)
             record_server_key(d);
     } else if (f->kind == K_PRIVILEGE) {
-        if (mistapi_privilege_key(key, len) == PK_UNKNOWN)
+        int id = mistapi_privilege_key(key, len);
+        f->key = (signed char)id;
+        if (id == PK_UNKNOWN)
             record_server_key(d);
     } else if (f->kind == K_PAGE) {
-        f->at_privileges = (len == 7 && memcmp(key, "results", 7) == 0);
+        f->key = (len == 7 && memcmp(key, "results", 7) == 0) ? 1 : -1;
     }
     return 1;
 }
@@ -294,8 +339,38 @@ static int decode_run(lua_State *L)
     return 1;
 }
 
-/* "JSON: <reason> at byte N"; never quotes the text (it may hold a key). */
-static void push_error(lua_State *L, decoder *d)
+/* Where the refused value sits: "[3].privileges[1].role". */
+static void push_path(lua_State *L, const decoder *d)
+{
+    luaL_Buffer b;
+    int i;
+    luaL_buffinit(L, &b);
+    for (i = 1; i <= d->depth; i++) {
+        const frame *f = &d->f[i];
+        char idx[32];
+        switch (f->kind) {
+        case K_TOKEN:
+        case K_PRIVILEGE:
+            if (i > 1)
+                luaL_addchar(&b, '.');
+            luaL_addstring(&b, f->kind == K_TOKEN ? mistapi_token_key_name(f->key)
+                                                  : mistapi_privilege_key_name(f->key));
+            break;
+        case K_PAGE:
+            luaL_addstring(&b, "results");
+            break;
+        default:
+            snprintf(idx, sizeof idx, "[%ld]", (long)f->n + 1);
+            luaL_addstring(&b, idx);
+            break;
+        }
+    }
+    luaL_pushresult(&b);
+}
+
+/* nil, "JSON: <reason> at byte N", "syntax"; never quotes the text (it may
+ * hold a key). */
+static int push_syntax_error(lua_State *L, decoder *d)
 {
     char reason[128];
     size_t at = d->failed == 1 ? yajl_get_bytes_consumed(d->h) : d->len;
@@ -314,9 +389,25 @@ static void push_error(lua_State *L, decoder *d)
     }
     lua_pushnil(L);
     lua_pushfstring(L, "JSON: %s at byte %d", reason, (int)at);
+    lua_pushliteral(L, "syntax");
+    return 3;
 }
 
-/* core.decode(text [, shape]) -> value | nil, message */
+/* nil, "<path>: expected ..., got ...", "model": a field of the wrong type. */
+static int push_model_error(lua_State *L, const decoder *d)
+{
+    size_t n = strlen(d->why);
+    int names_kind = n >= 3 && strcmp(d->why + n - 3, "got") == 0;
+    lua_pushnil(L);
+    push_path(L, d);
+    lua_pushfstring(L, ": %s%s%s", d->why, names_kind ? " " : "",
+                    names_kind ? mistapi_vkind_name(d->why_kind) : "");
+    lua_concat(L, 2);
+    lua_pushliteral(L, "model");
+    return 3;
+}
+
+/* core.decode(text [, shape]) -> value | nil, message, "syntax" | "model" */
 static int json_decode(lua_State *L)
 {
     static const char *const shapes[] = { "token", "tokens", NULL };
@@ -330,7 +421,8 @@ static int json_decode(lua_State *L)
     if (len == 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "JSON: empty input at byte 0");
-        return 2;
+        lua_pushliteral(L, "syntax");
+        return 3;
     }
     d->text = text;
     d->len = len;
@@ -338,6 +430,7 @@ static int json_decode(lua_State *L)
     d->depth = 0;
     d->failed = 0;
     d->reason = NULL;
+    d->why = NULL;
     d->h = yajl_alloc(&callbacks, NULL, d);
     if (d->h == NULL)
         return luaL_error(L, "JSON: out of memory");
@@ -349,10 +442,11 @@ static int json_decode(lua_State *L)
         return lua_error(L);
     }
     if (d->failed) {
+        int n;
         lua_pop(L, 1);
-        push_error(L, d);
+        n = d->why != NULL ? push_model_error(L, d) : push_syntax_error(L, d);
         yajl_free(d->h);
-        return 2;
+        return n;
     }
     yajl_free(d->h);
     return 1;

@@ -24,6 +24,16 @@ enum mistapi_privilege_key {
 int mistapi_token_key(const char *k, size_t n);
 int mistapi_privilege_key(const char *k, size_t n);
 
+/* What the decoder hands to a container (model_types.c). */
+enum mistapi_vkind { V_NULL, V_BOOLEAN, V_NUMBER, V_STRING, V_ARRAY, V_OBJECT };
+const char *mistapi_vkind_name(int vk);
+const char *mistapi_token_key_name(int key);
+const char *mistapi_privilege_key_name(int key);
+/* 1 when the value on top of the stack, of kind vk, fits the field (an epoch
+ * may be replaced by an integer); else 0 and *why says what was expected. */
+int mistapi_token_field_ok(lua_State *L, int key, int vk, const char **why);
+int mistapi_privilege_field_ok(lua_State *L, int key, int vk, const char **why);
+
 /* core.encode_token (model_encode.c) */
 void mistapi_register_token_encode(lua_State *L);
 

@@ -166,14 +166,12 @@ describe("core.decode", function()
       assert.is_nil(getmetatable(t.privileges[1]))
     end)
 
-    it("decodes generically what is not the expected shape", function()
+    it("decodes generically a top level that is not the expected shape (the caller judges it)", function()
       assert.are.equal("x", core.decode('"x"', "token"))
       local v = assert(core.decode('{"a":1}', "tokens"))
       assert.is_nil(getmetatable(v))
-      v = assert(core.decode('[1,"x",[2]]', "tokens"))
-      assert.are.same({ 1, "x", { 2 } }, v)
-      v = assert(core.decode('{"name":"x","privileges":{"role":"admin"}}', "token"))
-      assert.is_nil(getmetatable(v.privileges))
+      v = assert(core.decode('[1,2]', "token"))
+      assert.are.same({ 1, 2 }, v)
     end)
 
     it("remembers keys from the server so that re-encoding drops them", function()
@@ -201,6 +199,47 @@ describe("core.decode", function()
       assert.are.equal('{"name":"t","privileges":[{"role":"admin","scope":"org"}]}', core.encode_token(page.results[1]))
       local other = assert(core.decode('{"items":[{"name":"t"}]}', "tokens"))
       assert.are_not.equal(mt, getmetatable(other.items[1]))
+    end)
+
+    it("checks each known field's type against the model, naming where it is", function()
+      local cases = {
+        { '{"name":5}', "token", "^name: expected a string, got number$" },
+        { '{"key":{}}', "token", "^key: expected a string, got an object$" },
+        { '{"created_time":{"t":1}}', "token", "^created_time: expected an epoch in seconds, got an object$" },
+        { '{"created_time":1e30}', "token", "^created_time: expected an epoch in seconds, got a number out of range$" },
+        { '{"last_used":-1}', "token", "^last_used: expected an epoch" },
+        { '{"privileges":"admin"}', "token", "^privileges: expected an array, got string$" },
+        { '{"privileges":{"role":"admin"}}', "token", "^privileges: expected an array, got an object$" },
+        { '{"privileges":["admin"]}', "token", "^privileges%[1%]: expected an object, got string$" },
+        { '{"privileges":[{"role":1}]}', "token", "^privileges%[1%]%.role: expected a string, got number$" },
+        { '{"privileges":[{"views":"reporting"}]}', "token", "^privileges%[1%]%.views: expected an array" },
+        { '{"privileges":[{"views":[1]}]}', "token", "^privileges%[1%]%.views%[1%]: expected a string" },
+        { '{"src_ips":["1.2.3.4",5]}', "token", "^src_ips%[2%]: expected a string, got number$" },
+        { '[{"name":"a"},{"name":true}]', "tokens", "^%[2%]%.name: expected a string, got boolean$" },
+        { '[{"name":"a"},null]', "tokens", "^%[2%]: expected an object, got null$" },
+        { '{"results":[{"id":3}]}', "tokens", "^results%[1%]%.id: expected a string, got number$" },
+      }
+      for _, c in ipairs(cases) do
+        local v, err, why = core.decode(c[1], c[2])
+        assert.is_nil(v, c[1])
+        assert.matches(c[3], err)
+        assert.are.equal("model", why)
+      end
+      local _, _, why = core.decode('[{"name":"a"},', "tokens")
+      assert.are.equal("syntax", why)
+    end)
+
+    it("makes epochs integers, dropping a fraction, and leaves unknown fields alone", function()
+      local t = assert(core.decode('{"created_time":1626875902.0,"last_used":1690115110.75,'
+        .. '"created_by":null,"extra":{"created_time":"x"}}', "token"))
+      assert.are.equal(1626875902, t.created_time)
+      assert.are.equal(1690115110, t.last_used)
+      if math.type then
+        assert.are.equal("integer", math.type(t.created_time))
+        assert.are.equal("integer", math.type(t.last_used))
+      end
+      assert.are.equal("x", t.extra.created_time)
+      assert.is_table(core.decode('{"name":5}'))   -- no shape, no model
     end)
   end)
 end)

@@ -5,7 +5,6 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
-local model_check = require "mistapi.model_check"
 local retry = require "mistapi.retry"
 local result = require "mistapi.result"
 
@@ -179,9 +178,12 @@ function pipeline.decode(shape, req, resp, attempts)
     if not body:find("%S") then return nil end
     shape = "token"
   end
-  local data, err = core.decode(body, shape)
+  -- With a shape the core also checks each field's type against the model
+  -- and makes epochs integers; such a refusal is a "model" one.
+  local data, err, why = core.decode(body, shape)
   if data == nil then
-    return nil, decode_failure(req, resp, attempts, "the answer is not JSON: " .. tostring(err))
+    return nil, decode_failure(req, resp, attempts,
+      why == "model" and err or ("the answer is not JSON: " .. tostring(err)))
   end
   if type(data) ~= "table" then
     return nil, decode_failure(req, resp, attempts, "expected a JSON " ..
@@ -189,25 +191,12 @@ function pipeline.decode(shape, req, resp, attempts)
   end
   if shape == "tokens" then
     -- A list paged by a body `next` link: {"results": [...], "next": ...}.
-    local list = data
-    if not is_array(data) and type(data.results) == "table" and is_array(data.results) then
-      list = data.results
-    elseif not is_array(data) then
+    -- (the core checked every item of either as a token)
+    if not is_array(data) and not (type(data.results) == "table" and is_array(data.results)) then
       return nil, decode_failure(req, resp, attempts, "expected a JSON array of tokens, got an object")
     end
-    for i = 1, #list do
-      if type(list[i]) ~= "table" then
-        return nil, decode_failure(req, resp, attempts, ("item %d of the list is not an object"):format(i))
-      end
-    end
-    local bad = model_check.tokens(list)
-    if bad then return nil, decode_failure(req, resp, attempts, bad) end
   elseif data[1] ~= nil then
     return nil, decode_failure(req, resp, attempts, "expected a JSON object, got an array")
-  elseif shape == "token" then
-    -- only a token answer is checked as one: login and self answers are other models
-    local bad = model_check.token(data)
-    if bad then return nil, decode_failure(req, resp, attempts, bad) end
   end
   return data
 end

@@ -1,0 +1,102 @@
+/* The types the spec gives each field of a decoded token or privilege, so a
+ * script never meets `privileges` as a string or an epoch as an object.
+ * Epochs become integers: an integral float is converted, a fraction is
+ * dropped (epoch seconds), a value past 2^53 or below 0 is refused. */
+#include <math.h>
+
+#include "model.h"
+
+static const char *const vkind_names[] = {
+    "null", "boolean", "number", "string", "an array", "an object"
+};
+
+const char *mistapi_vkind_name(int vk)
+{
+    return vkind_names[vk];
+}
+
+static const char *const token_names[] = {
+    "name", "privileges", "src_ips", "id", "org_id", "key", "created_time", "created_by", "last_used"
+};
+static const char *const privilege_names[] = {
+    "role", "scope", "site_id", "sitegroup_id", "views", "org_id"
+};
+
+const char *mistapi_token_key_name(int key)
+{
+    return key >= 0 ? token_names[key] : "?";
+}
+
+const char *mistapi_privilege_key_name(int key)
+{
+    return key >= 0 ? privilege_names[key] : "?";
+}
+
+/* 2^53: exact in a double, and far past any real epoch. */
+#define MAX_EPOCH 9007199254740992.0
+
+/* The number on top of the stack as epoch seconds, replaced by an integer. */
+static int epoch_ok(lua_State *L, int vk, const char **why)
+{
+    lua_Number v;
+    if (vk == V_NULL)
+        return 1;
+    if (vk != V_NUMBER) {
+        *why = "expected an epoch in seconds, got";
+        return 0;
+    }
+#if LUA_VERSION_NUM >= 503
+    if (lua_isinteger(L, -1)) {
+        lua_Integer i = lua_tointeger(L, -1);
+        if (i >= 0 && (lua_Number)i < MAX_EPOCH)
+            return 1;
+        *why = "expected an epoch in seconds, got a number out of range";
+        return 0;
+    }
+#endif
+    v = lua_tonumber(L, -1);
+    if (!(v >= 0 && v < MAX_EPOCH)) {   /* NaN fails too */
+        *why = "expected an epoch in seconds, got a number out of range";
+        return 0;
+    }
+    lua_pop(L, 1);
+    lua_pushinteger(L, (lua_Integer)floor(v));
+    return 1;
+}
+
+static int kind_ok(int vk, int want, const char **why)
+{
+    if (vk == V_NULL || vk == want)
+        return 1;
+    *why = want == V_STRING ? "expected a string, got" : "expected an array, got";
+    return 0;
+}
+
+int mistapi_token_field_ok(lua_State *L, int key, int vk, const char **why)
+{
+    switch (key) {
+    case TK_CREATED_TIME:
+    case TK_LAST_USED:
+        return epoch_ok(L, vk, why);
+    case TK_PRIVILEGES:
+    case TK_SRC_IPS:
+        return kind_ok(vk, V_ARRAY, why);
+    case TK_UNKNOWN:
+        return 1;
+    default:
+        return kind_ok(vk, V_STRING, why);
+    }
+}
+
+int mistapi_privilege_field_ok(lua_State *L, int key, int vk, const char **why)
+{
+    (void)L;
+    switch (key) {
+    case PK_VIEWS:
+        return kind_ok(vk, V_ARRAY, why);
+    case PK_UNKNOWN:
+        return 1;
+    default:
+        return kind_ok(vk, V_STRING, why);
+    }
+}
