@@ -21,6 +21,7 @@ function pipeline.new(settings, transport)
     token_index = 1,     -- the token in use; moves on after a 429
     auth = nil,          -- a login session (mistapi.auth), when there is one
     created_keys = {},   -- the last keys this client was given, hidden like tokens
+    header_cache = {},   -- request headers by token index (negative: with a body)
   }, Pipeline)
 end
 
@@ -45,11 +46,16 @@ function Pipeline:remember_key(key)
 end
 
 function Pipeline:headers(method, has_body)
+  local tokens = self.s.tokens
+  local cache = self.header_cache
+  local key = has_body and -self.token_index or self.token_index
+  if #tokens > 0 and cache[key] then return cache[key] end
   local h = { Accept = "application/json" }
   if has_body then h["Content-Type"] = "application/json" end
-  local tokens = self.s.tokens
   if #tokens > 0 then
+    -- the same few tables serve every call: nothing reads or changes them after
     h.Authorization = "Token " .. tokens[self.token_index]
+    cache[key] = h
   elseif self.auth then
     self.auth:add_headers(h, method)
   end
@@ -132,9 +138,9 @@ function Pipeline:send(req, policy)
   while true do
     attempts = attempts + 1
     req.headers = self:headers(req.method, req.body ~= nil)
-    local started = now()
+    local started = s.log and now()
     local resp, info = self.transport:request(req)
-    self:log(req, resp and resp.status, info, started, attempts)
+    if started then self:log(req, resp and resp.status, info, started, attempts) end
     req.headers = nil
     local status = resp and resp.status
     if status and status >= 200 and status < 300 then
