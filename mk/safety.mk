@@ -4,6 +4,8 @@
 #   make fuzz-smoke  each target for FUZZ_SMOKE_SECONDS over its seed corpus (part of make test)
 #   make asan        the Lua 5.4 suite against build/asan/mistapi/core.so
 #   make valgrind    the Lua 5.4 suite under memcheck
+#   make asan-smoke, make valgrind-smoke
+#                    the same over the core-heavy specs only (part of make test)
 #   make check-all   make test, then asan, valgrind and fuzz
 
 EXTRA_DEB_PACKAGES += clang libclang-rt-14-dev valgrind lua-socket
@@ -58,7 +60,7 @@ define fuzz_all
 
 endef
 
-.PHONY: fuzz fuzz-build fuzz-smoke fuzz-smoke-run asan valgrind check-all
+.PHONY: fuzz fuzz-build fuzz-smoke fuzz-smoke-run asan valgrind asan-smoke valgrind-smoke check-all
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
@@ -91,25 +93,52 @@ $(ASAN_LUA): fuzz/asan_lua.c mk/safety.mk | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(SAN_CFLAGS) -o $@ $< $(shell pkg-config --libs lua5.4)
 
-# --ignore-lua: the .busted run names lua5.4, and busted would re-run itself under it
-asan: $(ASAN_CORE) $(ASAN_LUA) build-5.4 build-5.1
-	@mkdir -p build
-	$(ASAN_ENV) $(ASAN_LUA) $(BUSTED) --run=lua54 --ignore-lua --cpath=./build/asan/?.so $(BUSTED_ARGS) \
-	  2> build/asan.log || { tail -n 80 build/asan.log; exit 1; }
-	@if grep -qE 'ERROR: AddressSanitizer|runtime error:' build/asan.log; then \
-	  grep -E -A30 'ERROR: AddressSanitizer|runtime error:' build/asan.log | head -80; exit 1; fi
-	@echo "asan: no reports"
+# The specs that drive the C core hardest: the smokes in make test run
+# just these under ASan and under valgrind; make asan / make valgrind run all.
+SAFETY_SMOKE_SPECS = $(sort $(wildcard spec/*core*_spec.lua spec/81-*_spec.lua spec/82-*_spec.lua \
+                       spec/85-*_spec.lua))
+
+# $(call asan_run,SPECS,LOG): busted under the ASan lua5.4; fails on a spec
+# failure or on any sanitizer report in LOG. --ignore-lua: the .busted run
+# names lua5.4, and busted would start itself again under it.
+define asan_run
+$(ASAN_ENV) $(ASAN_LUA) $(BUSTED) --run=lua54 --ignore-lua --cpath=./build/asan/?.so $(1) 2> $(2) \
+  || { tail -n 80 $(2); exit 1; }; \
+if grep -qE "ERROR: AddressSanitizer|runtime error:" $(2); then \
+  grep -E -A30 "ERROR: AddressSanitizer|runtime error:" $(2) | head -80; exit 1; fi; \
+echo "asan: no reports"
+endef
 
 VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
             --suppressions=fuzz/valgrind.supp --num-callers=30 --keep-debuginfo=yes
 
+# $(call valgrind_run,SPECS,LOG): busted under memcheck; fails on a spec
+# failure, any memcheck error or anything definitely lost (all in LOG).
+define valgrind_run
+MISTAPI_SANITIZED=1 $(VALGRIND) --log-file=$(2) lua5.4 $(BUSTED) --run=lua54 --ignore-lua $(1) \
+  || { head -120 $(2); exit 1; }; \
+if [ -s $(2) ]; then head -120 $(2); exit 1; fi; \
+echo "valgrind: no errors, nothing definitely lost"
+endef
+
+asan: $(ASAN_CORE) $(ASAN_LUA) build-5.4 build-5.1
+	@mkdir -p build
+	@$(call asan_run,$(BUSTED_ARGS),build/asan.log)
+
 valgrind: build-5.4 build-5.1
 	@mkdir -p build
-	MISTAPI_SANITIZED=1 $(VALGRIND) --log-file=build/valgrind.log lua5.4 $(BUSTED) --run=lua54 --ignore-lua $(BUSTED_ARGS) \
-	  || { cat build/valgrind.log | head -120; exit 1; }
-	@if [ -s build/valgrind.log ]; then head -120 build/valgrind.log; exit 1; fi
-	@echo "valgrind: no errors, nothing definitely lost"
+	@$(call valgrind_run,$(BUSTED_ARGS),build/valgrind.log)
+
+# counted (mk/test.mk): the busted run adds its counts; a sanitizer report
+# after passing specs counts as one failure
+asan-smoke: $(ASAN_CORE) $(ASAN_LUA) build-5.4 build-5.1
+	@mkdir -p build
+	$(call counted,sh -c '$(call asan_run,$(SAFETY_SMOKE_SPECS),build/asan-smoke.log)')
+
+valgrind-smoke: build-5.4 build-5.1
+	@mkdir -p build
+	$(call counted,sh -c '$(call valgrind_run,$(SAFETY_SMOKE_SPECS),build/valgrind-smoke.log)')
 
 check-all: test asan valgrind fuzz
 
-TEST_STEPS += fuzz-smoke
+TEST_STEPS += fuzz-smoke asan-smoke valgrind-smoke
