@@ -7,6 +7,12 @@ local raw = require "support.raw_server"
 local mistapi = require "mistapi"
 local core = require "mistapi.core"
 
+-- With a 1 s timeout, a call must end within 1.5 s; the sanitizer and
+-- valgrind runs (MISTAPI_SANITIZED=1) are slower, so they get 3 s and skip
+-- the memory bound (their allocators keep freed memory on purpose).
+local SANITIZED = os.getenv("MISTAPI_SANITIZED") == "1"
+local WITHIN = SANITIZED and 3 or 1.5
+
 local function rss_kib()
   local f = io.open("/proc/self/status", "r")
   local text = f:read("*a")
@@ -130,7 +136,7 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.equal('{"name":"a"}', err.body)
-      assert.truthy(took < 1.5)
+      assert.truthy(took < WITHIN)
     end)
 
     it("a Content-Length shorter than the body: the extra bytes never poison the next answer", function()
@@ -191,7 +197,7 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.truthy(err.message:find("max_body", 1, true), err.message)
-      assert.truthy(took < 1.5)
+      assert.truthy(took < WITHIN)
       c:close()
     end)
 
@@ -203,8 +209,10 @@ describe("hostile answers", function()
       local res, err, took = get_with({ kind = "oversize", bytes = 100 * 1048576 }, c)
       assert.is_nil(res)
       assert.equal("transport", err.kind)
-      assert.truthy(rss_kib() - before < 16 * 1024, "RSS grew by less than 16 MiB")
-      assert.truthy(took < 2, "stopped early, not after reading it all")
+      if not SANITIZED then
+        assert.truthy(rss_kib() - before < 16 * 1024, "RSS grew by less than 16 MiB")
+      end
+      assert.truthy(took < WITHIN + 0.5, "stopped early, not after reading it all")
       c:close()
     end)
 
@@ -213,7 +221,7 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.truthy(err.message:lower():find("header", 1, true), "message says header: " .. err.message)
-      assert.truthy(took < 1.5)
+      assert.truthy(took < WITHIN)
     end)
 
     it("many headers past 256 KiB in all are a transport error that says so", function()
@@ -244,7 +252,7 @@ describe("hostile answers", function()
       local t0 = core.now()
       local res = assert(tokens:get_org_api_tokens(e.org_id, ids, { concurrency = 8 }))
       local took = core.now() - t0
-      assert.truthy(took < 1.5, ("took %.2f s"):format(took))
+      assert.truthy(took < WITHIN, ("took %.2f s"):format(took))
       assert.equal(#faults, res.failed)
       local kinds = { decode = 0, transport = 0, timeout = 0 }
       for i = 1, #ids do
@@ -268,7 +276,7 @@ describe("hostile answers", function()
         content_length = 100000 }
       assert.is_nil(res)
       assert.equal("timeout", err.kind)
-      assert.truthy(took >= 0.9 and took < 1.5, ("took %.2f s"):format(took))
+      assert.truthy(took >= 0.9 and took < WITHIN, ("took %.2f s"):format(took))
       assert.is_string(err.body)
       assert.truthy(#err.body > 0 and err.body:match("^ +$"))
     end)
@@ -277,7 +285,7 @@ describe("hostile answers", function()
       local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000 }
       assert.is_nil(res)
       assert.truthy(err.kind == "transport" or err.kind == "timeout")
-      assert.truthy(took < 1.5)
+      assert.truthy(took < WITHIN)
     end)
 
     it("a server that accepts and never answers ends in a timeout within 1.5 s", function()
@@ -288,7 +296,7 @@ describe("hostile answers", function()
       local took = core.now() - t0
       assert.is_nil(res)
       assert.equal("timeout", err.kind)
-      assert.truthy(took < 1.5, ("took %.2f s"):format(took))
+      assert.truthy(took < WITHIN, ("took %.2f s"):format(took))
       c:close()
       srv:stop()
     end)
