@@ -104,7 +104,7 @@ function Emulator:config(changes)
   return self:control("POST", "config", changes)
 end
 
--- One fault table or an array of them; see docs/emulator.md for the kinds.
+-- One fault table or an array of them; see README.md, "The local Mist API emulator", for the kinds.
 function Emulator:fault(f)
   return self:control("POST", "faults", f)
 end

@@ -1,5 +1,5 @@
 -- Faults on demand: queued for the next N matching requests (control API) or given
--- for one request in the X-Emu-Fault header (a JSON object). See docs/emulator.md.
+-- for one request in the X-Emu-Fault header (a JSON object). See README.md, "The local Mist API emulator".
 local dict = require "emu.dict"
 local json = require "emu.json"
 local respond = require "emu.respond"
