@@ -14,7 +14,6 @@ description = {
 }
 dependencies = {
   "lua >= 5.1, < 5.5",
-  "lua-cjson",
 }
 external_dependencies = {
   -- Debian keeps curl/curl.h under a multiarch folder: look for the libraries only.
