@@ -14,7 +14,7 @@ $(FLOOR): bench/floor.c mk/bench.mk | deps
 	$(CC) $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L $(shell pkg-config --cflags libcurl libcjson) \
 	  -o $@ $< $(shell pkg-config --libs libcurl libcjson)
 
-.PHONY: bench bench-quick bench-lint
+.PHONY: bench bench-quick bench-lint bench-check
 bench: deps build $(FLOOR)
 	bench/run $(BENCH_ARGS)
 
@@ -24,4 +24,9 @@ bench-quick: deps build $(FLOOR)
 bench-lint: deps
 	luacheck -q bench
 
-TEST_STEPS += bench-lint
+# make test also runs the quick bench (about 20 s): every implementation must
+# agree on the checksum, so a broken bench can't hide until someone measures.
+bench-check: deps build $(FLOOR)
+	$(call counted,bench/run --quick > build/bench-quick.log 2>&1 || { tail -20 build/bench-quick.log; false; })
+
+TEST_STEPS += bench-lint bench-check
