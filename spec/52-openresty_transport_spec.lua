@@ -341,6 +341,18 @@ describe("the ngx transport in nginx", function()
       for i = 1, 3 do assert.equal("hello", list[i].body) end
     end)
 
+    it("sends each create (POST) on a new connection, so a dead pooled one can't make it go twice", function()
+      local list = run(raw .. "/echo", { times = 3, method = "POST", body = "{}" })
+      local seen = {}
+      for i = 1, 3 do
+        local c = cjson.decode(list[i].body).connection
+        assert.is_nil(seen[c])
+        seen[c] = true
+      end
+      local gets = run(raw .. "/echo", { times = 2 })
+      assert.equal(cjson.decode(gets[1].body).connection, cjson.decode(gets[2].body).connection)
+    end)
+
     it("does not reuse a connection the server closes", function()
       local list = run(raw .. "/raw?case=close", { times = 2 })
       assert.equal("until the close", list[1].body)
