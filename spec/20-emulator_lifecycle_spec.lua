@@ -2,21 +2,12 @@
 local emu = require "support.emulator"
 local core = require "mistapi.core"
 local socket = require "socket"
+local shell = require "support.shell"
 
-local function exists(path)
-  local f = io.open(path, "r")
-  if f then
-    f:close()
-    return true
-  end
-  return false
-end
+local exists = shell.exists
 
 local function read_all(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
+  return assert(shell.try_read(path))
 end
 
 local function alive(pid)

@@ -5,6 +5,7 @@ local emu = require "support.emulator"
 local core = require "mistapi.core"
 local socket = require "socket"
 local cjson = require "cjson"
+local shell = require "support.shell"
 
 local ROOT = emu.SCRIPT:gsub("/emulator/bin/mist%-emulator$", "")
 local PRISM = ROOT .. "/tools/node_modules/.bin/prism"
@@ -13,12 +14,7 @@ local ADMIN = { { role = "admin", scope = "org" } }
 local UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 local function installed()
-  local f = io.open(PRISM, "r")
-  if f then
-    f:close()
-    return true
-  end
-  return false
+  return shell.exists(PRISM)
 end
 
 local function free_port()
@@ -28,14 +24,7 @@ local function free_port()
   return tonumber(port)
 end
 
-local function read_all(path)
-  local f = io.open(path, "rb")
-  local s = f and f:read("*a") or ""
-  if f then
-    f:close()
-  end
-  return s
-end
+local read_all = shell.read_file
 
 -- Start `prism proxy --errors`; -> base url, pid, log path
 local function start_prism(upstream)

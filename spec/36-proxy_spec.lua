@@ -5,6 +5,7 @@
 local emu = require "support.emulator"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
+local shell = require "support.shell"
 
 local ADMIN = { { role = "admin", scope = "org" } }
 
@@ -28,13 +29,7 @@ http {
 }
 ]]
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = shell.read_file
 
 -- Starts the proxy nginx on a free port; returns {url, dir, pid, log(), stop()}.
 local function start_proxy()

@@ -11,14 +11,13 @@ local cjson = require "cjson"
 local core = require "mistapi.core"
 local emulator = require "support.emulator"
 local nginx_app = require "support.nginx_app"
+local shell = require "support.shell"
 
 local function is_masked(key)
   return type(key) == "string" and key:match("^[%w]+%.%.%.[%w]+$") ~= nil and #key <= 11
 end
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh_quote = shell.quote
 
 describe("examples/openresty in nginx", function()
   local e, app

@@ -9,10 +9,9 @@ end
 local cjson = require "cjson"
 local emulator = require "support.emulator"
 local nginx_app = require "support.nginx_app"
+local shell = require "support.shell"
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh_quote = shell.quote
 
 describe("make install LUA_VERSION=5.1", function()
   local dest, e, app

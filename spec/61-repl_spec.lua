@@ -2,12 +2,13 @@
 -- reading the screen. Screens are checked with find() so a failure never
 -- prints what was on them.
 local core = require "mistapi.core"
+local shell = require "support.shell"
 
 local SOCKET = ("mistapi-spec-%d-%d"):format(os.time(), math.random(1, 1e6))
 local SESSION = "repl"
 local ROOT = os.getenv("PWD") or "."
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = shell.quote
 
 local function tmux(args)
   local p = assert(io.popen("tmux -L " .. SOCKET .. " " .. args .. " 2>/dev/null"))

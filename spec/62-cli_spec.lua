@@ -1,6 +1,7 @@
 -- bin/mistapi-tokens against the emulator: commands, output, exit codes.
 -- Its output may hold a new key: assertions use find() and never print it.
 local emulator = require "support.emulator"
+local shell = require "support.shell"
 local args = require "mistapi.cli.args"
 local privilege = require "mistapi.cli.privilege"
 local json = require "mistapi.cli.json"
@@ -10,30 +11,12 @@ local ROOT = os.getenv("PWD") or "."
 local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local SITE = "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local q, slurp = shell.quote, shell.read_file
 
 -- Runs the CLI with the emulator's environment (read from its 0600 env file,
 -- so the token is on no command line). `extra_env` is shell text put first.
 local function run(e, argv, extra_env)
-  local out, err = os.tmpname(), os.tmpname()
-  local cmd = ("set -a; . %s/env; set +a; export MIST_BASE_URL=$MIST_EMU_URL MIST_APITOKEN=$MIST_EMU_TOKEN "
-    .. "MIST_ORG_ID=$MIST_EMU_ORG_ID; %s %s %s >%s 2>%s; echo $?"):format(
-    q(e.dir), extra_env or "", q(SCRIPT), argv, q(out), q(err))
-  local p = assert(io.popen(cmd))
-  local status = tonumber(p:read("*a"):match("%d+"))
-  p:close()
-  local r = { status = status, out = slurp(out), err = slurp(err) }
-  os.remove(out)
-  os.remove(err)
-  return r
+  return shell.capture(("%s%s %s %s"):format(shell.client_env(e), extra_env or "", q(SCRIPT), argv))
 end
 
 local function count_lines(s)

@@ -2,36 +2,20 @@
 -- run against the emulator: exit status and the lines that matter. Output can
 -- hold a new key, so it is only searched, never printed.
 local emulator = require "support.emulator"
+local shell = require "support.shell"
 
 local ROOT = os.getenv("PWD") or "."
 local PATHS = ("LUA_PATH_5_4='%s/lua/?.lua;%s/lua/?/init.lua;;' LUA_CPATH_5_4='%s/build/5.4/?.so;;'")
   :format(ROOT, ROOT, ROOT)
 local UTC = "%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%dZ"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local q, slurp = shell.quote, shell.read_file
 
 -- Runs examples/<name> with lua5.4 and the emulator's environment (from its
 -- 0600 env file: the token is on no command line).
 local function example(e, name, argv, extra_env)
-  local out, err = os.tmpname(), os.tmpname()
-  local cmd = ("set -a; . %s/env; set +a; export MIST_BASE_URL=$MIST_EMU_URL MIST_APITOKEN=$MIST_EMU_TOKEN "
-    .. "MIST_ORG_ID=$MIST_EMU_ORG_ID; %s %s lua5.4 %s %s >%s 2>%s; echo $?"):format(
-    q(e.dir), extra_env or "", PATHS, q(ROOT .. "/examples/" .. name), argv or "", q(out), q(err))
-  local p = assert(io.popen(cmd))
-  local status = tonumber(p:read("*a"):match("%d+"))
-  p:close()
-  local r = { status = status, out = slurp(out), err = slurp(err) }
-  os.remove(out)
-  os.remove(err)
-  return r
+  return shell.capture(("%s%s %s lua5.4 %s %s"):format(
+    shell.client_env(e), extra_env or "", PATHS, q(ROOT .. "/examples/" .. name), argv or ""))
 end
 
 local function names_of(e)

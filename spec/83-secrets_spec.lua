@@ -5,22 +5,13 @@
 -- one-time key line after `create`. A failure names the channel, never the
 -- secret (busted would print an assert's values, so only booleans are asserted).
 local emu = require "support.emulator"
+local shell = require "support.shell"
 local mistapi = require "mistapi"
 local cjson = require "cjson"
 
 local PROJECT = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local quote, read_file = shell.quote, shell.read_file
 
 -- A deep, ordered dump of a value: what a careless logger would write.
 local function dump(v, seen)

@@ -1,5 +1,6 @@
 -- Installing: the rockspec offline with luarocks, and `make install` with
 -- DESTDIR, each giving a tree from which the module and the CLI run.
+local shell = require "support.shell"
 local root = (debug.getinfo(1, "S").source:match("^@(.*)/spec/[^/]*$")) or "."
 
 local function sh(cmd)
@@ -10,7 +11,7 @@ local function sh(cmd)
   return ok == true, out, code
 end
 
-local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+local q = shell.quote
 
 -- Runs Lua 5.4 (a fresh process) with only `tree`'s paths.
 local function run_in(share, lib, code)

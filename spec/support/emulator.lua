@@ -12,6 +12,7 @@
 -- Works on Lua 5.1, 5.4 and LuaJIT.
 local cjson = require "cjson"
 local core = require "mistapi.core"
+local shell = require "support.shell"
 
 local M = {}
 
@@ -23,19 +24,7 @@ end
 
 M.SCRIPT = project_root() .. "/emulator/bin/mist-emulator"
 
-local function shell_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then
-    return ""
-  end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local shell_quote, read_file = shell.quote, shell.read_file
 
 -- cjson.null -> nil, recursively, so specs can test fields with plain `nil`.
 local function denull(v)

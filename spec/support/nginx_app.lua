@@ -13,6 +13,7 @@
 --   app:error_log() -> text;  app:stop() (idempotent, also on collection)
 -- HTTP goes through the C core's session; works on Lua 5.1, 5.4 and LuaJIT.
 local core = require "mistapi.core"
+local shell = require "support.shell"
 
 local M = {}
 
@@ -28,17 +29,7 @@ end
 M.ROOT = ROOT
 M.SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 
-local function sh_quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local sh_quote, read_file = shell.quote, shell.read_file
 
 local function write_file(path, text, mode)
   local f = assert(io.open(path, "wb"))

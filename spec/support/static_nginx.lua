@@ -8,6 +8,7 @@
 --   srv:log_after(text)         -- the same, once a line with text is in (bounded wait)
 --   srv:stop()
 local M = {}
+local shell = require "support.shell"
 
 local CONF = [[
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
@@ -102,13 +103,7 @@ local function run(cmd)
   return ok == true or ok == 0
 end
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = shell.try_read
 
 local function port_in_use(port)
   return run("bash -c '(exec 3<>/dev/tcp/127.0.0.1/" .. port .. ")' 2>/dev/null")

@@ -1,0 +1,53 @@
+-- Shell and file helpers shared by the specs and their support modules.
+--   local shell = require "support.shell"
+--   shell.quote(s)          -- s as one single-quoted shell word
+--   shell.try_read(path)    -- the file's bytes, or nil, io.open's message
+--   shell.read_file(path)   -- the same, or "" (a missing log reads as empty)
+--   shell.exists(path)      -- can it be opened for reading?
+--   shell.client_env(e)     -- shell text: a client's MIST_ variables from an
+--                           -- emulator's 0600 env file (no token on a command line)
+--   shell.capture(cmd)      -- runs cmd -> { status =, out =, err = }
+-- Works on Lua 5.1, 5.4 and LuaJIT.
+local M = {}
+
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+function M.try_read(path)
+  local f, err = io.open(path, "rb")
+  if not f then return nil, err end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+function M.read_file(path)
+  return M.try_read(path) or ""
+end
+
+function M.exists(path)
+  local f = io.open(path, "r")
+  if not f then return false end
+  f:close()
+  return true
+end
+
+function M.client_env(e)
+  return ("set -a; . %s/env; set +a; export MIST_BASE_URL=$MIST_EMU_URL MIST_APITOKEN=$MIST_EMU_TOKEN "
+    .. "MIST_ORG_ID=$MIST_EMU_ORG_ID; "):format(M.quote(e.dir))
+end
+
+-- stdout and stderr each to a temp file, read back whole; status from `echo $?`.
+function M.capture(cmd)
+  local out, err = os.tmpname(), os.tmpname()
+  local p = assert(io.popen(("%s >%s 2>%s; echo $?"):format(cmd, M.quote(out), M.quote(err))))
+  local status = tonumber(p:read("*a"):match("%d+"))
+  p:close()
+  local r = { status = status, out = M.read_file(out), err = M.read_file(err) }
+  os.remove(out)
+  os.remove(err)
+  return r
+end
+
+return M
