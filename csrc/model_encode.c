@@ -146,6 +146,14 @@ static int write_key(mistapi_enc *e, const char *k)
     return mistapi_enc_string(e, k, strlen(k));
 }
 
+/* Done with the field on top of the stack: pops it and its path entry. */
+static int leave_field(mistapi_enc *e, size_t mark)
+{
+    lua_pop(e->L, 1);
+    mistapi_path_pop(e, mark);
+    return 0;
+}
+
 /* A required enum string at t[name]: role or scope. */
 static int check_enum(mistapi_enc *e, int t, const char *name, int (*index)(const char *, size_t),
                       const char *allowed, int *out)
@@ -168,9 +176,7 @@ static int check_enum(mistapi_enc *e, int t, const char *name, int (*index)(cons
     }
     if (write_key(e, name) != 0 || mistapi_enc_string(e, s, n) != 0)
         return -1;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return leave_field(e, mark);
 }
 
 /* site_id / sitegroup_id: a UUID exactly when scope asks for it. */
@@ -186,9 +192,7 @@ static int check_scope_id(mistapi_enc *e, int t, const char *name, int needed,
     if (!needed) {
         if (type != LUA_TNIL)
             return mistapi_enc_fail(e, "not allowed when scope is %s", scope_name);
-        lua_pop(L, 1);
-        mistapi_path_pop(e, mark);
-        return 0;
+        return leave_field(e, mark);
     }
     if (type == LUA_TNIL) {
         return mistapi_enc_fail(e, "required when scope is %s", scope_name);
@@ -204,19 +208,21 @@ static int check_scope_id(mistapi_enc *e, int t, const char *name, int needed,
     if (write_key(e, name) != 0 || mistapi_enc_string(e, s, n) != 0)
         return -1;
     *out = s;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return leave_field(e, mark);
 }
 
-/* Pushes t[name] and checks it is an array; *n its length. 0: absent. */
-static int get_array(mistapi_enc *e, int t, const char *name, const char *expected,
-                     size_t *n)
+/* Enters the array field t[name]: its path entry, and the array pushed with
+ * its length in *n. 1: entered; 0: absent (nothing left behind); -1: failed. */
+static int enter_array(mistapi_enc *e, int t, const char *name, const char *expected,
+                       size_t *n, size_t *mark)
 {
     lua_State *L = e->L;
-    int type = get_field(L, t, name);
+    int type;
+
+    *mark = mistapi_path_key(e, name, strlen(name));
+    type = get_field(L, t, name);
     if (type == LUA_TNIL)
-        return 0;
+        return leave_field(e, *mark);
     if (type != LUA_TTABLE)
         return mistapi_enc_fail(e, "expected %s, got %s", expected, mistapi_type_name(L, -1));
     if (!mistapi_table_is_array(e, lua_gettop(L), 1, n))
@@ -224,31 +230,51 @@ static int get_array(mistapi_enc *e, int t, const char *name, const char *expect
     return 1;
 }
 
-static int check_views(mistapi_enc *e, int t, unsigned *mask)
+/* Writes `"name": [`. */
+static int open_array(mistapi_enc *e, const char *name)
+{
+    if (write_key(e, name) != 0)
+        return -1;
+    return mistapi_enc_status(e, yajl_gen_array_open(e->g));
+}
+
+/* Writes `]` and leaves the array field. */
+static int close_array(mistapi_enc *e, size_t mark)
+{
+    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
+        return -1;
+    return leave_field(e, mark);
+}
+
+/* Pushes item i of the array at a, which must be a string; NULL: failed. */
+static const char *string_item(mistapi_enc *e, int a, size_t i, size_t *len)
 {
     lua_State *L = e->L;
-    size_t mark = mistapi_path_key(e, "views", 5), n, i;
-    int got = get_array(e, t, "views", "an array of strings", &n), a;
+    lua_rawgeti(L, a, (lua_Integer)i);
+    if (lua_type(L, -1) != LUA_TSTRING) {
+        mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
+        return NULL;
+    }
+    return lua_tolstring(L, -1, len);
+}
+
+static int check_views(mistapi_enc *e, int t, unsigned *mask)
+{
+    size_t mark, n, i;
+    int got = enter_array(e, t, "views", "an array of strings", &n, &mark), a;
 
     *mask = 0;
-    if (got < 0)
-        return -1;
-    if (got == 0) {
-        lua_pop(L, 1);
-        mistapi_path_pop(e, mark);
-        return 0;
-    }
-    a = lua_gettop(L);
-    if (write_key(e, "views") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+    if (got <= 0)
+        return got;
+    a = lua_gettop(e->L);
+    if (open_array(e, "views") != 0)
         return -1;
     for (i = 1; i <= n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i), len;
-        const char *s;
+        const char *s = string_item(e, a, i, &len);
         int v;
-        lua_rawgeti(L, a, (lua_Integer)i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
-        s = lua_tolstring(L, -1, &len);
+        if (s == NULL)
+            return -1;
         v = mistapi_view_index(s, len);
         if (v < 0) {
             char q[64];
@@ -258,14 +284,9 @@ static int check_views(mistapi_enc *e, int t, unsigned *mask)
         *mask |= 1u << v;
         if (mistapi_enc_string(e, s, len) != 0)
             return -1;
-        lua_pop(L, 1);
-        mistapi_path_pop(e, imark);
+        leave_field(e, imark);
     }
-    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
-        return -1;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return close_array(e, mark);
 }
 
 static int write_privilege(mistapi_enc *e, const token_opts *o, int t, privilege_sig *sig)
@@ -309,21 +330,16 @@ static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
 {
     lua_State *L = e->L;
     privilege_sig sigs[MAX_PRIVILEGES];
-    size_t mark = mistapi_path_key(e, "privileges", 10), n, i, j;
-    int got = get_array(e, t, "privileges", "an array of objects", &n), a;
+    size_t mark, n, i, j;
+    int got = enter_array(e, t, "privileges", "an array of objects", &n, &mark), a;
 
-    if (got < 0)
-        return -1;
-    if (got == 0) {
-        lua_pop(L, 1);
-        mistapi_path_pop(e, mark);
-        return 0;
-    }
+    if (got <= 0)
+        return got;
     if (n < 1 || n > MAX_PRIVILEGES)
         return mistapi_enc_fail(e, "must have 1 to %d items, got %lu", MAX_PRIVILEGES,
                                 (unsigned long)n);
     a = lua_gettop(L);
-    if (write_key(e, "privileges") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+    if (open_array(e, "privileges") != 0)
         return -1;
     for (i = 0; i < n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i + 1);
@@ -335,55 +351,37 @@ static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
         for (j = 0; j < i; j++)
             if (same_privilege(&sigs[i], &sigs[j]))
                 return mistapi_enc_fail(e, "duplicates privileges[%lu]", (unsigned long)j + 1);
-        lua_pop(L, 1);
-        mistapi_path_pop(e, imark);
+        leave_field(e, imark);
     }
-    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
-        return -1;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return close_array(e, mark);
 }
 
 static int write_src_ips(mistapi_enc *e, int t)
 {
-    lua_State *L = e->L;
-    size_t mark = mistapi_path_key(e, "src_ips", 7), n, i;
-    int got = get_array(e, t, "src_ips", "an array of strings", &n), a;
+    size_t mark, n, i;
+    int got = enter_array(e, t, "src_ips", "an array of strings", &n, &mark), a;
 
-    if (got < 0)
-        return -1;
-    if (got == 0) {
-        lua_pop(L, 1);
-        mistapi_path_pop(e, mark);
-        return 0;
-    }
+    if (got <= 0)
+        return got;
     if (n > MAX_SRC_IPS)
         return mistapi_enc_fail(e, "must have at most %d items, got %lu", MAX_SRC_IPS,
                                 (unsigned long)n);
-    a = lua_gettop(L);
-    if (write_key(e, "src_ips") != 0 || mistapi_enc_status(e, yajl_gen_array_open(e->g)) != 0)
+    a = lua_gettop(e->L);
+    if (open_array(e, "src_ips") != 0)
         return -1;
     for (i = 1; i <= n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i), len;
-        const char *s;
+        const char *s = string_item(e, a, i, &len);
         char msg[128];
-        lua_rawgeti(L, a, (lua_Integer)i);
-        if (lua_type(L, -1) != LUA_TSTRING)
-            return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
-        s = lua_tolstring(L, -1, &len);
+        if (s == NULL)
+            return -1;
         if (mistapi_check_ip(s, len, msg, sizeof msg) != 0)
             return mistapi_enc_fail(e, "%s", msg);
         if (mistapi_enc_string(e, s, len) != 0)
             return -1;
-        lua_pop(L, 1);
-        mistapi_path_pop(e, imark);
+        leave_field(e, imark);
     }
-    if (mistapi_enc_status(e, yajl_gen_array_close(e->g)) != 0)
-        return -1;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return close_array(e, mark);
 }
 
 static int write_name(mistapi_enc *e, const token_opts *o, int t)
@@ -396,9 +394,7 @@ static int write_name(mistapi_enc *e, const token_opts *o, int t)
     if (type == LUA_TNIL) {
         if (o->require_name)
             return mistapi_enc_fail(e, "required");
-        lua_pop(L, 1);
-        mistapi_path_pop(e, mark);
-        return 0;
+        return leave_field(e, mark);
     }
     if (type != LUA_TSTRING)
         return mistapi_enc_fail(e, "expected a string, got %s", mistapi_type_name(L, -1));
@@ -407,9 +403,7 @@ static int write_name(mistapi_enc *e, const token_opts *o, int t)
         return mistapi_enc_fail(e, "must not be empty");
     if (write_key(e, "name") != 0 || mistapi_enc_string(e, s, n) != 0)
         return -1;
-    lua_pop(L, 1);
-    mistapi_path_pop(e, mark);
-    return 0;
+    return leave_field(e, mark);
 }
 
 /* Under lua_pcall (json.h): the token is at stack index 2. */
