@@ -102,6 +102,8 @@ typedef struct mistapi_session {
 MISTAPI_LOCAL mistapi_session *mistapi_session_check(lua_State *L, int idx);
 MISTAPI_LOCAL int mistapi_session_pool(mistapi_session *s, int n);
 MISTAPI_LOCAL void mistapi_session_detach_all(mistapi_session *s);
+MISTAPI_LOCAL void mistapi_session_guarded(lua_State *L, mistapi_session *s, lua_CFunction fn,
+                                           int nargs, int nresults);
 MISTAPI_LOCAL mistapi_xfer *mistapi_multi_next_done(lua_State *L, mistapi_session *s, CURLcode *rc);
 MISTAPI_LOCAL void mistapi_multi_start(lua_State *L, mistapi_session *s, mistapi_xfer *x);
 MISTAPI_LOCAL int mistapi_session_batch(lua_State *L);

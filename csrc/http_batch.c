@@ -144,7 +144,7 @@ int mistapi_session_batch(lua_State *L)
 {
     mistapi_session *s = mistapi_session_check(L, 1);
     lua_Integer concurrency;
-    int total, i, status;
+    int total, i;
     luaL_checktype(L, 2, LUA_TTABLE);
     concurrency = luaL_checkinteger(L, 3);
     luaL_argcheck(L, concurrency >= 1 && concurrency <= MISTAPI_MAX_CONCURRENCY, 3,
@@ -160,13 +160,6 @@ int mistapi_session_batch(lua_State *L)
 
     /* Protected, so an error (a raising progress included) first takes every
      * handle off the multi, then propagates. */
-    s->busy = 1;
-    lua_pushcfunction(L, batch_run);
-    lua_insert(L, 1);
-    status = lua_pcall(L, 4, 1, 0);
-    s->busy = 0;
-    mistapi_session_detach_all(s);
-    if (status != 0)
-        return lua_error(L);
+    mistapi_session_guarded(L, s, batch_run, 4, 1);
     return 1;
 }

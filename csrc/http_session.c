@@ -39,6 +39,23 @@ void mistapi_session_detach_all(mistapi_session *s)
     }
 }
 
+/* Calls fn on the whole stack (its nargs arguments) under lua_pcall with the
+ * session busy; leaves nresults. An error first takes every handle off the
+ * multi and clears busy, then propagates. */
+void mistapi_session_guarded(lua_State *L, mistapi_session *s, lua_CFunction fn, int nargs,
+                             int nresults)
+{
+    int status;
+    s->busy = 1;
+    lua_pushcfunction(L, fn);
+    lua_insert(L, 1);
+    status = lua_pcall(L, nargs, nresults, 0);
+    s->busy = 0;
+    mistapi_session_detach_all(s);
+    if (status != 0)
+        lua_error(L);
+}
+
 /* Makes sure the pool holds at least n handles; -1 when out of memory. */
 int mistapi_session_pool(mistapi_session *s, int n)
 {
@@ -123,7 +140,6 @@ static int session_request(lua_State *L)
     mistapi_session *s = mistapi_session_check(L, 1);
     size_t len;
     const char *url;
-    int status;
     luaL_checkoption(L, 2, NULL, mistapi_methods);
     url = luaL_checklstring(L, 3, &len);
     luaL_argcheck(L, strlen(url) == len, 3, "URL contains NUL");
@@ -134,14 +150,7 @@ static int session_request(lua_State *L)
     lua_settop(L, 5);
 
     /* Protected, so an error leaves no handle in the multi and no busy flag. */
-    s->busy = 1;
-    lua_pushcfunction(L, request_run);
-    lua_insert(L, 1);
-    status = lua_pcall(L, 5, 3, 0);
-    s->busy = 0;
-    mistapi_session_detach_all(s);
-    if (status != 0)
-        return lua_error(L);
+    mistapi_session_guarded(L, s, request_run, 5, 3);
     if (lua_isnil(L, -3)) {
         lua_pop(L, 1);
         return 2;
