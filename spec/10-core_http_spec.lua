@@ -2,16 +2,6 @@
 local core = require "mistapi.core"
 local static = require "support.static_nginx"
 
--- The access log once every earlier request is in it: a marker request goes
--- last and is waited for (nginx logs after answering).
-local marker = 0
-local function settled_log(srv, session)
-  marker = marker + 1
-  local tag = "settled-" .. marker
-  assert(session:request("GET", srv.url .. "/ping?" .. tag))
-  return srv:log_after(tag)
-end
-
 local SECRET = "Token s3cr3t-api-token-value"
 
 -- Every response of the request as a table, or nil, info.
@@ -155,7 +145,7 @@ describe("core.session", function()
       local res = assert(fetch(http, "GET", srv.url .. "/redirect", { Authorization = SECRET }))
       assert.equals(302, res.status)
       assert.matches("/landed$", res.headers.location)
-      assert.is_nil(settled_log(srv, http):find("/landed", 1, true))
+      assert.is_nil(srv:settled_log(http):find("/landed", 1, true))
     end)
   end)
 
@@ -227,7 +217,7 @@ describe("core.session", function()
       assert.equals("transport", info.kind)
       assert.equals(1, info.code)
       assert.is_false(info.reached)
-      assert.is_nil(settled_log(srv, http):find("plain-refused", 1, true))
+      assert.is_nil(srv:settled_log(http):find("plain-refused", 1, true))
     end)
 
     it("verifies TLS: fails without the CA, passes with ca_file", function()
@@ -238,7 +228,7 @@ describe("core.session", function()
       assert.equals("transport", info.kind)
       assert.equals(60, info.code)
       assert.is_false(info.reached)
-      assert.is_nil(settled_log(srv, http):find("untrusted", 1, true))
+      assert.is_nil(srv:settled_log(http):find("untrusted", 1, true))
 
       s = core.session { ca_file = srv.ca }
       res = assert(fetch(s, "GET", srv.tls_url .. "/multi"))

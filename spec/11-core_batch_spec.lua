@@ -2,16 +2,6 @@
 local core = require "mistapi.core"
 local static = require "support.static_nginx"
 
--- The access log once every earlier request is in it: a marker request goes
--- last and is waited for (nginx logs after answering).
-local marker = 0
-local function settled_log(srv, session)
-  marker = marker + 1
-  local tag = "settled-" .. marker
-  assert(session:request("GET", srv.url .. "/ping?" .. tag))
-  return srv:log_after(tag)
-end
-
 -- The distinct nginx connection numbers that served lines matching pattern.
 local function connections(log, pattern)
   local seen, n = {}, 0
@@ -195,7 +185,7 @@ describe("session:batch", function()
       assert.matches("requests%[2%]%.headers", err)
       ok = pcall(http.batch, http, { good, { "GET", srv.url, nil, 42 } }, 2)
       assert.is_false(ok)
-      assert.is_nil(settled_log(srv, http):find("never-sent", 1, true))
+      assert.is_nil(srv:settled_log(http):find("never-sent", 1, true))
     end)
   end)
 end)

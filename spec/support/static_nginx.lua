@@ -6,6 +6,7 @@
 --   local srv = static.start()  -- srv.url, srv.tls_url, srv.stall_url, srv.ca, srv.dir
 --   srv:log()                   -- the access log: "METHOD URI conn=N" a request
 --   srv:log_after(text)         -- the same, once a line with text is in (bounded wait)
+--   srv:settled_log(session)    -- the log once every request session sent before is in
 --   srv:stop()
 local M = {}
 local shell = require "support.shell"
@@ -146,6 +147,16 @@ function Server:log_after(text)
     log = self:log()
   end
   return log
+end
+
+-- The access log once every earlier request is in it: a marker request goes
+-- last and is waited for (nginx logs after answering).
+local marker = 0
+function Server:settled_log(session)
+  marker = marker + 1
+  local tag = "settled-" .. marker
+  assert(session:request("GET", self.url .. "/ping?" .. tag))
+  return self:log_after(tag)
 end
 
 function Server:stop()
