@@ -10,12 +10,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static void decode_as(lua_State *L, const unsigned char *data, size_t size, const char *shape)
 {
-    fuzz_core_fn(L, "decode");
-    lua_pushlstring(L, (const char *)data, size);
-    if (shape != NULL)
-        lua_pushstring(L, shape);
-    else
-        lua_pushnil(L);
+    fuzz_push_decode(L, data, size, shape);
     fuzz_call(L, 2, 3, "decode");
     if (lua_isnil(L, -3)) {
         size_t n;

@@ -31,12 +31,7 @@ static void encode_token(lua_State *L, int value, int pass_unknown, int require_
 static void from_shape(lua_State *L, const unsigned char *data, size_t size, const char *shape)
 {
     int value;
-    fuzz_core_fn(L, "decode");
-    lua_pushlstring(L, (const char *)data, size);
-    if (shape != NULL)
-        lua_pushstring(L, shape);
-    else
-        lua_pushnil(L);
+    fuzz_push_decode(L, data, size, shape);
     fuzz_call(L, 2, 1, "decode");
     value = lua_gettop(L);
     if (lua_istable(L, value)) {

@@ -30,6 +30,16 @@ void fuzz_core_fn(lua_State *L, const char *name)
     fuzz_require(lua_isfunction(L, -1), name);
 }
 
+void fuzz_push_decode(lua_State *L, const unsigned char *data, size_t size, const char *shape)
+{
+    fuzz_core_fn(L, "decode");
+    lua_pushlstring(L, (const char *)data, size);
+    if (shape != NULL)
+        lua_pushstring(L, shape);
+    else
+        lua_pushnil(L);
+}
+
 void fuzz_call(lua_State *L, int nargs, int nresults, const char *what)
 {
     if (lua_pcall(L, nargs, nresults, 0) != LUA_OK) {

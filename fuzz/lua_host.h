@@ -15,6 +15,10 @@ lua_State *fuzz_lua(void);
 /* Pushes core[name]. */
 void fuzz_core_fn(lua_State *L, const char *name);
 
+/* Pushes core.decode, then its arguments: data as a string and shape
+ * (nil when NULL); call it with fuzz_call(L, 2, ...). */
+void fuzz_push_decode(lua_State *L, const unsigned char *data, size_t size, const char *shape);
+
 /* lua_pcall that aborts, printing the message, when the callee raised:
  * the entries fuzzed here must answer `nil, message` to any input. */
 void fuzz_call(lua_State *L, int nargs, int nresults, const char *what);
