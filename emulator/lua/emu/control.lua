@@ -13,13 +13,7 @@ local M = {}
 
 local MAX_SEED = 100000
 
-local function body_of(ctx)
-  local body, err = json.decode_body(ctx.body())
-  if body == nil then
-    return nil, respond.detail(400, err)
-  end
-  return body
-end
+local body_of = respond.read_json
 
 local function ok()
   return respond.json(200, { ok = true })

@@ -16,6 +16,15 @@ function M.raw(status, body, headers)
   return { status = status, body = body or "", headers = headers or {} }
 end
 
+-- The request's JSON body, or nil and the 400 answer for a body that is not JSON.
+function M.read_json(ctx)
+  local body, err = json.decode_body(ctx.body())
+  if body == nil then
+    return nil, M.detail(400, err)
+  end
+  return body
+end
+
 function M.headers(status, headers, length)
   ngx.status = status
   -- no body, no type: clients and validators would try to parse "" as JSON

@@ -16,9 +16,9 @@ local function cookies(s)
 end
 
 local function body_of(ctx)
-  local body, err = json.decode_body(ctx.body())
+  local body, bad = respond.read_json(ctx)
   if body == nil then
-    return nil, respond.detail(400, err)
+    return nil, bad
   end
   if not json.is_object(body) then
     return nil, respond.detail(400, "Invalid data. Expected a dictionary.")

@@ -28,12 +28,17 @@ local function view_json(rec, whole_key)
   return json.encode(store.view(rec, whole_key))
 end
 
-local function read_body(ctx)
-  local body, err = json.decode_body(ctx.body())
-  if body == nil then
+-- The token fields of the request's body (validate.token_body), or nil and the 400 answer.
+local function token_fields(ctx, creating)
+  local body, bad = respond.read_json(ctx)
+  if not body then
+    return nil, bad
+  end
+  local fields, err = validate.token_body(body, creating)
+  if not fields then
     return nil, respond.detail(400, err)
   end
-  return body
+  return fields
 end
 
 function M.list(ctx, _, org_id)
@@ -69,13 +74,9 @@ function M.list(ctx, _, org_id)
 end
 
 function M.create(ctx, principal, org_id)
-  local body, bad = read_body(ctx)
-  if not body then
-    return bad
-  end
-  local fields, err = validate.token_body(body, true)
+  local fields, bad = token_fields(ctx, true)
   if not fields then
-    return respond.detail(400, err)
+    return bad
   end
   fields.org_id = org_id
   -- a person's email when a person made it; null when another token did
@@ -117,13 +118,9 @@ function M.update(ctx, _, org_id, id)
   if not rec then
     return respond.detail(404, NOT_FOUND)
   end
-  local body, bad = read_body(ctx)
-  if not body then
-    return bad
-  end
-  local fields, err = validate.token_body(body, false)
+  local fields, bad = token_fields(ctx, false)
   if not fields then
-    return respond.detail(400, err)
+    return bad
   end
   if fields.src_ips and not same_list(fields.src_ips, rec.src_ips)
     and ctx.config.put_src_ips == "reject" then
