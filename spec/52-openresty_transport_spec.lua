@@ -361,15 +361,21 @@ describe("the ngx transport in nginx", function()
   end)
 
   describe("batch", function()
-    it("runs 8 requests at 200 ms latency side by side, results in input order", function()
-      e:reset()
-      local ids = e:seed(8)
-      e:config { latency_ms = 200 }
+    -- A GET of each token of ids, with the emulator's token.
+    local function token_gets(ids)
       local reqs = {}
       for i, id in ipairs(ids) do
         local auth = { Authorization = "Token " .. e.token }
         reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = auth }
       end
+      return reqs
+    end
+
+    it("runs 8 requests at 200 ms latency side by side, results in input order", function()
+      e:reset()
+      local ids = e:seed(8)
+      e:config { latency_ms = 200 }
+      local reqs = token_gets(ids)
       local status, body = probe("/t/batch?concurrency=8&reqs=" .. escape(cjson.encode(reqs)))
       e:config { latency_ms = 0 }
       assert.equal(200, status)
@@ -388,11 +394,7 @@ describe("the ngx transport in nginx", function()
       e:reset()
       local ids = e:seed(4)
       e:config { latency_ms = 200 }
-      local reqs = {}
-      for i, id in ipairs(ids) do
-        local auth = { Authorization = "Token " .. e.token }
-        reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = auth }
-      end
+      local reqs = token_gets(ids)
       local _, body = probe("/t/batch?concurrency=1&reqs=" .. escape(cjson.encode(reqs)))
       e:config { latency_ms = 0 }
       local doc = cjson.decode(body)
