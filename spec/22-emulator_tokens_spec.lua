@@ -115,6 +115,14 @@ describe("emulator tokens", function()
       assert.matches("^JSON parse error", body.detail)
     end)
 
+    it("answers 400, not an empty answer, to a body that is JSON but no object", function()
+      for _, text in ipairs { "false", "null", '"x"', "3", "[1]" } do
+        local status, body = create(text)
+        assert.equal(400, status, text)
+        assert.matches("Expected a dictionary", body.detail, 1, true)
+      end
+    end)
+
     it("creates nothing on a 400", function()
       create{ name = "x", privileges = { { role = "boss", scope = "org" } } }
       local _, list = e:api("GET", e:tokens_path())

@@ -31,7 +31,7 @@ end
 -- The token fields of the request's body (validate.token_body), or nil and the 400 answer.
 local function token_fields(ctx, creating)
   local body, bad = respond.read_json(ctx)
-  if not body then
+  if body == nil then
     return nil, bad
   end
   local fields, err = validate.token_body(body, creating)
