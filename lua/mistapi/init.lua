@@ -103,6 +103,8 @@ function mistapi.help_text()
   end
   lines[#lines + 1] = "  every  for token in tokens:each_org_api_token(org_id) do ... end"
   lines[#lines + 1] = "  every  tokens:list_all_org_api_tokens(org_id)   -- all pages in one result"
+  lines[#lines + 1] = "  many   tokens:get_org_api_tokens(org_id, ids [, { concurrency = 8 }])"
+  lines[#lines + 1] = "  many   tokens:delete_org_api_tokens(org_id, ids [, { concurrency = 8 }])"
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"
     .. " site_id = ..., sitegroup_id = ..., views = {...} }"
