@@ -86,8 +86,14 @@ describe("an http forward proxy", function()
     local all = assert(t:list_all_org_api_tokens(e.org_id))
     c:close()
     assert.same(2, #all.data)
-    local log = proxy.log()
     local base = e.url .. "/api/v1/orgs/" .. e.org_id .. "/apitokens"
+    -- nginx writes an access-log line just after it answers: wait (bounded) for the last one
+    local log, last = proxy.log(), "GET " .. base .. "?limit=100&page=1 200"
+    for _ = 1, 40 do
+      if log:find(last, 1, true) then break end
+      core.sleep(0.05)
+      log = proxy.log()
+    end
     assert.truthy(log:find("POST " .. base .. " 200", 1, true))
     assert.truthy(log:find("GET " .. base .. "/" .. made.data.id .. " 200", 1, true))
     assert.truthy(log:find("GET " .. base .. "?limit=100&page=1 200", 1, true))
