@@ -55,6 +55,25 @@ describe("get_org_api_tokens", function()
     assert.same(8, #e:log())
   end)
 
+  it("moves to the next token at once when an item meets a 429, as a single call does", function()
+    local ids = e:seed(4)
+    local second = assert(tokens:create_org_api_token(e.org_id, { name = "second admin",
+      privileges = { { role = "admin", scope = "org" } } }))
+    local c = assert(mistapi.new { base_url = e.url, tokens = { e.token, second.data.key },
+      retry_base = 10, retry_cap = 60 })
+    e:clear_log()
+    e:fault { kind = "status", status = 429, retry_after = 30, count = 1, method = "GET" }
+    local res = assert(c:orgs_api_tokens():get_org_api_tokens(e.org_id, ids, { concurrency = 4 }))
+    c:close()
+    assert.same(0, res.failed)
+    assert.same(5, res.attempts)
+    local by_second = 0
+    for _, entry in ipairs(e:log()) do
+      if entry.token_id == second.data.id then by_second = by_second + 1 end
+    end
+    assert.same(1, by_second)   -- the item that met the 429, sent again with the second token
+  end)
+
   it("checks every id before sending anything", function()
     local ids = e:seed(2)
     e:clear_log()

@@ -7,7 +7,6 @@
 
 local pipeline = require "mistapi.pipeline"
 local result = require "mistapi.result"
-local retry = require "mistapi.retry"
 
 local bulk = {}
 
@@ -70,15 +69,14 @@ function bulk.run(p, reqs, policy, opts)
       if status and status >= 200 and status < 300 then
         local data, derr = pipeline.decode(policy.response, r, resp, attempts[i])
         finish(i, derr or result.new(data, resp, attempts[i], nil))
-      elseif status == 429 and #s.tokens > 1 and rotations < #s.tokens - 1 then
-        rotated = true
-        again[#again + 1] = i
       else
-        local w = retries[i] < s.max_retries and retry.may_retry(policy, status, info)
-          and p:wait_for(retries[i], resp, deadline)
-        if w then
+        local next_step = p:after_failure(policy, resp, info, retries[i], rotations, deadline)
+        if next_step == "rotate" then
+          rotated = true
+          again[#again + 1] = i
+        elseif next_step then
           retries[i] = retries[i] + 1
-          if w > wait then wait = w end
+          if next_step > wait then wait = next_step end
           again[#again + 1] = i
         elseif resp then
           finish(i, p:http_error(r, resp, attempts[i]))
@@ -90,7 +88,7 @@ function bulk.run(p, reqs, policy, opts)
     if rotated then
       -- One move a round: every item that met the 429 tries the next token.
       rotations = rotations + 1
-      p.token_index = p.token_index % #s.tokens + 1
+      p:rotate()
     elseif wait > 0 and #again > 0 then
       t.sleep(wait)
     end

@@ -126,6 +126,25 @@ function Pipeline:wait_for(retries, resp, deadline)
   return wait
 end
 
+--- What to do after an attempt that failed, by the retry rules shared by
+-- single and bulk calls: "rotate" (a 429 while another token is left: its
+-- own hourly budget is there at once), seconds to wait before trying again,
+-- or nil to give up.
+function Pipeline:after_failure(policy, resp, info, retries, rotations, deadline)
+  local status = resp and resp.status
+  local tokens = #self.s.tokens
+  if status == 429 and tokens > 1 and rotations < tokens - 1 then return "rotate" end
+  if retries < self.s.max_retries and retry.may_retry(policy, status, info) then
+    return self:wait_for(retries, resp, deadline) or nil
+  end
+  return nil
+end
+
+--- Moves on to the next configured token.
+function Pipeline:rotate()
+  self.token_index = self.token_index % #self.s.tokens + 1
+end
+
 --- Sends `req` ({method, path, url, body}) with retries.
 -- @param req {method, path, url, body}
 -- @param policy {idempotent = bool}
@@ -147,20 +166,16 @@ function Pipeline:send(req, policy)
       if self.auth then self.auth:observe(resp) end
       return resp, attempts
     end
-    local tokens = #s.tokens
-    if status == 429 and tokens > 1 and rotations < tokens - 1 then
-      -- Another token has its own hourly budget: use it at once.
+    local next_step = self:after_failure(policy, resp, info, retries, rotations, deadline)
+    if next_step == "rotate" then
       rotations = rotations + 1
-      self.token_index = self.token_index % tokens + 1
+      self:rotate()
+    elseif not next_step then
+      if resp then return nil, self:http_error(req, resp, attempts) end
+      return nil, self:transport_error(req, info, attempts)
     else
-      local wait = retries < s.max_retries and retry.may_retry(policy, status, info)
-        and self:wait_for(retries, resp, deadline)
-      if not wait then
-        if resp then return nil, self:http_error(req, resp, attempts) end
-        return nil, self:transport_error(req, info, attempts)
-      end
       retries = retries + 1
-      if wait > 0 then self.transport.sleep(wait) end
+      if next_step > 0 then self.transport.sleep(next_step) end
     end
   end
 end
