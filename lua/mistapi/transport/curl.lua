@@ -30,13 +30,10 @@ function Curl:request(req)
   return { status = status, headers = headers, body = body }
 end
 
---- Many requests at once, results in input order.
+--- Many requests at once, results in input order (the session reads the
+-- same named fields, so the requests go as they are).
 function Curl:batch(reqs, concurrency, progress)
-  local list = {}
-  for i, r in ipairs(reqs) do
-    list[i] = { method = r.method, url = r.url, headers = r.headers, body = r.body }
-  end
-  return self.session:batch(list, concurrency, progress)
+  return self.session:batch(reqs, concurrency, progress)
 end
 
 Curl.sleep = core.sleep
