@@ -1,5 +1,5 @@
 # The local Mist API emulator (nginx + ngx_lua): `make emulator` runs one in the
-# foreground (Ctrl-C stops it); README.md documents it and its control API.
+# foreground (Ctrl-C stops it); docs/emulator.md documents it and its control API.
 # lua-socket: the emulator's specs read some faulty answers off a raw socket.
 # nodejs/npm: Prism, the independent validator of the official spec (spec/29);
 # asked of Debian only when there is no npm yet (a Node.js from elsewhere may

@@ -1,5 +1,5 @@
 # Safety checks: libFuzzer targets, the suite against an ASan/UBSan core,
-# the suite under valgrind. See README.md, "Safety".
+# the suite under valgrind. See docs/safety.md.
 #   make fuzz        each target for FUZZ_SECONDS (default 60); fails on any finding
 #   make fuzz-smoke  each target for FUZZ_SMOKE_SECONDS over its seed corpus (part of make test)
 #   make asan        the Lua 5.4 suite against build/asan/mistapi/core.so
