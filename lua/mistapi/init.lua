@@ -11,7 +11,8 @@ local errors = require "mistapi.errors"
 local operations = require "mistapi.operations"
 local pipeline = require "mistapi.pipeline"
 local transport = require "mistapi.transport"
-local api_tokens = require "mistapi.api_tokens"
+local resource = require "mistapi.resource"
+local resources = require "mistapi.resources"
 local auth = require "mistapi.auth"
 require "mistapi.display"   -- readable tostring for tokens, privileges and results
 
@@ -68,14 +69,24 @@ function Client:get_self()
   return auth.get_self(self.pipeline)
 end
 
---- The Org API Tokens resource (as `client.OrgsAPITokens()` in the Go SDK).
-function Client:orgs_api_tokens()
-  local tokens = self._api_tokens
-  if not tokens then
-    tokens = api_tokens.new(self)
-    self._api_tokens = tokens
+-- One method a resource of mistapi.resources, each made once a client:
+-- `client:orgs_api_tokens()` is the Org API Tokens (`client.OrgsAPITokens()`
+-- in the Go SDK).
+for _, row in ipairs(resources) do
+  local accessor = row.accessor
+  Client[accessor] = function(self)
+    local made = self._resources
+    if not made then
+      made = {}
+      self._resources = made
+    end
+    local r = made[accessor]
+    if not r then
+      r = resource.new(accessor, self)
+      made[accessor] = r
+    end
+    return r
   end
-  return tokens
 end
 
 --- Frees the connection; the client can't be used after. Safe to call twice.
@@ -96,15 +107,29 @@ end
 -- Returns nothing, so the REPL shows the text once; `mistapi.help_text()` gives it.
 function mistapi.help_text()
   local lines = {
-    "mistapi " .. mistapi._VERSION .. ": client = mistapi.new{...}; tokens = client:orgs_api_tokens(); then",
+    "mistapi " .. mistapi._VERSION .. ": client = mistapi.new{...}; then",
   }
-  for _, op in ipairs(operations) do
-    lines[#lines + 1] = ("  %-6s %s"):format(op.method, op.usage)
+  for _, row in ipairs(resources) do
+    local class, v = resource.class_of(row.accessor), row.var
+    lines[#lines + 1] = ("%s = client:%s()   -- %s in the Go SDK"):format(v, row.accessor, row.go)
+    for _, op in ipairs(operations.of(row.accessor)) do
+      lines[#lines + 1] = ("  %-6s %s"):format(op.method, op.usage)
+    end
+    local h, list, get = row.helpers or {}, class.ops.list, class.ops.get
+    local parent = list and list.params[1]
+    local first = parent and (parent .. ", ") or ""
+    if h.each then
+      lines[#lines + 1] = ("  every  for token in %s:%s(%s) do ... end"):format(v, h.each, parent or "")
+    end
+    if h.list_all then
+      lines[#lines + 1] = ("  every  %s:%s(%s)   -- all pages in one result"):format(v, h.list_all, parent or "")
+    end
+    for _, name in ipairs { h.get_many or false, h.delete_many or false } do
+      if name and get then
+        lines[#lines + 1] = ("  many   %s:%s(%sids [, { concurrency = 8 }])"):format(v, name, first)
+      end
+    end
   end
-  lines[#lines + 1] = "  every  for token in tokens:each_org_api_token(org_id) do ... end"
-  lines[#lines + 1] = "  every  tokens:list_all_org_api_tokens(org_id)   -- all pages in one result"
-  lines[#lines + 1] = "  many   tokens:get_org_api_tokens(org_id, ids [, { concurrency = 8 }])"
-  lines[#lines + 1] = "  many   tokens:delete_org_api_tokens(org_id, ids [, { concurrency = 8 }])"
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"
     .. " site_id = ..., sitegroup_id = ..., views = {...} }"

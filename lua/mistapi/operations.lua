@@ -1,48 +1,70 @@
---- The Org API Token operations of the official spec, described once as data.
--- Every transport, helper and the CLI reads them from here.
+--- The operations of the official spec, described once as data: one row an
+-- operation, each naming its resource (a row of `mistapi.resources`).
+-- `mistapi.resource` makes a resource's methods, its paging and bulk helpers
+-- from these rows; every transport, helper and the CLI reads them from here.
+--   resource: the resource it belongs to
+--   role: create, get, list, update or delete: what the generic helpers
+--     (paging, bulk, lifecycle) look for
 --   method, path: the HTTP method and the path template
---   params: the path parameters, in the order the Lua method takes them
---   body: the request model ("token") or nil
---   response: "token" (an object), "tokens" (an array), "token_or_empty", "empty"
+--   params: the path parameters, in the order the Lua method takes them (at most two)
+--   body: true when it sends the resource's model
+--   returns: "one" (an object), "list" (an array), "one_or_empty", "none";
+--     `mistapi.resource` turns it into `response`, the shape of the
+--     resource's model that the pipeline decodes
+--   query: the list options it takes
 --   idempotent: whether a retry after the server may have seen it is safe
 -- @module mistapi.operations
 
-local COLLECTION = "/api/v1/orgs/{org_id}/apitokens"
-local ITEM = "/api/v1/orgs/{org_id}/apitokens/{apitoken_id}"
+local ORG_TOKENS = "/api/v1/orgs/{org_id}/apitokens"
+local ORG_TOKEN = "/api/v1/orgs/{org_id}/apitokens/{apitoken_id}"
 
 local operations = {
   {
+    resource = "orgs_api_tokens", role = "create",
     name = "create_org_api_token", operation_id = "createOrgApiToken",
-    method = "POST", path = COLLECTION, params = { "org_id" },
-    body = "token", response = "token", idempotent = false,
+    method = "POST", path = ORG_TOKENS, params = { "org_id" },
+    body = true, returns = "one", idempotent = false,
     usage = "tokens:create_org_api_token(org_id, { name = ..., privileges = {...}, src_ips = {...} })",
   },
   {
+    resource = "orgs_api_tokens", role = "get",
     name = "get_org_api_token", operation_id = "getOrgApiToken",
-    method = "GET", path = ITEM, params = { "org_id", "apitoken_id" },
-    response = "token", idempotent = true,
+    method = "GET", path = ORG_TOKEN, params = { "org_id", "apitoken_id" },
+    returns = "one", idempotent = true,
     usage = "tokens:get_org_api_token(org_id, apitoken_id)",
   },
   {
+    resource = "orgs_api_tokens", role = "list",
     name = "list_org_api_tokens", operation_id = "listOrgApiTokens",
-    method = "GET", path = COLLECTION, params = { "org_id" },
-    query = { "limit", "page" }, response = "tokens", idempotent = true,
+    method = "GET", path = ORG_TOKENS, params = { "org_id" },
+    query = { "limit", "page" }, returns = "list", idempotent = true,
     usage = "tokens:list_org_api_tokens(org_id [, { limit = 100, page = 1 }])",
   },
   {
+    resource = "orgs_api_tokens", role = "update",
     name = "update_org_api_token", operation_id = "updateOrgApiToken",
-    method = "PUT", path = ITEM, params = { "org_id", "apitoken_id" },
-    body = "token", response = "token_or_empty", idempotent = true,
+    method = "PUT", path = ORG_TOKEN, params = { "org_id", "apitoken_id" },
+    body = true, returns = "one_or_empty", idempotent = true,
     usage = "tokens:update_org_api_token(org_id, apitoken_id, { name = ..., privileges = {...} })",
   },
   {
+    resource = "orgs_api_tokens", role = "delete",
     name = "delete_org_api_token", operation_id = "deleteOrgApiToken",
-    method = "DELETE", path = ITEM, params = { "org_id", "apitoken_id" },
-    response = "empty", idempotent = true,
+    method = "DELETE", path = ORG_TOKEN, params = { "org_id", "apitoken_id" },
+    returns = "none", idempotent = true,
     usage = "tokens:delete_org_api_token(org_id, apitoken_id)",
   },
 }
 
 for _, op in ipairs(operations) do operations[op.name] = op end
+
+--- The rows of one resource, in the order above.
+function operations.of(resource)
+  local list = {}
+  for _, op in ipairs(operations) do
+    if op.resource == resource then list[#list + 1] = op end
+  end
+  return list
+end
 
 return operations

@@ -5,6 +5,7 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
+local shapes = require "mistapi.models".shapes
 local retry = require "mistapi.retry"
 local result = require "mistapi.result"
 
@@ -191,30 +192,33 @@ local function is_array(t)
   return next(t) == nil or t[1] ~= nil
 end
 
---- Turns a 2xx answer into data by the operation's response shape.
+--- Turns a 2xx answer into data by the operation's response shape (a name
+-- of mistapi.models.shapes; nil: a JSON object, unchecked).
 function pipeline.decode(shape, req, resp, attempts)
+  local s = shape and shapes[shape]
+  if s and s.empty then return nil end
   local body = resp.body
-  if shape == "empty" then return nil end
-  if shape == "token_or_empty" then
-    if not body:find("%S") then return nil end
-    shape = "token"
-  end
-  -- With a shape the core also checks each field's type against the model
-  -- and makes epochs integers; such a refusal is a "model" one.
-  local data, err, why = core.decode(body, shape)
+  if s and s.or_empty and not body:find("%S") then return nil end
+  -- With a model shape the core also checks each field's type against the
+  -- model and makes epochs integers; such a refusal is a "model" one.
+  local data, err, why = core.decode(body, s and s.core)
   if data == nil then
     return nil, decode_failure(req, resp, attempts,
       why == "model" and err or ("the answer is not JSON: " .. tostring(err)))
   end
+  if s and s.any then
+    if data == core.null then return nil end
+    return data
+  end
   if type(data) ~= "table" then
     return nil, decode_failure(req, resp, attempts, "expected a JSON " ..
-      (shape == "tokens" and "array" or "object") .. ", got " .. type(data))
+      (s and s.list and "array" or "object") .. ", got " .. type(data))
   end
-  if shape == "tokens" then
+  if s and s.list then
     -- A list paged by a body `next` link: {"results": [...], "next": ...}.
-    -- (the core checked every item of either as a token)
+    -- (the core checked every item of either against the model)
     if not is_array(data) and not (type(data.results) == "table" and is_array(data.results)) then
-      return nil, decode_failure(req, resp, attempts, "expected a JSON array of tokens, got an object")
+      return nil, decode_failure(req, resp, attempts, "expected a JSON array of " .. s.noun .. ", got an object")
     end
   elseif data[1] ~= nil then
     return nil, decode_failure(req, resp, attempts, "expected a JSON object, got an array")

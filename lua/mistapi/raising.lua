@@ -10,18 +10,17 @@
 -- @module mistapi.raising
 
 local mistapi = require "mistapi"
+local resource = require "mistapi.resource"
 local errors = mistapi.errors
 
 local raising = setmetatable({}, { __index = mistapi })
 
--- The objects whose methods are wrapped: a client and what it hands out.
-local WRAPPED = { ["mistapi.Client"] = true, ["mistapi.OrgsAPITokens"] = true }
-
 local wrap
 
+-- The objects whose methods are wrapped: a client and the resources it hands out.
 local function wrappable(v)
   local mt = type(v) == "table" and getmetatable(v)
-  return mt and WRAPPED[rawget(mt, "__name")] == true
+  return (mt and rawget(mt, "__name") == "mistapi.Client") or resource.is_resource(v)
 end
 
 -- Raises `nil, err`; wraps a returned client or resource; passes the rest.
