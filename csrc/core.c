@@ -12,5 +12,6 @@ int luaopen_mistapi_core(lua_State *L)
     mistapi_register_json(L);
     mistapi_register_model(L);
     mistapi_register_clock(L);
+    mistapi_register_private_file(L);
     return 1;
 }

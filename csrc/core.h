@@ -15,5 +15,6 @@ MISTAPI_LOCAL void mistapi_register_http(lua_State *L);   /* http_session.c */
 MISTAPI_LOCAL void mistapi_register_json(lua_State *L);   /* json_decode.c, json_encode.c */
 MISTAPI_LOCAL void mistapi_register_model(lua_State *L);  /* model_token.c, validate.c */
 MISTAPI_LOCAL void mistapi_register_clock(lua_State *L);  /* clock.c */
+MISTAPI_LOCAL void mistapi_register_private_file(lua_State *L);  /* private_file.c */
 
 #endif

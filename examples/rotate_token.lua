@@ -45,9 +45,11 @@ local tokens = client:orgs_api_tokens()
 local res, err = tokens:get_org_api_token(org_id, old_id)
 if not res then fail(1, "cannot read the old token: ", tostring(err)) end
 local old = res.data
+local key_handle   -- the key file, made (empty, 0600) before anything changes
 if key_file then
-  local ok, kerr = keyfile.prepare(key_file)
-  if not ok then fail(2, kerr) end
+  local kerr
+  key_handle, kerr = keyfile.create(key_file)
+  if not key_handle then fail(2, kerr) end
 end
 
 -- 2. The replacement, with the same privileges and src_ips (the encoder
@@ -58,7 +60,7 @@ res, err = tokens:create_org_api_token(org_id, {
   src_ips = old.src_ips,
 })
 if not res then
-  if key_file then keyfile.discard(key_file) end
+  if key_handle then keyfile.discard(key_handle) end
   fail(1, "cannot create the replacement: ", tostring(err), "; the old token is untouched")
 end
 local new = res.data
@@ -67,7 +69,7 @@ local new_key = new.key
 -- Undoes step 2 when the replacement can't be trusted.
 local function abandon(why)
   local _, derr = tokens:delete_org_api_token(org_id, new.id)
-  if key_file then keyfile.discard(key_file) end
+  if key_handle then keyfile.discard(key_handle) end
   fail(1, why, "; the old token is untouched", derr and
     ("; the replacement " .. new.id .. " could not be deleted either: " .. tostring(derr)) or
     "; the replacement was deleted")
@@ -81,7 +83,8 @@ if not proof then abandon("the new key does not work: " .. tostring(perr)) end
 
 -- 4. Keep the new key where the caller asked, then retire the old token.
 if key_file then
-  local ok, kerr = keyfile.write(key_file, new_key)
+  local ok, kerr = keyfile.finish(key_handle, new_key)
+  key_handle = nil   -- finish removed the file itself if it failed
   if not ok then abandon(kerr) end
 end
 res, err = tokens:delete_org_api_token(org_id, old_id)

@@ -189,7 +189,7 @@ describe("mistapi-tokens against the emulator", function()
 
   it("deletes a token", function()
     local made = e:make_token { name = "gone", privileges = { { role = "admin", scope = "org" } } }
-    local r = run(e, "delete " .. made.id)
+    local r = run(e, "delete --yes " .. made.id)
     assert.equal(0, r.status)
     assert.equal("deleted " .. made.id .. "\n", r.out)
     assert.equal(4, run(e, "get " .. made.id).status)
@@ -246,7 +246,7 @@ describe("mistapi-tokens against the emulator", function()
 
     it("is 5 for HTTP 5xx answers, transport failures and unreadable answers", function()
       e:fault { kind = "status", status = 500, count = 10 }
-      local r = run(e, "delete 00000000-0000-4000-8000-000000000000 --max-retries 0")
+      local r = run(e, "delete 00000000-0000-4000-8000-000000000000 --yes --max-retries 0")
       assert.equal(5, r.status)
       one_error_line(r)
       assert.truthy(r.err:find(" 500 ", 1, true))

@@ -234,7 +234,7 @@ describe("no secret is shown", function()
     add_secret(filed)
     capture("cli", kout)
     capture("cli", (run(cli_env(secrets[2]), cli .. " list")))
-    capture("cli", (run(cli_env(), cli .. " delete " .. id)))
+    capture("cli", (run(cli_env(), cli .. " delete --yes " .. id)))
     assert_clean("cli")
   end)
 

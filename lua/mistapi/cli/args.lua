@@ -1,43 +1,70 @@
 --- The command line of `mistapi-tokens`, parsed into a table.
--- Options take a value as the next argument or after "="; repeatable options collect
--- into arrays. Mistakes return `nil, message` (a usage error, exit 2).
+-- Words before the command may be global options only; after it, the
+-- command's own options too. Options take a value as the next argument or
+-- after "="; repeatable ones collect into arrays. Mistakes return
+-- `nil, message` (a usage error, exit 2).
 -- @module mistapi.cli.args
+
+local registry = require "mistapi.cli.registry"
 
 local args = {}
 
-args.COMMANDS = { list = true, get = true, create = true, update = true, delete = true }
+local TOKEN_REFUSED = "--token is not accepted: every user on this machine can read a command line"
+  .. " (ps, /proc); use --token-file FILE, or put it in the environment: export MIST_APITOKEN=..."
 
--- name -> "value" (one), "list" (repeatable), "flag"
-local OPTIONS = {
-  org = "value", name = "value", privilege = "list", view = "list", ["src-ip"] = "list",
-  ["base-url"] = "value", host = "value", cloud = "value", json = "flag", ["key-file"] = "value",
-  limit = "value", page = "value", help = "flag", ["max-retries"] = "value", timeout = "value",
+-- Checks and converts the value of a numeric kind; nil and a message when wrong.
+local NUMBERS = {
+  count = function(v) return v and v >= 0 and v == math.floor(v), "must be a whole number" end,
+  positive = function(v) return v and v >= 1 and v == math.floor(v), "must be a whole number from 1" end,
+  seconds = function(v) return v and v > 0 and v < math.huge, "must be a positive number" end,
 }
 
-local TOKEN_REFUSED = "--token is not accepted: every user on this machine can read a command line"
-  .. " (ps, /proc); put the API token in the environment: export MIST_APITOKEN=..."
+local function store(o, row, value)
+  local name, kind = row[1], row[2]
+  if kind == "privilege" then
+    o.privileges[#o.privileges + 1] = { text = value, views = {} }
+  elseif kind == "view" then
+    local last = o.privileges[#o.privileges]
+    if not last then return nil, "--view belongs to a --privilege: give the privilege first" end
+    last.views[#last.views + 1] = value
+  elseif kind == "list" then
+    o.lists[name] = o.lists[name] or {}
+    table.insert(o.lists[name], value)
+  elseif NUMBERS[kind] then
+    local v = tonumber(value)
+    local ok, why = NUMBERS[kind](v)
+    if not ok then return nil, "--" .. name .. " " .. why end
+    o[name] = v
+  else
+    o[name] = value
+  end
+  return true
+end
 
 --- Parses `argv` (an array of strings, without the program name).
--- @return { command =, id =, org =, name =, privileges = { {text, views} }, src_ips =, json =, ... }
+-- @return { command = "list" | "self create", cmd = <module>, args = {...}, id =, org =,
+--   privileges = { {text, views} }, src_ips =, lists = { name = {...} }, json =, ... }
 --   or nil and a message
 function args.parse(argv)
-  local o = { privileges = {}, src_ips = {} }
-  local positional = {}
+  local o = { privileges = {}, lists = {}, args = {} }
+  local words = {}          -- the command (and subcommand) then its arguments
+  local cmd                 -- the command's module, once known
   local i = 1
   while i <= #argv do
     local a = argv[i]
     local name, value = a:match("^%-%-([%w%-]+)=(.*)$")
-    if not name then name = a:match("^%-%-([%w%-]+)$") end
-    if a == "-h" then name = "help" end
+    if not name then name = a:match("^%-%-([%w%-]+)$") or registry.SHORT[a] end
     if a == "--" then
-      for j = i + 1, #argv do positional[#positional + 1] = argv[j] end
+      for j = i + 1, #argv do words[#words + 1] = argv[j] end
       break
     elseif name == "token" or name == "apitoken" then
       return nil, TOKEN_REFUSED
     elseif name then
-      local kind = OPTIONS[name]
-      if not kind then return nil, "unknown option --" .. name end
-      if kind == "flag" then
+      local row = registry.option(cmd, name)
+      if not row then
+        return nil, "unknown option --" .. name .. (cmd and "" or " (command options go after the command)")
+      end
+      if row[2] == "flag" then
         if value then return nil, "--" .. name .. " takes no value" end
         o[name] = true
       else
@@ -46,47 +73,50 @@ function args.parse(argv)
           value = argv[i]
           if value == nil then return nil, "--" .. name .. " needs a value" end
         end
-        if name == "privilege" then
-          o.privileges[#o.privileges + 1] = { text = value, views = {} }
-        elseif name == "view" then
-          local last = o.privileges[#o.privileges]
-          if not last then return nil, "--view belongs to a --privilege: give the privilege first" end
-          last.views[#last.views + 1] = value
-        elseif name == "src-ip" then
-          o.src_ips[#o.src_ips + 1] = value
-        else
-          o[name] = value
-        end
+        local ok, err = store(o, row, value)
+        if not ok then return nil, err end
       end
     elseif a:match("^%-") and a ~= "-" then
       return nil, "unknown option " .. a
     else
-      positional[#positional + 1] = a
+      words[#words + 1] = a
+      if not cmd and not o.help and not o.version then
+        -- The command, or a group and then its subcommand, decides which options follow.
+        local top = words[1]
+        local mod = registry.is_command(top) and registry.load(top)
+        if mod and (not mod.group or #words == 2) then
+          local found, full = registry.find(top, words[2])
+          if not found then return nil, full end
+          cmd, o.command, o.cmd = found, full, found
+          words = {}
+        elseif not mod then
+          local _, err = registry.find(top)
+          return nil, err
+        end
+      end
     end
     i = i + 1
   end
-  if o.help then return o end
-  o.command = positional[1]
-  if not o.command then return nil, "no command: use list, get, create, update or delete" end
-  if not args.COMMANDS[o.command] then
-    return nil, ('unknown command "%s": use list, get, create, update or delete'):format(o.command)
+  o.src_ips = o.lists["src-ip"] or {}
+  if o.help or o.version then
+    o.args = words
+    return o
   end
-  local wants_id = o.command == "get" or o.command == "update" or o.command == "delete"
-  if wants_id then
-    o.id = positional[2]
-    if not o.id then return nil, o.command .. " needs the token id: mistapi-tokens " .. o.command .. " ID" end
+  if not cmd then
+    if words[1] then return nil, select(2, registry.find(words[1])) end
+    return nil, "no command: use " .. table.concat(registry.NAMES, ", ")
   end
-  local max = wants_id and 2 or 1
-  if #positional > max then return nil, ('unexpected argument "%s"'):format(positional[max + 1]) end
-  for _, n in ipairs { "limit", "page", "max-retries", "timeout" } do
-    if o[n] then
-      local v = tonumber(o[n])
-      if not v or v < 0 or (v == 0 and n ~= "max-retries") or (n ~= "timeout" and v ~= math.floor(v)) then
-        return nil, "--" .. n .. (n == "timeout" and " must be a positive number" or " must be a whole number")
-      end
-      o[n] = v
+  local wanted = cmd.args or {}
+  for n, argname in ipairs(wanted) do
+    local v = words[n]
+    if not v and not argname:match("^%[") then
+      return nil, ("%s needs %s: mistapi-tokens %s %s"):format(o.command, argname, o.command,
+        table.concat(wanted, " "))
     end
+    o.args[n] = v
+    o[argname:gsub("[%[%]]", ""):lower()] = v
   end
+  if #words > #wanted then return nil, ('unexpected argument "%s"'):format(words[#wanted + 1]) end
   return o
 end
 

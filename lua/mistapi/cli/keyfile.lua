@@ -1,46 +1,46 @@
 --- The key-file option: the new key goes to a file only its owner can read.
--- The file is made empty with mode 0600 before the token is created (so a
--- path that can't be written fails before anything is sent) and never
--- replaces an existing file. Plain Lua can't set a mode at creation, and
--- Debian's lua-posix has no Lua 5.4 build, so the shell makes the file
--- (umask 077, noclobber); the key itself never passes through a command line.
+-- The file is made (empty, mode 0600, refusing an existing file or a
+-- symlink) before the token is created, so a path that can't be written fails
+-- before anything is sent; the key is then written through the descriptor
+-- that made the file, never by opening the path again. The C core does the
+-- open (core.create_private_file): plain Lua can't set a mode or refuse an
+-- existing file, and Debian's lua-posix has no Lua 5.4 build.
 -- @module mistapi.cli.keyfile
+
+local core = require "mistapi.core"
 
 local keyfile = {}
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
 --- Creates PATH empty with mode 0600; it must not exist yet.
--- @return true, or nil and a message
-function keyfile.prepare(path)
+-- @return a handle for `finish`/`discard`, or nil and a message in CLI words
+function keyfile.create(path)
   if path == "" then return nil, "--key-file needs a path" end
-  local existing = io.open(path, "r")
-  if existing then
-    existing:close()
-    return nil, ("--key-file %s: the file exists; not overwriting it"):format(path)
+  local f, msg, code = core.create_private_file(path)
+  if f then return f end
+  local why
+  if code == 17 then  -- EEXIST (a symlink there too)
+    why = "the file exists; not overwriting it"
+  elseif code == 2 or code == 20 then  -- ENOENT, ENOTDIR
+    why = "no such directory"
+  else
+    why = "cannot create the file (" .. tostring(msg):lower() .. ")"
   end
-  local ok = os.execute("umask 077 && set -C && : > " .. quote(path) .. " 2>/dev/null")
-  if ok ~= true and ok ~= 0 then
-    return nil, ("--key-file %s: cannot create the file"):format(path)
-  end
-  return true
+  return nil, ("--key-file %s: %s"):format(path, why)
 end
 
---- Writes the key into the file made by `prepare`.
-function keyfile.write(path, key)
-  local f, err = io.open(path, "w")
-  if not f then return nil, "--key-file: " .. tostring(err) end
-  local ok, werr = f:write(key, "\n")
-  local closed, cerr = f:close()
-  if not ok or not closed then return nil, "--key-file: " .. tostring(werr or cerr) end
-  return true
+--- Writes the key into the file made by `create`, and closes it.
+-- @return true, or nil and a message (the file is then removed)
+function keyfile.finish(f, key)
+  local ok, err = f:write(key .. "\n")
+  if ok then ok, err = f:close() end
+  if ok then return true end
+  f:discard()
+  return nil, "--key-file: " .. tostring(err):lower()
 end
 
---- Removes the file `prepare` made, when the token could not be created.
-function keyfile.discard(path)
-  os.remove(path)
+--- Removes the file `create` made, when the token could not be created.
+function keyfile.discard(f)
+  f:discard()
 end
 
 return keyfile

@@ -1,0 +1,31 @@
+--- What the CLI must never print: the API tokens and password it was given.
+-- Every line it writes about a failure or a request goes through `scrub`,
+-- which uses the library's own redaction and tidying (one line, bounded, no
+-- control characters), so a server can't forge lines on the terminal either.
+-- @module mistapi.cli.secrets
+
+local errors = require "mistapi.errors"
+
+local secrets = {}
+
+--- The secrets of this run: the token given, and those the environment holds.
+function secrets.known(getenv, token)
+  local list = { token }
+  for _, name in ipairs { "MIST_APITOKEN", "MIST_API_TOKEN", "MIST_PASSWORD" } do
+    local v = getenv(name)
+    if v and v ~= "" then
+      list[#list + 1] = v
+      for part in v:gmatch("[^,%s]+") do list[#list + 1] = part end
+    end
+  end
+  return list
+end
+
+--- `text` with every known secret replaced and control characters removed.
+function secrets.scrub(text, known)
+  text = errors.redact(tostring(text), known or {})
+  local scrub = errors.scrub or errors.tidy
+  return scrub(text)
+end
+
+return secrets

@@ -1,0 +1,106 @@
+--- The help texts of `mistapi-tokens`, made from the command registry, so a
+-- command added there shows up in the usage, in `help COMMAND` and in
+-- completion with nothing else to edit.
+-- @module mistapi.cli.usage
+
+local registry = require "mistapi.cli.registry"
+
+local usage = {}
+
+--- Every exit status, as `--help` and docs/cli.md tell them.
+usage.EXIT_TEXT = [[
+exit status:
+  0  done
+  1  nothing done: the confirmation was declined
+  2  usage: a wrong option or argument, no org, no API token, a --key-file that can't be made
+  3  validation: a value the API would refuse (checked before anything is sent)
+  4  HTTP 4xx: not found, unauthorized, forbidden, ...
+  5  HTTP 5xx, redirect, transport failure, timeout, or an answer that can't be read
+  70 internal error (a bug: please report it)]]
+
+local function option_lines(rows)
+  local lines = {}
+  for _, row in ipairs(rows) do
+    local name, _, value, help = row[1], row[2], row[3], row[4]
+    local left = "--" .. name .. (value and (" " .. value) or "")
+    if #left > 20 then
+      lines[#lines + 1] = "  " .. left
+      lines[#lines + 1] = ("  %-20s %s"):format("", help)
+    else
+      lines[#lines + 1] = ("  %-20s %s"):format(left, help)
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+local function synopsis(mod, full)
+  local parts = { "mistapi-tokens", full }
+  for _, a in ipairs(mod.args or {}) do parts[#parts + 1] = a end
+  if mod.synopsis then
+    parts[#parts + 1] = mod.synopsis
+  elseif mod.options and #mod.options > 0 then
+    parts[#parts + 1] = "[options]"
+  end
+  return table.concat(parts, " ")
+end
+
+--- The text of `mistapi-tokens --help`.
+function usage.main()
+  local lines = { "usage: mistapi-tokens COMMAND [options]", "", "commands:" }
+  for _, name in ipairs(registry.NAMES) do
+    local mod = registry.load(name)
+    local left = name
+    if mod.group then
+      left = name .. " " .. table.concat(mod.group, "|")
+    elseif mod.args then
+      left = name .. " " .. table.concat(mod.args, " ")
+    end
+    if #left > 28 then
+      lines[#lines + 1] = "  " .. left
+      left = ""
+    end
+    lines[#lines + 1] = ("  %-28s %s"):format(left, mod.summary)
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "options of every command:"
+  lines[#lines + 1] = option_lines(registry.GLOBAL_OPTIONS)
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "mistapi-tokens help COMMAND shows a command's own options."
+  lines[#lines + 1] = "The API token comes from $MIST_APITOKEN or --token-file, never from an argument"
+    .. " (ps shows those)."
+  lines[#lines + 1] = usage.EXIT_TEXT
+  return table.concat(lines, "\n")
+end
+
+--- The text of `mistapi-tokens help NAME [SUB]`, or nil and a message.
+function usage.command(name, sub)
+  if not registry.is_command(name) then return registry.find(name) end
+  local mod = registry.load(name)
+  if mod.group and not sub then
+    local lines = { "usage: mistapi-tokens " .. name .. " SUBCOMMAND [options]", "", mod.summary, "",
+                    "subcommands:" }
+    for _, s in ipairs(mod.group) do
+      local submod = registry.load(name, s)
+      lines[#lines + 1] = ("  %-26s %s"):format(synopsis(submod, s):gsub("^mistapi%-tokens ", ""),
+        submod.summary)
+    end
+    return table.concat(lines, "\n")
+  end
+  local found, full = registry.find(name, sub)
+  if not found then return nil, full end
+  local lines = { "usage: " .. synopsis(found, full), "", found.summary }
+  if found.description then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = found.description
+  end
+  if found.options and #found.options > 0 then
+    lines[#lines + 1] = ""
+    lines[#lines + 1] = "options:"
+    lines[#lines + 1] = option_lines(found.options)
+  end
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "and the options of every command (mistapi-tokens --help)."
+  return table.concat(lines, "\n")
+end
+
+return usage
