@@ -90,7 +90,7 @@ describe("login sessions", function()
 
     res, err = c:login { two_factor = "111111" }
     assert.is_nil(res)
-    assert.same(400, err.status)
+    assert.same(401, err.status)
     assert.same("Invalid two-factor code.", err.detail)
 
     assert(c:login { two_factor = "654321" })

@@ -5,6 +5,10 @@
 --   e:reset(); e:config{ rate_limit = 3 }; e:fault{ kind = "status", status = 503 }
 --   e:log() -> { { method=, path=, query=, token_id=, status=, fault= }, ... }
 --   e:seed(n [, opts]) -> ids;  e:make_token{...} -> a token with its whole key
+--   e:make_self_token{ name = } -> a token of the built-in user's own, with its whole key
+--   e:set_token_times(id, { created_time =, last_used = }) (last_used = false: never used)
+--   e:add_site{...}, e:remove_site(id), e:add_sitegroup{...}, e:remove_sitegroup(id), e:name_org(name)
+--   e:basic() -> the built-in user's "Basic ..." Authorization value
 --   e:request(method, path_or_url, headers, body) -> status, headers, body | nil, info
 --   e:stop()                          -- idempotent; also run when e is collected, and by
 --                                     -- the instance itself once this process has exited
@@ -93,7 +97,7 @@ function Emulator:config(changes)
   return self:control("POST", "config", changes)
 end
 
--- One fault table or an array of them; see README.md, "The local Mist API emulator", for the kinds.
+-- One fault table or an array of them; see docs/emulator.md for the kinds.
 function Emulator:fault(f)
   return self:control("POST", "faults", f)
 end
@@ -126,6 +130,59 @@ end
 -- A token made behind the API's back (fields: name, privileges, src_ips, org_id).
 function Emulator:make_token(fields)
   return self:control("POST", "tokens", fields or {})
+end
+
+-- n tokens of the built-in user's own (/api/v1/self/apitokens). -> array of ids
+function Emulator:seed_self(n, name_prefix)
+  return self:control("POST", "seed", { count = n, self = true, name_prefix = name_prefix }).ids
+end
+
+-- A token of the built-in user's own, made behind the API's back, with its whole key.
+function Emulator:make_self_token(fields)
+  return self:control("POST", "self_tokens", fields or {})
+end
+
+-- Backdate a token (org or user): times = { created_time = epoch, last_used = epoch | false }
+-- (false: never used). -> the token as the API shows it
+function Emulator:set_token_times(id, times)
+  local body = { created_time = times.created_time, last_used = times.last_used }
+  if times.last_used == false then
+    body.last_used = cjson.null
+  end
+  return self:control("PUT", "tokens/" .. id, body)
+end
+
+-- A site or site group in the org (fields: name, id, org_id; sites also sitegroup_ids). -> it
+function Emulator:add_site(fields)
+  return self:control("POST", "sites", fields or {})
+end
+
+function Emulator:add_sitegroup(fields)
+  return self:control("POST", "sitegroups", fields or {})
+end
+
+-- The site (group) is gone; org_id defaults to the emulator's org.
+function Emulator:remove_site(id, org_id)
+  return self:control("DELETE", "sites/" .. id .. (org_id and ("?org_id=" .. org_id) or ""))
+end
+
+function Emulator:remove_sitegroup(id, org_id)
+  return self:control("DELETE", "sitegroups/" .. id .. (org_id and ("?org_id=" .. org_id) or ""))
+end
+
+-- Name the org (GET /api/v1/orgs/{org_id}, and the privileges /self shows).
+function Emulator:name_org(name, org_id)
+  return self:control("POST", "org", { name = name, org_id = org_id })
+end
+
+-- The built-in user's Basic Authorization header value.
+function Emulator:basic()
+  return "Basic " .. (require("mime").b64(self.email .. ":" .. self.password))
+end
+
+-- Path of the user's own tokens, or of one of them.
+function Emulator.self_tokens_path(_, id)
+  return id and ("/api/v1/self/apitokens/" .. id) or "/api/v1/self/apitokens"
 end
 
 -- Path of the org's token collection, or of one token.

@@ -30,6 +30,10 @@ local function by_token(key, ctx)
     end
   end
   store.touch(rec.id, ngx.time())
+  if rec.user then
+    -- a user's own token acts as its user (the built-in one: the only user there is)
+    return { kind = "user_token", token_id = rec.id, rec = rec, email = rec.user, org_id = boot.get().org_id }
+  end
   return { kind = "token", token_id = rec.id, rec = rec, org_id = rec.org_id }
 end
 
@@ -59,15 +63,22 @@ function M.identify(ctx)
     return nil, 401, M.NO_CREDENTIALS
   end
   local s = sessions.get(ngx.var.cookie_sessionid)
-  if s and s.complete then
-    return { kind = "session", email = s.email, org_id = boot.get().org_id, session = s }
+  if s then
+    -- "pending": logged in, second factor not given yet; the router lets it reach
+    -- /api/v1/self and /api/v1/logout only
+    return { kind = s.complete and "session" or "pending", email = s.email, org_id = boot.get().org_id, session = s }
   end
   return nil, 401, M.NO_CREDENTIALS
 end
 
+-- Is the caller a person (by password, session or one of their own tokens), not an org token?
+function M.is_user(principal)
+  return principal.kind ~= "token"
+end
+
 -- Writes through a session need X-CSRFToken equal to the session's csrftoken cookie.
 function M.check_csrf(principal, ctx)
-  if principal.kind ~= "session" or ctx.method == "GET" or ctx.method == "HEAD" then
+  if not principal.session or ctx.method == "GET" or ctx.method == "HEAD" then
     return true
   end
   local sent = ctx.headers["x-csrftoken"]
@@ -92,6 +103,23 @@ function M.is_org_admin(principal, org_id)
   end
   for _, p in ipairs(principal.rec.privileges) do
     if p.scope == "org" and p.role == "admin" then
+      return true
+    end
+  end
+  return false
+end
+
+-- May this caller read the org (GET the org, list its sites and site groups)? Its user,
+-- or an org token with any privilege at org scope in that org.
+function M.can_read_org(principal, org_id)
+  if principal.org_id ~= org_id then
+    return false
+  end
+  if principal.kind ~= "token" then
+    return true
+  end
+  for _, p in ipairs(principal.rec.privileges) do
+    if p.scope == "org" then
       return true
     end
   end

@@ -106,7 +106,8 @@ local function org_of(body)
   return org_id:lower()
 end
 
--- POST seed {count, org_id?, name_prefix?, privileges?} -> {count, ids}
+-- POST seed {count, org_id?, name_prefix?, privileges?, self?} -> {count, ids}
+-- self = true: the built-in user's own tokens instead of the org's
 routes["POST seed"] = function(ctx)
   local body, bad = body_of(ctx)
   if not body then
@@ -128,7 +129,7 @@ routes["POST seed"] = function(ctx)
     return respond.detail(400, perr)
   end
   local prefix = type(body.name_prefix) == "string" and body.name_prefix or "seeded-"
-  local ids = store.seed(org_id, n, prefix, privs, nil)
+  local ids = store.seed(org_id, n, prefix, privs, nil, body.self == true and boot.EMAIL or nil)
   local quoted = {}
   for i, id in ipairs(ids) do
     quoted[i] = '"' .. id .. '"'
@@ -163,12 +164,19 @@ routes["POST tokens"] = function(ctx)
   return respond.json(200, store.view(store.create(fields), true))
 end
 
-function M.handle(ctx, name)
-  local route = routes[ctx.method .. " " .. name]
+-- the calls that shape the world around the tokens: sites, site groups, org name, times
+for key, fn in pairs(require("emu.control_world").routes{ ok = ok, body_of = body_of, org_of = org_of }) do
+  routes[key] = fn
+end
+
+-- name: the first path segment under /_emulator/; id: the second, if any.
+function M.handle(ctx, name, id)
+  local key = ctx.method .. " " .. name .. (id and "/:id" or "")
+  local route = routes[key]
   if not route then
-    return respond.detail(404, "no control endpoint " .. ctx.method .. " /_emulator/" .. name)
+    return respond.detail(404, "no control endpoint " .. ctx.method .. " /_emulator/" .. name .. (id and "/{id}" or ""))
   end
-  return route(ctx)
+  return route(ctx, id)
 end
 
 return M

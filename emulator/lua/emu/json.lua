@@ -6,8 +6,25 @@ local M = {}
 
 M.null = cjson.null
 
+-- lua-cjson 2.1.0 writes an empty table as {}: a field that must read [] holds this
+-- marker instead, and encode turns the marker into [].
+M.EMPTY_ARRAY = "\1emu:empty-array\1"
+local MARKER = cjson.encode(M.EMPTY_ARRAY)
+
 function M.encode(v)
-  return (assert(cjson.encode(v)))
+  local text = assert(cjson.encode(v))
+  if text:find(MARKER, 1, true) then
+    text = text:gsub(MARKER:gsub("%p", "%%%0"), "[]")
+  end
+  return text
+end
+
+-- t, or the empty-array marker when t has no element.
+function M.array(t)
+  if t == nil or t[1] == nil then
+    return M.EMPTY_ARRAY
+  end
+  return t
 end
 
 -- Decode a request body; on failure the detail reads like Mist's 400 answers.

@@ -10,6 +10,8 @@ local respond = require "emu.respond"
 local validate = require "emu.validate"
 local store = require "emu.store"
 local tokens_api = require "emu.tokens_api"
+local self_tokens_api = require "emu.self_tokens_api"
+local org_api = require "emu.org_api"
 local session_api = require "emu.session_api"
 local control = require "emu.control"
 
@@ -51,34 +53,42 @@ local function method_not_allowed(ctx)
   return respond.detail(405, 'Method "' .. ctx.method .. '" not allowed.')
 end
 
--- Resolve the route: -> handler, needs_auth, org_id, id | nil, answer
+-- Each API path: its pattern (captures: org_id, then an id), its handlers by method, and
+-- who may call it: auth = false (anyone), user = true (a person, not an org token),
+-- org = "admin" | "reader" (see emu.auth), pending = true (a login still waiting for its
+-- second factor may call it), id = true (the last capture is a UUID path id).
+local ROUTES = {
+  { "^/api/v1/login$", { POST = session_api.login }, auth = false },
+  { "^/api/v1/login/two_factor$", { POST = session_api.two_factor }, auth = false },
+  { "^/api/v1/logout$", { POST = session_api.logout }, pending = true },
+  { "^/api/v1/self$", { GET = session_api.self }, pending = true },
+  { "^/api/v1/self/apitokens$", { GET = self_tokens_api.list, POST = self_tokens_api.create }, user = true },
+  { "^/api/v1/self/apitokens/([^/]+)$",
+    { GET = self_tokens_api.get, PUT = self_tokens_api.update, DELETE = self_tokens_api.delete },
+    user = true, id = true },
+  { "^/api/v1/orgs/([^/]+)$", { GET = org_api.get }, org = "reader" },
+  { "^/api/v1/orgs/([^/]+)/sites$", { GET = org_api.sites }, org = "reader" },
+  { "^/api/v1/orgs/([^/]+)/sitegroups$", { GET = org_api.sitegroups }, org = "reader" },
+  { "^/api/v1/orgs/([^/]+)/apitokens$", { GET = tokens_api.list, POST = tokens_api.create }, org = "admin" },
+  { "^/api/v1/orgs/([^/]+)/apitokens/([^/]+)$",
+    { GET = tokens_api.get, PUT = tokens_api.update, DELETE = tokens_api.delete }, org = "admin", id = true },
+}
+
+-- -> the route, its handler (nil: method not allowed), org_id, id | nil (no such path)
 local function route(ctx)
   local p = ctx.path:gsub("/+$", "")
-  local m = ctx.method
-  if p == "/api/v1/login" then
-    return m == "POST" and session_api.login or nil, false
-  elseif p == "/api/v1/login/two_factor" then
-    return m == "POST" and session_api.two_factor or nil, false
-  elseif p == "/api/v1/logout" then
-    return m == "POST" and session_api.logout or nil, true
-  elseif p == "/api/v1/self" then
-    return m == "GET" and session_api.self or nil, true
+  for _, r in ipairs(ROUTES) do
+    local a, b = p:match(r[1]) -- a is the whole path when the pattern captures nothing
+    if a ~= nil then
+      local org_id, id
+      if r.org then
+        org_id, id = a, b
+      elseif r.id then
+        id = a
+      end
+      return r, r[2][ctx.method], org_id, id
+    end
   end
-  local org_id, rest = p:match("^/api/v1/orgs/([^/]+)/apitokens(.*)$")
-  if not org_id then
-    return nil, nil
-  end
-  if rest == "" then
-    local h = (m == "GET" and tokens_api.list) or (m == "POST" and tokens_api.create) or nil
-    return h, true, org_id
-  end
-  local id = rest:match("^/([^/]+)$")
-  if not id then
-    return nil, nil
-  end
-  local h = (m == "GET" and tokens_api.get) or (m == "PUT" and tokens_api.update)
-    or (m == "DELETE" and tokens_api.delete) or nil
-  return h, true, org_id, id
 end
 
 local function rate_limited(cfg, retry)
@@ -91,24 +101,38 @@ local function rate_limited(cfg, retry)
   return respond.detail(429, RATE_DETAIL:format(cfg.rate_limit), headers)
 end
 
+-- The path id: lower-cased, or nil and the answer to an id that is no UUID.
+local function path_id(ctx, id)
+  if validate.is_uuid(id) then
+    return id:lower()
+  end
+  if ctx.config.bad_id_status == 400 then
+    return nil, respond.detail(400, "apitoken_id: Must be a valid UUID.")
+  end
+  return nil, respond.detail(404, "Not found.")
+end
+
 -- The answer of the emulated API, before any "after" fault. Sets ctx.token_id.
 local function answer(ctx)
-  local handler, needs_auth, org_id, id = route(ctx)
-  if needs_auth == nil then
+  local r, handler, org_id, id = route(ctx)
+  if not r then
     return respond.detail(404, "Not found.")
   end
   if not handler then
     return method_not_allowed(ctx)
   end
-  if not needs_auth then
+  if r.auth == false then
     return handler(ctx)
   end
   local principal, status, detail = auth.identify(ctx)
   if not principal then
     return respond.detail(status, detail)
   end
+  if principal.kind == "pending" and not r.pending then
+    return respond.detail(401, auth.NO_CREDENTIALS)
+  end
   ctx.token_id = principal.token_id
-  if principal.kind == "token" then
+  if principal.token_id then
     local allowed, retry = ratelimit.spend(principal.token_id, ctx.config)
     if not allowed then
       return rate_limited(ctx.config, retry)
@@ -118,7 +142,10 @@ local function answer(ctx)
   if not csrf_ok then
     return respond.detail(403, csrf_err)
   end
-  if org_id then
+  if r.user and not auth.is_user(principal) then
+    return respond.detail(403, auth.FORBIDDEN)
+  end
+  if r.org then
     if not validate.is_uuid(org_id) then
       return respond.detail(404, "Not found.")
     end
@@ -126,18 +153,18 @@ local function answer(ctx)
     if not store.org_known(org_id) then
       return respond.detail(404, "Not found.")
     end
-    if not auth.is_org_admin(principal, org_id) then
+    local allowed = r.org == "admin" and auth.is_org_admin(principal, org_id) or
+      r.org == "reader" and auth.can_read_org(principal, org_id)
+    if not allowed then
       return respond.detail(403, auth.FORBIDDEN)
     end
   end
-  if id then
-    if not validate.is_uuid(id) then
-      if ctx.config.bad_id_status == 400 then
-        return respond.detail(400, "apitoken_id: Must be a valid UUID.")
-      end
-      return respond.detail(404, "Not found.")
+  if r.id then
+    local bad
+    id, bad = path_id(ctx, id)
+    if not id then
+      return bad
     end
-    id = id:lower()
   end
   return handler(ctx, principal, org_id, id)
 end
@@ -173,6 +200,11 @@ function M.handle()
   local name = ctx.path:match("^/_emulator/([%w_]+)/?$")
   if name then
     return respond.send(control.handle(ctx, name))
+  end
+  local id
+  name, id = ctx.path:match("^/_emulator/([%w_]+)/([%w%-]+)/?$")
+  if name then
+    return respond.send(control.handle(ctx, name, id))
   end
   if ctx.path:sub(1, 11) == "/_emulator/" then
     return respond.send(respond.detail(404, "no such control endpoint"))

@@ -3,6 +3,8 @@
 --   key:<key>       -> id, so a key authenticates in one lookup
 --   used:<id>       last_used epoch, kept apart so using a token rewrites nothing big
 --   order:<org_id>  the org's token ids in creation order, 36 characters each
+--   uorder:<email>  a user's own tokens (/api/v1/self/apitokens), likewise
+-- A user's token has `user` (the email) and no privileges of its own: it carries its user's.
 local dict = require "emu.dict"
 local json = require "emu.json"
 local random = require "emu.random"
@@ -27,12 +29,22 @@ function M.mask(key)
   return key:sub(1, 4) .. "..." .. key:sub(-4)
 end
 
+-- The dict key of the list a token belongs to: its org's, or its user's.
+local function list_key(rec)
+  if rec.user then
+    return "uorder:" .. rec.user
+  end
+  return "order:" .. rec.org_id
+end
+
 -- fields: name, privileges, src_ips, org_id, created_by (nil = JSON null); id and key optional.
+-- A user's token: user (the email) and name only.
 -- -> the stored record (whole key included)
 function M.create(fields)
   local rec = {
     id = fields.id or random.uuid(),
     org_id = fields.org_id,
+    user = fields.user,
     name = fields.name,
     privileges = fields.privileges,
     src_ips = fields.src_ips,
@@ -40,7 +52,7 @@ function M.create(fields)
     created_by = fields.created_by,
     key = fields.key or random.alnum(KEY_LEN),
   }
-  for _, p in ipairs(rec.privileges) do
+  for _, p in ipairs(rec.privileges or {}) do
     if p.scope == "org" then
       p.org_id = rec.org_id
     end
@@ -50,8 +62,8 @@ function M.create(fields)
   end
   set("tok:" .. rec.id, json.encode(rec))
   set("key:" .. rec.key, rec.id)
-  local order = dict:get("order:" .. rec.org_id) or ""
-  set("order:" .. rec.org_id, order .. rec.id)
+  local k = list_key(rec)
+  set(k, (dict:get(k) or "") .. rec.id)
   return rec
 end
 
@@ -87,11 +99,26 @@ function M.touch(id, when)
   dict:set("used:" .. id, when)
 end
 
+-- Backdating for audits (control API): created_time and last_used as given; a
+-- last_used of false clears it (never used). nil leaves a field as it is.
+function M.set_times(rec, created_time, last_used)
+  if created_time ~= nil then
+    rec.created_time = created_time
+    M.save(rec)
+  end
+  if last_used == false then
+    dict:delete("used:" .. rec.id)
+  elseif last_used ~= nil then
+    dict:set("used:" .. rec.id, last_used)
+  end
+  return M.get(rec.id)
+end
+
 function M.delete(rec)
   dict:delete("tok:" .. rec.id)
   dict:delete("key:" .. rec.key)
   dict:delete("used:" .. rec.id)
-  local k = "order:" .. rec.org_id
+  local k = list_key(rec)
   local order = dict:get(k) or ""
   local at = order:find(rec.id, 1, true)
   if at then
@@ -99,9 +126,10 @@ function M.delete(rec)
   end
 end
 
--- The org's tokens, `limit` of them from position `offset` (0-based); -> recs, total
-function M.page(org_id, offset, limit)
-  local order = dict:get("order:" .. org_id) or ""
+-- The org's tokens, `limit` of them from position `offset` (0-based), in creation
+-- order; `user` (an email) instead of org_id for a user's own tokens. -> recs, total
+function M.page(org_id, offset, limit, user)
+  local order = dict:get(user and ("uorder:" .. user) or ("order:" .. org_id)) or ""
   local total = #order / ID_LEN
   local recs = {}
   for i = offset, math.min(offset + limit, total) - 1 do
@@ -114,30 +142,45 @@ function M.page(org_id, offset, limit)
 end
 
 -- Many tokens at once for paging tests: one write of the order string.
-function M.seed(org_id, n, prefix, privileges, created_by)
+-- `user` (an email): the user's own tokens instead (privileges unused).
+function M.seed(org_id, n, prefix, privileges, created_by, user)
   local now = ngx.time()
   local ids = {}
   for i = 1, n do
-    local privs = {}
-    for j, p in ipairs(privileges) do
-      privs[j] = { role = p.role, scope = p.scope, site_id = p.site_id, sitegroup_id = p.sitegroup_id,
-        views = p.views, org_id = p.scope == "org" and org_id or nil }
-    end
     local rec = {
-      id = random.uuid(), org_id = org_id, name = prefix .. i, privileges = privs,
-      created_time = now, created_by = created_by, key = random.alnum(KEY_LEN),
+      id = random.uuid(), name = prefix .. i, created_time = now, key = random.alnum(KEY_LEN),
     }
+    if user then
+      rec.user = user
+    else
+      local privs = {}
+      for j, p in ipairs(privileges) do
+        privs[j] = { role = p.role, scope = p.scope, site_id = p.site_id, sitegroup_id = p.sitegroup_id,
+          views = p.views, org_id = p.scope == "org" and org_id or nil }
+      end
+      rec.org_id, rec.privileges, rec.created_by = org_id, privs, created_by
+    end
     set("tok:" .. rec.id, json.encode(rec))
     set("key:" .. rec.key, rec.id)
     ids[i] = rec.id
   end
-  local k = "order:" .. org_id
+  local k = list_key{ user = user, org_id = org_id }
   set(k, (dict:get(k) or "") .. table.concat(ids))
   return ids
 end
 
 -- The token as the API shows it: whole key only when asked (the create answer).
+-- A user's token shows the fields of the spec's user_apitoken only.
 function M.view(rec, whole_key)
+  if rec.user then
+    return {
+      id = rec.id,
+      name = rec.name,
+      created_time = rec.created_time,
+      last_used = rec.last_used or json.null,
+      key = whole_key and rec.key or M.mask(rec.key),
+    }
+  end
   return {
     id = rec.id,
     org_id = rec.org_id,

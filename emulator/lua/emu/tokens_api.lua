@@ -4,25 +4,11 @@ local json = require "emu.json"
 local store = require "emu.store"
 local validate = require "emu.validate"
 local respond = require "emu.respond"
+local lists = require "emu.lists"
 
 local M = {}
 
-local DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 local NOT_FOUND = "Not found."
-
-local function positive_int(v, name)
-  if type(v) == "table" then
-    v = v[#v]
-  end
-  if v == nil then
-    return true
-  end
-  local n = type(v) == "string" and v:match("^%d+$") and tonumber(v)
-  if not n or n < 1 then
-    return nil, name .. ": A valid positive integer is required."
-  end
-  return n
-end
 
 local function view_json(rec, whole_key)
   return json.encode(store.view(rec, whole_key))
@@ -42,35 +28,14 @@ local function token_fields(ctx, creating)
 end
 
 function M.list(ctx, _, org_id)
-  local args = ctx.args()
-  local limit, err = positive_int(args.limit, "limit")
-  if not limit then
-    return respond.detail(400, err)
-  end
-  local page, perr = positive_int(args.page, "page")
-  if not page then
-    return respond.detail(400, perr)
-  end
-  limit = limit == true and DEFAULT_LIMIT or math.min(limit, MAX_LIMIT)
-  page = page == true and 1 or page
-  local recs, total = store.page(org_id, (page - 1) * limit, limit)
-  local items = {}
-  for i, rec in ipairs(recs) do
-    items[i] = view_json(rec, false)
-  end
-  if ctx.config.paging == "next" then
-    -- the shape of Mist's search answers: results plus a `next` path while more remain
-    local parts = {
-      '"results":' .. json.array_of(items), '"limit":' .. limit, '"page":' .. page, '"total":' .. total,
-    }
-    if page * limit < total then
-      parts[#parts + 1] = '"next":' .. json.encode(ctx.path .. "?limit=" .. limit .. "&page=" .. (page + 1))
+  return lists.answer(ctx, function(offset, limit)
+    local recs, total = store.page(org_id, offset, limit)
+    local items = {}
+    for i, rec in ipairs(recs) do
+      items[i] = view_json(rec, false)
     end
-    return respond.raw(200, "{" .. table.concat(parts, ",") .. "}")
-  end
-  return respond.raw(200, json.array_of(items), {
-    ["X-Page-Limit"] = tostring(limit), ["X-Page-Page"] = tostring(page), ["X-Page-Total"] = tostring(total),
-  })
+    return items, total
+  end)
 end
 
 function M.create(ctx, principal, org_id)

@@ -188,4 +188,21 @@ function M.token_body(body, create)
   return out
 end
 
+-- A user's own token (spec: user_apitoken): only `name` is writable, and it may be
+-- left out; read-only and unknown fields are ignored as Mist's other bodies' are.
+-- -> { name= } | nil, detail
+function M.user_token_body(body)
+  if not json.is_object(body) then
+    return nil, "Invalid data. Expected a dictionary, but got " .. type_name(body) .. "."
+  end
+  if body.name == nil then
+    return {}
+  end
+  local name, err = check_name(body.name)
+  if not name then
+    return nil, err
+  end
+  return { name = name }
+end
+
 return M
