@@ -6,6 +6,7 @@ local core = require "mistapi.core"
 local socket = require "socket"
 local cjson = require "cjson"
 local shell = require "support.shell"
+local ports = require "support.ports"
 
 local ROOT = emu.SCRIPT:gsub("/emulator/bin/mist%-emulator$", "")
 local PRISM = ROOT .. "/tools/node_modules/.bin/prism"
@@ -17,36 +18,39 @@ local function installed()
   return shell.exists(PRISM)
 end
 
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return tonumber(port)
-end
-
 local read_all = shell.read_file
 
--- Start `prism proxy --errors`; -> base url, pid, log path
-local function start_prism(upstream)
-  local port = free_port()
+-- One try at `prism proxy --errors` on `port`: -> base url, pid, log path | nil, why
+local function launch_prism(upstream, port)
   local log = os.tmpname()
   local pidfile = os.tmpname()
   os.execute(("%s proxy --errors -h 127.0.0.1 -p %d %s %s >%s 2>&1 </dev/null & echo $! >%s")
     :format(PRISM, port, SPEC, upstream, log, pidfile))
   local pid = tonumber(read_all(pidfile))
   os.remove(pidfile)
-  for _ = 1, 300 do -- up to 30 s: prism takes a second or a few to load
+  for _ = 1, 600 do -- up to 60 s: prism takes a second or a few to load
+    if ports.lost_race(read_all(log)) then break end
     local c = socket.tcp()
     c:settimeout(0.2)
     local ok = c:connect("127.0.0.1", port)
     c:close()
-    if ok then
-      return "http://127.0.0.1:" .. port, pid, log
+    local r = ok and os.execute("kill -0 " .. pid .. " 2>/dev/null") -- ours, not a race's winner
+    if r == true or r == 0 then
+      return { "http://127.0.0.1:" .. port, pid, log }
     end
     socket.sleep(0.1)
   end
   os.execute("kill " .. pid)
-  error("prism did not start: " .. read_all(log))
+  local why = read_all(log)
+  os.remove(log)
+  return nil, why
+end
+
+-- Start `prism proxy --errors`; -> base url, pid, log path
+local function start_prism(upstream)
+  local r, why = ports.retry(1, function(p) return launch_prism(upstream, p[1]) end)
+  if not r then error("prism did not start: " .. tostring(why)) end
+  return r[1], r[2], r[3]
 end
 
 describe("conformance with the official spec, through prism proxy --errors", function()

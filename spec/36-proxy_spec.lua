@@ -6,6 +6,7 @@ local emu = require "support.emulator"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
 local shell = require "support.shell"
+local ports = require "support.ports"
 
 local ADMIN = { { role = "admin", scope = "org" } }
 
@@ -31,39 +32,56 @@ http {
 
 local read = shell.read_file
 
+-- os.execute answers true (5.2+) or 0 (5.1) on success
+local function alive(pid)
+  local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+  return r == true or r == 0
+end
+
+-- One try at starting the proxy nginx on `port`: -> proxy | nil, why (why names a lost race).
+local function launch_proxy(dir, port, probe)
+  local f = assert(io.open(dir .. "/nginx.conf", "w"))
+  f:write((CONF:gsub("DIR", dir):gsub("PORT", tostring(port))))
+  f:close()
+  os.remove(dir .. "/nginx.pid")
+  os.execute(": >" .. dir .. "/error.log")
+  local h = assert(io.popen("nginx -p " .. dir .. " -c " .. dir .. "/nginx.conf </dev/null >" .. dir
+    .. "/out.log 2>&1 & echo $!"))
+  local pid = tonumber(h:read("*l"))
+  h:close()
+  local url, why = "http://127.0.0.1:" .. port, nil
+  for _ = 1, 500 do -- ~10 s: only a hang ends it
+    why = read(dir .. "/out.log") .. read(dir .. "/error.log")
+    if ports.lost_race(why) then break end -- nginx would retry for 2.5 s: pick another port now
+    if read(dir .. "/nginx.pid") ~= "" and probe:request("GET", url .. "/_proxy_health", {}) == 200 then
+      return {
+        url = url, dir = dir, pid = pid,
+        log = function() return read(dir .. "/access.log") end,
+        stop = function()
+          os.execute("kill " .. pid .. " 2>/dev/null; for i in $(seq 1 100); do kill -0 " .. pid
+            .. " 2>/dev/null || break; sleep 0.02; done; rm -rf " .. dir)
+        end,
+      }
+    end
+    if not alive(pid) then break end
+    core.sleep(0.02)
+  end
+  os.execute("kill -9 " .. pid .. " 2>/dev/null")
+  return nil, why
+end
+
 -- Starts the proxy nginx on a free port; returns {url, dir, pid, log(), stop()}.
 local function start_proxy()
-  local probe = core.session { allow_http = true, timeout = 2, connect_timeout = 1 }
+  local probe = core.session { allow_http = true, timeout = 10, connect_timeout = 5 }
   local dir = assert(io.popen("mktemp -d /tmp/mistapi-proxy.XXXXXX")):read("*l")
   assert(os.execute("mkdir -p " .. dir .. "/tmp"))
-  for _ = 1, 20 do
-    local port = math.random(20000, 59999)
-    local status, info = probe:request("GET", "http://127.0.0.1:" .. port .. "/", {})
-    if not status and info.reached == false then
-      local f = assert(io.open(dir .. "/nginx.conf", "w"))
-      f:write((CONF:gsub("DIR", dir):gsub("PORT", tostring(port))))
-      f:close()
-      os.execute("nginx -p " .. dir .. " -c " .. dir .. "/nginx.conf </dev/null >" .. dir .. "/out.log 2>&1 &")
-      local url = "http://127.0.0.1:" .. port
-      for _ = 1, 100 do
-        if probe:request("GET", url .. "/_proxy_health", {}) == 200 then
-          probe:close()
-          local pid = tonumber(read(dir .. "/nginx.pid"):match("%d+"))
-          return {
-            url = url, dir = dir, pid = pid,
-            log = function() return read(dir .. "/access.log") end,
-            stop = function()
-              if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
-              os.execute("sleep 0.2; rm -rf " .. dir)
-            end,
-          }
-        end
-        core.sleep(0.05)
-      end
-      error("the proxy nginx did not start: " .. read(dir .. "/out.log") .. read(dir .. "/error.log"))
-    end
+  local proxy, why = ports.retry(1, function(p) return launch_proxy(dir, p[1], probe) end)
+  probe:close()
+  if not proxy then
+    os.execute("rm -rf " .. dir)
+    error("the proxy nginx did not start: " .. tostring(why))
   end
-  error("no free port for the proxy")
+  return proxy
 end
 
 describe("an http forward proxy", function()
@@ -101,14 +119,7 @@ describe("an http forward proxy", function()
   end)
 
   it("reports a proxy that refuses as a transport failure, without the proxy's password", function()
-    local port
-    for p = 1, 9 do
-      local s = core.session { allow_http = true, timeout = 2 }
-      local status, info = s:request("GET", "http://127.0.0.1:" .. p .. "/", {})
-      s:close()
-      if not status and info.reached == false then port = p break end
-    end
-    assert.is_number(port)
+    local port = ports.dead()
     local c = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env,
       proxy = "http://user:s3cretpr0xy@127.0.0.1:" .. port })
     local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)

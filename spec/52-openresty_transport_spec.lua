@@ -79,7 +79,7 @@ server {
 -- Probes on the example server: run the transport with the query's options.
 local PROBES = [==[
 server {
-  listen 127.0.0.1:@PROBE_PORT@;
+  listen 127.0.0.1:@EXTRA_PORT_2@;
   location = /t/request {
     content_by_lua_block {
       local T = require "mistapi.transport.ngx"
@@ -157,14 +157,9 @@ describe("the ngx transport in nginx", function()
   local app, raw, probe_port, e
 
   setup(function()
-    -- the probe server's port: one more free port, chosen like the others
-    local core = require "mistapi.core"
-    local s = core.session { allow_http = true, timeout = 2 }
-    probe_port = nginx_app.free_port(s)
-    s:close()
     -- a resolver that never answers, given little time: lookups fail fast
-    app = nginx_app.start { extra = EXTRA .. PROBES:gsub("@PROBE_PORT@", tostring(probe_port)),
-                            resolver = "127.0.0.1:9", resolver_timeout = "500ms" }
+    app = nginx_app.start { extra = EXTRA .. PROBES, resolver = "127.0.0.1:9", resolver_timeout = "500ms" }
+    probe_port = app.extra_ports[2]
     raw = app.extra_url
     e = emulator.start()
   end)
@@ -297,10 +292,7 @@ describe("the ngx transport in nginx", function()
     end)
 
     it("reports a refused connection with reached = false", function()
-      local core = require "mistapi.core"
-      local s = core.session { allow_http = true, timeout = 2 }
-      local dead = nginx_app.free_port(s)
-      s:close()
+      local dead = nginx_app.free_port()
       local r = one("http://127.0.0.1:" .. dead .. "/")
       assert.equal("transport", r.err.kind)
       assert.is_false(r.err.reached)

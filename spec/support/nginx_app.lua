@@ -6,14 +6,15 @@
 --     resolver = "127.0.0.1", resolver_timeout = "5s",
 --     lua_dir = ..., core_dir = ...,   -- default: the tree's lua/ and build/5.1
 --     extra = "...",       -- more http-level config (servers, shared dicts);
---   }                      -- @EXTRA_PORT@ in it becomes a second free port
---   app.url, app.dir, app.port, app.extra_port, app.extra_url
+--   }                      -- @EXTRA_PORT@ and @EXTRA_PORT_2@ in it become more free ports
+--   app.url, app.dir, app.port, app.extra_port, app.extra_url, app.extra_ports = { p, p2 }
 --   app:request(method, path, headers, body) -> status, headers, body | nil, info
---   nginx_app.free_port(session) -> a loopback port nothing listens on
+--   nginx_app.free_port() -> a loopback port nothing listens on (support.ports)
 --   app:error_log() -> text;  app:stop() (idempotent, also on collection)
 -- HTTP goes through the C core's session; works on Lua 5.1, 5.4 and LuaJIT.
 local core = require "mistapi.core"
 local shell = require "support.shell"
+local ports = require "support.ports"
 
 local M = {}
 
@@ -55,14 +56,9 @@ function M.render(vars)
   return table.concat(out, "\n")
 end
 
--- A loopback port nothing answers on now (nginx may still lose a race; start retries).
-function M.free_port(probe)
-  for _ = 1, 200 do
-    local port = 20000 + math.random(0, 39999)
-    local status, info = probe:request("GET", "http://127.0.0.1:" .. port .. "/", {}, nil)
-    if not status and info.reached == false then return port end
-  end
-  error("nginx_app: no free loopback port")
+-- A loopback port nothing listens on (the shared helper; `probe` is no longer needed).
+function M.free_port()
+  return ports.dead()
 end
 
 -- os.execute answers true (5.2+) or 0 (5.1) on success
@@ -97,11 +93,10 @@ function App:stop()
 end
 App.__gc = App.stop
 
-local function launch(app, opts)
+-- One try on ports {listen, extra, extra 2}: -> true | false, why (why names a lost port race).
+local function launch(app, opts, p)
   local dir = app.dir
-  local port = M.free_port(app.session)
-  local extra_port
-  repeat extra_port = M.free_port(app.session) until extra_port ~= port
+  local port = p[1]
   local conf = M.render {
     PREFIX = dir, LISTEN = "127.0.0.1:" .. port, LUA_DIR = opts.lua_dir or (ROOT .. "/lua"),
     CORE_DIR = opts.core_dir or (ROOT .. "/build/5.1"), APP_DIR = ROOT .. "/examples/openresty",
@@ -109,8 +104,10 @@ local function launch(app, opts)
     RESOLVER_TIMEOUT = opts.resolver_timeout or "5s",
   }
   write_file(dir .. "/nginx.conf", conf, "600")
-  write_file(dir .. "/conf.d/extra.conf", ((opts.extra or ""):gsub("@EXTRA_PORT@", tostring(extra_port))))
+  write_file(dir .. "/conf.d/extra.conf", ((opts.extra or ""):gsub("@EXTRA_PORT@", tostring(p[2]))
+    :gsub("@EXTRA_PORT_2@", tostring(p[3]))))
   write_file(dir .. "/logs/error.log", "")
+  os.remove(dir .. "/logs/nginx.pid")
   -- the environment goes through a private script, never a command line
   local lines = { "#!/bin/sh" }
   for k, v in pairs(opts.env or {}) do
@@ -120,18 +117,25 @@ local function launch(app, opts)
   lines[#lines + 1] = "exec nginx -p " .. sh_quote(dir) .. " -c " .. sh_quote(dir .. "/nginx.conf")
     .. " -e " .. sh_quote(dir .. "/logs/error.log") .. " </dev/null >" .. sh_quote(dir .. "/logs/stdout.log") .. " 2>&1"
   write_file(dir .. "/run.sh", table.concat(lines, "\n") .. "\n", "700")
-  local p = assert(io.popen("sh " .. sh_quote(dir .. "/run.sh") .. " & echo $!"))
-  local pid = tonumber(p:read("*l"))
-  p:close()
+  local h = assert(io.popen("sh " .. sh_quote(dir .. "/run.sh") .. " & echo $!"))
+  local pid = tonumber(h:read("*l"))
+  h:close()
   app.pid, app.port, app.url = pid, port, "http://127.0.0.1:" .. port
-  app.extra_port, app.extra_url = extra_port, "http://127.0.0.1:" .. extra_port
-  for _ = 1, 250 do
-    local status = app.session:request("GET", app.url .. "/healthz", {}, nil)
-    if status == 200 then return true end
+  app.extra_port, app.extra_url = p[2], "http://127.0.0.1:" .. p[2]
+  app.extra_ports = { p[2], p[3] }
+  local why
+  for _ = 1, 500 do -- ~10 s: only a hang ends it
+    why = read_file(dir .. "/logs/stdout.log") .. read_file(dir .. "/logs/error.log")
+    -- nginx retries a lost bind() for 2.5 s by itself: give up on these ports at once
+    if ports.lost_race(why) then break end
+    -- its pid file appears once every port is bound
+    if read_file(dir .. "/logs/nginx.pid") ~= "" then
+      local status = app.session:request("GET", app.url .. "/healthz", {}, nil)
+      if status == 200 then return true end
+    end
     if not alive(pid) then break end
     core.sleep(0.02)
   end
-  local why = read_file(dir .. "/logs/stdout.log") .. read_file(dir .. "/logs/error.log")
   os.execute("kill -KILL " .. pid .. " 2>/dev/null")
   app.pid = nil
   return false, why
@@ -139,7 +143,6 @@ end
 
 function M.start(opts)
   opts = opts or {}
-  math.randomseed(os.time() + math.floor(core.now() * 1000) % 100000)
   local p = assert(io.popen("mktemp -d /tmp/mistapi-nginx.XXXXXX"))
   local dir = p:read("*l")
   p:close()
@@ -151,13 +154,8 @@ function M.start(opts)
     getmetatable(proxy).__gc = function() app:stop() end
     app._gc = proxy
   end
-  local why
-  for _ = 1, 5 do
-    local ok
-    ok, why = launch(app, opts)
-    if ok then return app end
-    if not why:find("Address already in use", 1, true) then break end
-  end
+  local ok, why = ports.retry(3, function(got) return launch(app, opts, got) end)
+  if ok then return app end
   app:stop()
   error("nginx_app: nginx did not start: " .. tostring(why), 2)
 end

@@ -10,6 +10,7 @@
 --   srv:stop()
 local M = {}
 local shell = require "support.shell"
+local ports = require "support.ports"
 
 local CONF = [[
 load_module /usr/lib/nginx/modules/ndk_http_module.so;
@@ -106,22 +107,6 @@ end
 
 local read = shell.try_read
 
-local function port_in_use(port)
-  return run("bash -c '(exec 3<>/dev/tcp/127.0.0.1/" .. port .. ")' 2>/dev/null")
-end
-
-local function free_ports(n)
-  for _ = 1, 100 do
-    local base = 20000 + math.random(0, 39000)
-    local ok = true
-    for p = base, base + n - 1 do
-      if port_in_use(p) then ok = false break end
-    end
-    if ok then return base end
-  end
-  error("static_nginx: no free loopback ports")
-end
-
 local function pid_alive(pid)
   return run("kill -0 " .. pid .. " 2>/dev/null")
 end
@@ -197,39 +182,48 @@ local function answers(port, token)
   return out:find(token, 1, true) ~= nil
 end
 
+-- One try on ports {http, tls, stall}: -> server | nil, why (why names a lost port race).
+local function launch(dir, token, p)
+  local conf = CONF:gsub("STALLPORT", tostring(p[3])):gsub("TLSPORT", tostring(p[2]))
+    :gsub("PORT", tostring(p[1])):gsub("DIR", dir):gsub("TOKEN", token)
+  local f = assert(io.open(dir .. "/nginx.conf", "w"))
+  f:write(conf)
+  f:close()
+  os.remove(dir .. "/nginx.pid")
+  run(": >'" .. dir .. "/error.log'")
+  local h = assert(io.popen("nginx -p '" .. dir .. "' -c '" .. dir .. "/nginx.conf'"
+    .. " >'" .. dir .. "/nginx.out' 2>&1 & echo $!"))
+  local pid = h:read("*l")
+  h:close()
+  local why
+  for _ = 1, 500 do -- ~10 s: only a hang ends it
+    why = (read(dir .. "/error.log") or "") .. (read(dir .. "/nginx.out") or "")
+    -- nginx retries a lost bind() for 2.5 s by itself: give up on these ports at once
+    if ports.lost_race(why) then break end
+    -- its pid file appears once every port is bound
+    if read(dir .. "/nginx.pid") and answers(p[1], token) then
+      return setmetatable({
+        dir = dir, pid = pid, port = p[1], ca = dir .. "/cert.pem",
+        url = "http://127.0.0.1:" .. p[1],
+        tls_url = "https://127.0.0.1:" .. p[2],
+        stall_url = "https://127.0.0.1:" .. p[3],
+      }, Server)
+    end
+    if not pid_alive(pid) then break end
+    sleep(0.02)
+  end
+  run("kill -9 " .. pid .. " 2>/dev/null")
+  return nil, why
+end
+
 function M.start()
-  math.randomseed(os.time() + math.floor(os.clock() * 1e6))
   local dir = make_dir()
   make_cert(dir)
-  local token = "static-" .. math.random(1, 1e9)
-  for _ = 1, 5 do
-    local port = free_ports(3)
-    local conf = CONF:gsub("STALLPORT", tostring(port + 2)):gsub("TLSPORT", tostring(port + 1))
-      :gsub("PORT", tostring(port)):gsub("DIR", dir):gsub("TOKEN", token)
-    local f = assert(io.open(dir .. "/nginx.conf", "w"))
-    f:write(conf)
-    f:close()
-    local p = assert(io.popen("nginx -p '" .. dir .. "' -c '" .. dir .. "/nginx.conf'"
-      .. " >'" .. dir .. "/nginx.out' 2>&1 & echo $!"))
-    local pid = p:read("*l")
-    p:close()
-    for _ = 1, 100 do
-      if answers(port, token) then
-        return setmetatable({
-          dir = dir, pid = pid, port = port, ca = dir .. "/cert.pem",
-          url = "http://127.0.0.1:" .. port,
-          tls_url = "https://127.0.0.1:" .. (port + 1),
-          stall_url = "https://127.0.0.1:" .. (port + 2),
-        }, Server)
-      end
-      if not pid_alive(pid) then break end -- lost a race for the port: try others
-      sleep(0.02)
-    end
-    run("kill " .. pid .. " 2>/dev/null")
-  end
-  local err = read(dir .. "/error.log") or read(dir .. "/nginx.out") or ""
+  local token = "static-" .. dir:match("[^.]*$") -- mktemp made it random
+  local srv, why = ports.retry(3, function(p) return launch(dir, token, p) end)
+  if srv then return srv end
   run("rm -rf '" .. dir .. "'")
-  error("static_nginx: nginx did not start: " .. err:sub(-500))
+  error("static_nginx: nginx did not start: " .. tostring(why):sub(-500))
 end
 
 return M

@@ -1,0 +1,85 @@
+-- The one way every server of the tree gets its listening port (support.ports,
+-- which is emulator/lua/ports.lua): below the kernel's ephemeral range, free
+-- for a real bind(), random per process, and retried when a bind loses a race.
+local ports = require "support.ports"
+local socket = require "socket"
+
+local function ephemeral()
+  local f = assert(io.open("/proc/sys/net/ipv4/ip_local_port_range"))
+  local lo, hi = f:read("*a"):match("(%d+)%s+(%d+)")
+  f:close()
+  return tonumber(lo), tonumber(hi)
+end
+
+describe("support.ports", function()
+  it("hands out distinct ports outside the ephemeral range that a bind() accepts", function()
+    local elo, ehi = ephemeral()
+    local got = ports.pick(20)
+    assert.equal(20, #got)
+    local seen = {}
+    for _, p in ipairs(got) do
+      assert.is_nil(seen[p], "port " .. p .. " twice")
+      seen[p] = true
+      assert.is_true(p < elo or p > ehi, "port " .. p .. " is in the ephemeral range")
+      assert.is_true(p >= 1024 and p <= 65535)
+      local s = assert(socket.bind("127.0.0.1", p))
+      s:close()
+    end
+  end)
+
+  it("never hands out a port somebody listens on", function()
+    local held = {}
+    for _, p in ipairs(ports.pick(5)) do
+      held[p] = assert(socket.bind("127.0.0.1", p))
+    end
+    finally(function() for _, s in pairs(held) do s:close() end end)
+    -- those five stay taken; many more picks never return one of them
+    for _ = 1, 20 do
+      for _, p in ipairs(ports.pick(10)) do assert.is_nil(held[p]) end
+    end
+  end)
+
+  it("does not repeat from one process to the next (seeded from /dev/urandom)", function()
+    local me = debug.getinfo(1, "S").source:match("^@(.*)/spec/") or "."
+    local function run(lua)
+      local p = assert(io.popen(lua .. " " .. me .. "/emulator/lua/ports.lua 5"))
+      local line = p:read("*l")
+      p:close()
+      return line
+    end
+    for _, lua in ipairs { "lua5.4", "luajit" } do
+      local a, b = run(lua), run(lua)
+      assert.matches("^%d+ %d+ %d+ %d+ %d+$", a)
+      assert.are_not.equal(a, b)
+    end
+  end)
+
+  it("recognises a lost bind race in nginx's and Node's words", function()
+    assert.is_true(ports.lost_race("nginx: [emerg] bind() to 127.0.0.1:24001 failed (98: Address already in use)"))
+    assert.is_true(ports.lost_race("Error: listen EADDRINUSE: address already in use 127.0.0.1:4010"))
+    assert.is_false(ports.lost_race("nginx: [emerg] unknown directive \"lisen\""))
+    assert.is_false(ports.lost_race(nil))
+  end)
+
+  it("retries a launch that lost a race, with other ports, and stops at any other failure", function()
+    local tried = {}
+    local value = ports.retry(2, function(p)
+      tried[#tried + 1] = p
+      if #tried < 3 then return nil, "bind() to 127.0.0.1:" .. p[1] .. " failed (98: Address already in use)" end
+      return "up"
+    end)
+    assert.equal("up", value)
+    assert.equal(3, #tried)
+    assert.are_not.same(tried[1], tried[2])
+    local calls = 0
+    local none, why = ports.retry(1, function() calls = calls + 1 return nil, "config error" end)
+    assert.is_nil(none)
+    assert.equal("config error", why)
+    assert.equal(1, calls)
+    calls = 0
+    none, why = ports.retry(1, function() calls = calls + 1 return nil, "Address already in use" end, 4)
+    assert.is_nil(none)
+    assert.equal(4, calls)
+    assert.matches("already in use", why)
+  end)
+end)
