@@ -46,6 +46,7 @@ return {
     local key = token.key
     if to_stdout then
       ctx.out(key)
+      token.key = display.mask(key)
       ctx.err(o.json and json.encode(token) or output.token(token))
       return ctx.OK
     end
