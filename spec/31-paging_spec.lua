@@ -76,6 +76,17 @@ describe("paging through 2,500 tokens", function()
     assert.same(1, #e:log())
   end)
 
+  it("the whole list's result carries attempts (every try of every page), token_index and pages", function()
+    e:fault { kind = "status", status = 503, method = "GET", count = 1 }
+    local res = assert(tokens:list_all_org_api_tokens(e.org_id, { limit = 1000 }))
+    assert.same(ALL, #res.data)
+    assert.same(200, res.status)
+    assert.same(3, res.pages)
+    assert.same(4, res.attempts, "three pages, one of them tried twice")
+    assert.same(1, res.token_index)
+    assert.same(tostring(ALL), res.headers["x-page-total"])
+  end)
+
   it("the iterator raises the error of a page that fails; the whole list returns it", function()
     local n = 0
     local ok, err = pcall(function()

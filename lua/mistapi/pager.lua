@@ -64,7 +64,9 @@ end
 -- @param opts {limit, page, progress}
 -- @param base_url to recognise absolute `next` links
 -- @return a function that gives the next item, or nil at the end, or raises
---   (nil, err) through `on_error`
+--   (nil, err) through `on_error`; its closer; and a table the walk keeps up
+--   to date: `pages`, `attempts` (every try of every page), `token_index` and
+--   `headers` of the last page (for a result of the whole list)
 function pager.walk(fetch, path, opts, base_url)
   local limit = opts.limit or 100
   local page_no = opts.page or 1
@@ -73,12 +75,15 @@ function pager.walk(fetch, path, opts, base_url)
   local pages, count, total = 0, 0, nil
   local next_request = path .. pager.query(limit, page_no)
   local done = false
+  local stats = { pages = 0, attempts = 0 }
 
   local function load()
     if done or pages >= MAX_PAGES then return false end
     local res, err = fetch(next_request)
     if not res then return nil, err end
     pages = pages + 1
+    stats.pages, stats.attempts = pages, stats.attempts + (res.attempts or 1)
+    stats.token_index, stats.headers = res.token_index, res.headers
     local data = res.data
     local list, link
     if type(data) == "table" and data[1] == nil and type(data.results) == "table" then
@@ -122,7 +127,7 @@ function pager.walk(fetch, path, opts, base_url)
       if ok == nil then return nil, err end
       if not ok then return nil end
     end
-  end, function() items, done = nil, true end
+  end, function() items, done = nil, true end, stats
 end
 
 return pager

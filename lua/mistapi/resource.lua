@@ -177,7 +177,7 @@ end
 -- The whole list, every page, as one array: a result whose `data` is the
 -- array, or nil, err.
 local function list_all(self, a, b)
-  local next_item, stop = self:walk(a, b)
+  local next_item, stop, stats = self:walk(a, b)
   if not next_item then return nil, stop end
   local all = {}
   while true do
@@ -186,7 +186,9 @@ local function list_all(self, a, b)
     if item == nil then break end
     all[#all + 1] = item
   end
-  return result.new(all, { status = 200, headers = {} })
+  -- attempts add up every page's tries; token_index and headers are the last page's
+  return result.new(all, { status = 200, headers = stats.headers or {} }, stats.attempts, stats.token_index,
+    { pages = stats.pages })
 end
 
 local classes = {}
