@@ -1,4 +1,6 @@
--- The emulator's list paging: limit/page with X-Page-* headers, or a body `next` link.
+-- The emulator's list paging: limit/page with X-Page-* headers, or a body `next` link;
+-- a token list asked for neither answers whole (the spec declares no paging on it), or
+-- its first 100 with token_list = "paged".
 local emu = require "support.emulator"
 
 describe("emulator list paging", function()
@@ -8,13 +10,47 @@ describe("emulator list paging", function()
     ids = e:seed(250, { name_prefix = "p-" })
   end)
   teardown(function() e:stop() end)
-  before_each(function() e:config{ paging = "headers" } end)
+  before_each(function() e:config{ paging = "headers", token_list = "whole" } end)
 
   local function list(query)
     return e:api("GET", e:tokens_path() .. (query or ""))
   end
 
-  it("answers 100 by default with the X-Page headers", function()
+  it("answers every token, in creation order, to a list that asks no limit or page", function()
+    local status, items, h, raw = list()
+    assert.equal(200, status)
+    assert.equal(251, #items)
+    assert.is_nil(h["x-page-total"])
+    assert.is_nil(h["x-page-limit"])
+    assert.equal("emulator bootstrap token", items[1].name)
+    for i, id in ipairs(ids) do
+      assert.equal(id, items[i + 1].id)
+    end
+    assert.matches("^%[", raw)
+  end)
+
+  it("pages a list that asks for a limit or a page, whatever the switch", function()
+    local status, items, h = list("?limit=10")
+    assert.equal(200, status)
+    assert.equal(10, #items)
+    assert.equal("251", h["x-page-total"])
+    status, items, h = list("?page=3")
+    assert.equal(200, status)
+    assert.equal(51, #items)
+    assert.equal("100", h["x-page-limit"])
+  end)
+
+  it("answers the whole list in the next shape too, with no next", function()
+    e:config{ paging = "next" }
+    local status, body = list()
+    assert.equal(200, status)
+    assert.equal(251, #body.results)
+    assert.equal(251, body.total)
+    assert.is_nil(body.next)
+  end)
+
+  it("answers 100 by default with the X-Page headers with token_list = paged", function()
+    e:config{ token_list = "paged" }
     local status, items, h = list()
     assert.equal(200, status)
     assert.equal(100, #items)

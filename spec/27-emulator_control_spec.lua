@@ -47,7 +47,7 @@ describe("emulator control API", function()
     local c = e:config()
     assert.same({
       rate_limit = 5000, rate_window = 3600, retry_after = "seconds", bad_id_status = 404,
-      paging = "headers", put_src_ips = "reject", put_response = "token", latency_ms = 0,
+      paging = "headers", token_list = "whole", put_src_ips = "reject", put_response = "token", latency_ms = 0,
       two_factor = false, two_factor_code = "123456", self_create_answer = "array",
     }, c)
     assert.has_error(function() e:config{ nope = 1 } end)

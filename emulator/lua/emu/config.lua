@@ -51,6 +51,8 @@ local SWITCHES = {
   retry_after = { "seconds", one_of("seconds", "http-date", "none") },
   bad_id_status = { 404, one_of(404, 400) },        -- a path id that is no UUID
   paging = { "headers", one_of("headers", "next") },
+  -- a token list asked for no limit/page: all of it (the spec declares none), or the first 100
+  token_list = { "whole", one_of("whole", "paged") },
   put_src_ips = { "reject", one_of("reject", "ignore") },
   put_response = { "token", one_of("token", "empty") },
   latency_ms = { 0, int_range(0, 60000) },          -- added to every API request

@@ -21,7 +21,7 @@ local function lister(kind)
         items[i] = json.encode(item)
       end
       return items, total
-    end)
+    end, true)
   end
 end
 
