@@ -1,0 +1,42 @@
+--- The error of a lifecycle step: which step failed, why, and what exists now.
+-- `kind` is the cause's (so `is_not_found()` and the CLI's exit status still
+-- work), or "lifecycle" for a cause that is no HTTP call (a store function
+-- that failed, an answer without a key). Fields: `step`, `state`, `cause`,
+-- and what the caller passed in `fields` (`old_id`, `new_id`, `done`...).
+-- @module mistapi.lifecycle.failure
+
+local errors = require "mistapi.errors"
+
+local failure = {}
+
+local function cause_text(cause)
+  if errors.is_error(cause) then return errors.tidy(cause.message) or cause.kind end
+  return errors.tidy(tostring(cause)) or "?"
+end
+
+--- @param what the operation ("rotate", "apply")
+-- @param step the step that failed ("read", "create", "store", "verify", "delete"...)
+-- @param cause a mistapi error or a message
+-- @param state what exists now, in words
+-- @param fields extra fields for the error, or nil
+-- @param secrets strings that must not show (a new key), or nil
+function failure.new(what, step, cause, state, fields, secrets)
+  local e = fields or {}
+  local kind = "lifecycle"
+  if errors.is_error(cause) then
+    kind = cause.kind
+    e.status, e.detail, e.retry_after = cause.status, cause.detail, cause.retry_after
+  end
+  e.step, e.state, e.cause = step, state, cause
+  local message = ("%s: %s failed: %s; %s"):format(what, step, cause_text(cause), state)
+  return errors.new(kind, errors.redact(message, secrets), e)
+end
+
+--- A misuse-free refusal before anything was sent (a validation error).
+function failure.refuse(what, step, message, fields)
+  local e = fields or {}
+  e.step, e.state = step, "nothing was changed"
+  return errors.new("validation", ("%s: %s; nothing was changed"):format(what, message), e)
+end
+
+return failure

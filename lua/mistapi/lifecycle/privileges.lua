@@ -1,0 +1,87 @@
+--- Privileges and src_ips compared as sets: the server adds fields of its own
+-- (`org_id`, `name`, `org_name` in /self), may reorder a list, and writes an
+-- absent `views` as nothing, so two lists are equal when their canonical
+-- forms are.
+-- @module mistapi.lifecycle.privileges
+
+local display = require "mistapi.display"
+
+local privileges = {}
+
+local function lower(v)
+  return type(v) == "string" and v:lower() or ""
+end
+
+--- One privilege as a string that is equal for equal privileges.
+function privileges.canonical(p)
+  local views = {}
+  if type(p.views) == "table" then
+    for i = 1, #p.views do views[i] = tostring(p.views[i]) end
+    table.sort(views)
+  end
+  local id = ""
+  if p.scope == "site" then id = lower(p.site_id) elseif p.scope == "sitegroup" then id = lower(p.sitegroup_id) end
+  return table.concat({ tostring(p.role), tostring(p.scope), id, table.concat(views, ",") }, "|")
+end
+
+local function sorted_set(list, canon)
+  local out, seen = {}, {}
+  if type(list) == "table" then
+    for i = 1, #list do
+      local c = canon(list[i])
+      if not seen[c] then
+        seen[c] = true
+        out[#out + 1] = c
+      end
+    end
+  end
+  table.sort(out)
+  return table.concat(out, "\n")
+end
+
+--- Whether two privilege lists grant the same.
+function privileges.same(a, b)
+  return sorted_set(a, privileges.canonical) == sorted_set(b, privileges.canonical)
+end
+
+local function ip_canon(s) return lower(s):gsub("%s", "") end
+
+--- Whether two src_ips lists allow the same sources (nil and {} both mean "anywhere").
+function privileges.same_ips(a, b)
+  return sorted_set(a, ip_canon) == sorted_set(b, ip_canon)
+end
+
+--- The writable fields of a privilege, for a request body (the server's own
+-- `org_id`, `name`... left out).
+function privileges.plain(p)
+  local views
+  if type(p.views) == "table" and #p.views > 0 then
+    views = {}
+    for i = 1, #p.views do views[i] = p.views[i] end
+  end
+  return { role = p.role, scope = p.scope, site_id = p.site_id, sitegroup_id = p.sitegroup_id, views = views }
+end
+
+function privileges.plain_all(list)
+  local out = {}
+  for i = 1, #(list or {}) do out[i] = privileges.plain(list[i]) end
+  return out
+end
+
+--- A list as text: `admin@org, read@site:<id>` ("-" when empty).
+function privileges.text(list)
+  if type(list) ~= "table" or #list == 0 then return "-" end
+  local parts = {}
+  for i = 1, #list do parts[i] = display.privilege(list[i]) end
+  return table.concat(parts, ", ")
+end
+
+--- src_ips as text ("anywhere" when empty).
+function privileges.ips_text(list)
+  if type(list) ~= "table" or #list == 0 then return "anywhere" end
+  local parts = {}
+  for i = 1, #list do parts[i] = tostring(list[i]):gsub("%c", "?") end
+  return table.concat(parts, ", ")
+end
+
+return privileges

@@ -1,0 +1,302 @@
+--- Rotating a token: a new one with the same privileges and src_ips, its key
+-- stored before anything else, proved to work, then the old one deleted.
+--
+-- How a re-run recognises an unfinished rotation: the new token is created
+-- under a temporary name, `<name> [rotation of <old id>]`, and takes its
+-- final name only once the old token is gone (or marked kept). A rotation
+-- interrupted in between leaves that name in the org, so the next call for
+-- the same old id finds it: with `opts.load` (which gives back the key that
+-- `opts.store` kept) it checks the key and finishes; without, it stops and
+-- says so (`opts.restart` deletes the unfinished one and rotates afresh).
+-- With `opts.keep_old` the old token is renamed `<name> [replaced by <new
+-- id>]`; `finish` deletes a token so marked once its replacement exists.
+-- @module mistapi.lifecycle.rotate
+
+local display = require "mistapi.display"
+local errors = require "mistapi.errors"
+local failure = require "mistapi.lifecycle.failure"
+local privileges = require "mistapi.lifecycle.privileges"
+local verify = require "mistapi.lifecycle.verify"
+
+local rotate = {}
+
+local MAX_NAME = 256
+
+local function marked(name, mark)
+  name = tostring(name or "token")
+  if #name + #mark > MAX_NAME then name = name:sub(1, MAX_NAME - #mark) end
+  return name .. mark
+end
+
+--- The temporary name of the replacement of `old_id` while it rotates.
+function rotate.pending_name(name, old_id)
+  return marked(name, " [rotation of " .. old_id .. "]")
+end
+
+--- The name a kept old token gets: it says what replaced it.
+function rotate.retired_name(name, new_id)
+  return marked(name, " [replaced by " .. new_id .. "]")
+end
+
+local function ends_with(s, tail)
+  return type(s) == "string" and #s >= #tail and s:sub(-#tail) == tail
+end
+
+--- Whether `name` is one of the temporary names above (any old id).
+function rotate.is_marked(name)
+  return type(name) == "string" and (name:match(" %[rotation of [%x%-]+%]$") or
+    name:match(" %[replaced by [%x%-]+%]$")) ~= nil
+end
+
+--- The tokens of `list` that are unfinished rotations of `old_id`.
+function rotate.pending_of(list, old_id)
+  local out = {}
+  local tail = " [rotation of " .. old_id .. "]"
+  for _, t in ipairs(list) do
+    if ends_with(t.name, tail) then out[#out + 1] = t end
+  end
+  return out
+end
+
+local function check_opts(opts, level)
+  if type(opts) ~= "table" then error("rotate: opts must be a table with a store function", level) end
+  if type(opts.store) ~= "function" then
+    error("rotate: opts.store must be a function(key, token): the new key is handed to it first", level)
+  end
+  for _, k in ipairs { "load", "discard" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "function" then
+      error("rotate: opts." .. k .. " must be a function", level)
+    end
+  end
+  for _, k in ipairs { "privileges", "src_ips" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "table" then error("rotate: opts." .. k .. " must be a table", level) end
+  end
+  if opts.name ~= nil and type(opts.name) ~= "string" then error("rotate: opts.name must be a string", level) end
+end
+
+-- Calls a caller's function without letting it raise through us.
+-- -> true | nil, message
+local function call(fn, ...)
+  local ok, res, msg = pcall(fn, ...)
+  if not ok then return nil, tostring(res) end
+  if res == nil or res == false then return nil, msg or "it returned " .. tostring(res) end
+  return res
+end
+
+local Rotation = {}
+Rotation.__index = Rotation
+
+function Rotation:fail(step, cause, state)
+  self.report.state = state
+  return nil, failure.new("rotate", step, cause, state,
+    { old_id = self.old_id, new_id = self.report.new_id, done = self.report.done }, { self.key })
+end
+
+function Rotation:did(step)
+  local done = self.report.done
+  done[#done + 1] = step
+end
+
+-- Deletes the new token after a failed step; -> the words for what exists now.
+function Rotation:undo(new, why_stored)
+  local _, derr = self.t:delete(new.id)
+  if self.opts.discard and why_stored then pcall(self.opts.discard, new) end
+  if derr and not (errors.is_error(derr) and derr:is_not_found()) then
+    return ("the old token is untouched; the new token %s could not be deleted (%s)%s"):format(
+      new.id, errors.tidy(tostring(derr)), why_stored and
+      ": delete it by hand, or re-run with restart" or
+      " and its key was not stored: delete it by hand, or re-run with restart")
+  end
+  return "the new token was deleted; the old one is untouched"
+end
+
+-- A rotation interrupted before: finish it with the stored key, or clear it.
+function Rotation:resume(pending)
+  local opts = self.opts
+  for _, p in ipairs(pending) do
+    local key = opts.load and call(opts.load, p)
+    if type(key) == "string" then
+      local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
+      local mine = not shown or display.mask(key) == p.key
+      local ok = mine and verify.key(self.t.client, key, self:expected(p), opts)
+      if ok then
+        self.key, self.new = key, p
+        p.key = key
+        self.report.resumed = true
+        self:did("resume")
+        return true
+      end
+    end
+  end
+  if not opts.restart then
+    local p = pending[1]
+    return self:fail("resume", ("an unfinished rotation of %s exists: token %s, created %s"):format(
+      self.old_id, p.id, display.time(p.created_time)),
+      "nothing was changed; give load (the CLI: the same --key-file) the key stored for it to finish the" ..
+      " rotation, or restart to delete it and rotate again")
+  end
+  for _, p in ipairs(pending) do
+    local _, derr = self.t:delete(p.id)
+    if derr and not derr:is_not_found() then
+      return self:fail("resume", derr, ("the unfinished rotation %s could not be deleted; nothing else was changed")
+        :format(p.id))
+    end
+  end
+  self:did("restart")
+  return true
+end
+
+-- The privileges the new key must show: those asked for (org tokens), or the
+-- caller's own (a user's tokens act as the user).
+function Rotation:expected(pending)
+  if self.self_privileges then return self.self_privileges end
+  if self.privileges then return self.privileges end
+  return privileges.plain_all(pending and pending.privileges)
+end
+
+function Rotation:create()
+  local t = self.t
+  local body = t:body(rotate.pending_name(self.final, self.old_id), self.privileges, self.src_ips)
+  local new, err = t:create(body)
+  if not new then
+    -- A create the server may have done (a timeout, a 5xx): find it and remove it,
+    -- so no token is left whose key nobody has.
+    local state = "the old token is untouched"
+    if not (errors.is_error(err) and err.kind == "http" and err.status < 500) then
+      local list = t:list()
+      for _, p in ipairs(list and rotate.pending_of(list, self.old_id) or {}) do t:delete(p.id) end
+      if not list then state = state .. "; a new token may exist (re-run with restart to delete it)" end
+    end
+    return self:fail("create", err, state)
+  end
+  self.new, self.key = new, new.key
+  self.report.new_id = new.id
+  self:did("create")
+  if type(self.key) ~= "string" or self.key == "" then
+    return self:fail("create", "the answer holds no key", self:undo(new, false))
+  end
+  local ok, serr = call(self.opts.store, self.key, new)
+  if not ok then return self:fail("store", serr, self:undo(new, false)) end
+  self:did("store")
+  local vok, verr = verify.key(t.client, self.key, self:expected(), self.opts)
+  if not vok then return self:fail("verify", verr, self:undo(new, true)) end
+  self:did("verify")
+  return true
+end
+
+function Rotation:retire()
+  local t, new, old = self.t, self.new, self.old
+  if not old then return true end
+  if self.opts.keep_old then
+    local body = t:body(rotate.retired_name(old.name, new.id), privileges.plain_all(old.privileges))
+    local _, err = t:update(old.id, body)
+    if err then
+      return self:fail("keep", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
+        " a re-run with load finishes the rotation"):format(new.id))
+    end
+    self.report.kept_old = true
+    self:did("keep")
+    return true
+  end
+  local _, err = t:delete(old.id)
+  if err and not err:is_not_found() then
+    return self:fail("delete", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
+      " a re-run with load finishes the rotation"):format(new.id))
+  end
+  self:did("delete")
+  return true
+end
+
+function Rotation:rename()
+  local t, new = self.t, self.new
+  local _, err = t:update(new.id, t:body(self.final, self:expected(new)))
+  if err then
+    return self:fail("rename", err, ("the rotation is done but the new token %s keeps the name %q;" ..
+      " rename it, or re-run with load"):format(new.id, new.name))
+  end
+  new.name = self.final
+  self:did("rename")
+  return true
+end
+
+--- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
+-- @param t a mistapi.lifecycle.target
+-- @param opts { store = function(key, token) -> true | nil, msg (required),
+--   load = function(token) -> key, discard = function(token), name, privileges,
+--   src_ips, keep_old, allow_self, restart, verify_attempts, verify_wait }
+-- @return a report { new = token (whole key), new_id, old_id, done = {steps},
+--   resumed, kept_old }, or nil and an error with `step` and `state`
+function rotate.run(t, id, opts)
+  check_opts(opts, 4)
+  local r = setmetatable({ t = t, opts = opts, old_id = id,
+    report = { old_id = id, done = {}, resumed = false, kept_old = false } }, Rotation)
+  local old, err = t:get(id)
+  if not old and not (errors.is_error(err) and err:is_not_found()) then
+    return r:fail("read", err, "nothing was changed")
+  end
+  r.old = old or nil
+  local list, lerr = t:list()
+  if not list then return r:fail("read", lerr, "nothing was changed") end
+  local pending = rotate.pending_of(list, id)
+  if not old and #pending == 0 then return r:fail("read", err, "nothing was changed") end
+  if old and not opts.keep_old and t:is_own(old) and not opts.allow_self then
+    return nil, failure.refuse("rotate", "read", ("token %s is the one this client calls with; deleting it"
+      .. " would cut this client off: pass allow_self (or keep_old)"):format(id), { old_id = id })
+  end
+  local base = old or pending[1]
+  r.final = opts.name or (old and old.name) or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
+  if t.has_privileges then
+    r.privileges = opts.privileges or privileges.plain_all(base.privileges)
+    r.src_ips = opts.src_ips or base.src_ips
+  else
+    local sp, serr = verify.self_privileges(t.client)
+    if not sp then return r:fail("read", serr, "nothing was changed") end
+    r.self_privileges = sp
+  end
+  if #pending > 0 then
+    local ok, rerr = r:resume(pending)
+    if not ok then return nil, rerr end
+  end
+  if not r.new then
+    if not old then return r:fail("read", err, "nothing was changed") end
+    local ok, cerr = r:create()
+    if not ok then return nil, cerr end
+  end
+  local ok, rerr = r:retire()
+  if not ok then return nil, rerr end
+  ok, rerr = r:rename()
+  if not ok then return nil, rerr end
+  r.report.new = r.new
+  r.report.new_id = r.new.id
+  r.report.state = opts.keep_old and "both tokens work; finish deletes the old one" or "the old token is deleted"
+  return r.report
+end
+
+--- Deletes a token that a rotation with keep_old renamed, once its
+-- replacement exists. -> report { old_id, new_id, done } | nil, err
+function rotate.finish(t, old_id, opts)
+  opts = opts or {}
+  local old, err = t:get(old_id)
+  if not old then return nil, failure.new("finish", "read", err, "nothing was changed", { old_id = old_id }) end
+  local new_id = type(old.name) == "string" and old.name:match(" %[replaced by ([%x%-]+)%]$")
+  if not new_id then
+    return nil, failure.refuse("finish", "read", ("token %s is not one a rotation kept (its name says no"
+      .. " \"[replaced by ...]\")"):format(old_id), { old_id = old_id })
+  end
+  local _, nerr = t:get(new_id)
+  if nerr then
+    return nil, failure.new("finish", "read", nerr, ("the replacement %s can't be read: the old token is kept")
+      :format(new_id), { old_id = old_id, new_id = new_id })
+  end
+  if t:is_own(old) and not opts.allow_self then
+    return nil, failure.refuse("finish", "read", ("token %s is the one this client calls with; deleting it"
+      .. " would cut this client off: pass allow_self"):format(old_id), { old_id = old_id })
+  end
+  local _, derr = t:delete(old_id)
+  if derr and not derr:is_not_found() then
+    return nil, failure.new("finish", "delete", derr, "both tokens still work", { old_id = old_id, new_id = new_id })
+  end
+  return { old_id = old_id, new_id = new_id, done = { "delete" }, state = "the old token is deleted" }
+end
+
+return rotate

@@ -1,0 +1,69 @@
+--- What the lifecycle code works on: one collection of API tokens (an org's,
+-- or the caller's own) behind a small interface, so rotate, audit, plan and
+-- apply don't care which. Each method returns data or `nil, err`.
+--   t.kind            "org" or "self"
+--   t.client          the client (settings, transport, pipeline)
+--   t.has_privileges  whether tokens carry privileges and src_ips (org tokens do)
+--   t:list(), t:get(id), t:create(body), t:update(id, body), t:delete(id)
+--   t:is_own(token)   whether `token` is one this client itself calls with
+-- @module mistapi.lifecycle.target
+
+local display = require "mistapi.display"
+
+local Target = {}
+Target.__index = Target
+
+local target = {}
+
+local function data_of(res, err)
+  if not res then return nil, err end
+  return res.data == nil and true or res.data
+end
+
+--- A target from functions (each returning a result or nil, err).
+-- @param spec { kind, client, has_privileges, list, get, create, update, delete, where }
+function target.new(spec)
+  return setmetatable(spec, Target)
+end
+
+function Target:list() return data_of(self.ops.list()) end
+function Target:get(id) return data_of(self.ops.get(id)) end
+function Target:create(body) return data_of(self.ops.create(body)) end
+function Target:update(id, body) return data_of(self.ops.update(id, body)) end
+function Target:delete(id) return data_of(self.ops.delete(id)) end
+
+--- The request body of a token: a name, and for org tokens privileges and src_ips.
+function Target:body(name, privileges, src_ips)
+  if not self.has_privileges then return { name = name } end
+  local body = { name = name, privileges = privileges }
+  if src_ips and #src_ips > 0 then body.src_ips = src_ips end
+  return body
+end
+
+-- Servers show a token's key as `abcd...wxyz`; the client's own keys masked
+-- the same way recognise its own token without comparing a whole key.
+function Target:is_own(token)
+  local shown = type(token) == "table" and token.key
+  if type(shown) ~= "string" or not shown:match("^....%.%.%.....$") then return false end
+  for _, key in ipairs(self.client.settings.tokens) do
+    if display.mask(key) == shown then return true end
+  end
+  return false
+end
+
+--- The org API tokens of `org_id` through the `client:orgs_api_tokens()` resource.
+function target.org(tokens, org_id)
+  return target.new {
+    kind = "org", client = tokens.client, has_privileges = true, org_id = org_id,
+    where = "org " .. tostring(org_id),
+    ops = {
+      list = function() return tokens:list_all_org_api_tokens(org_id) end,
+      get = function(id) return tokens:get_org_api_token(org_id, id) end,
+      create = function(body) return tokens:create_org_api_token(org_id, body) end,
+      update = function(id, body) return tokens:update_org_api_token(org_id, id, body) end,
+      delete = function(id) return tokens:delete_org_api_token(org_id, id) end,
+    },
+  }
+end
+
+return target
