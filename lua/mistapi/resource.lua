@@ -235,6 +235,8 @@ local function class_of(accessor)
       end
     end
   end
+  -- methods made of other modules' logic (the token lifecycle: mistapi.lifecycle.methods)
+  if row.extend then require(row.extend[1]).extend(class, row.extend[2]) end
   classes[accessor] = class
   return class
 end

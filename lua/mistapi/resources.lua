@@ -10,6 +10,8 @@
 --   helpers: names of the helpers made from the `list`, `get` and `delete`
 --     operations: `each` (a generic-for over every page), `list_all` (every
 --     page as one result), `get_many`, `delete_many` (many ids at once)
+--   extend: { module, set }: `require(module).extend(class, set)` adds methods
+--     built on the operations (the token lifecycle: rotate, audit, plan, apply)
 -- @module mistapi.resources
 
 local resources = {
@@ -20,6 +22,7 @@ local resources = {
       each = "each_org_api_token", list_all = "list_all_org_api_tokens",
       get_many = "get_org_api_tokens", delete_many = "delete_org_api_tokens",
     },
+    extend = { "mistapi.lifecycle.methods", "org" },
   },
 }
 

@@ -154,7 +154,7 @@ function Audit:scopes(token)
   end
 end
 
-function Audit:names(list)
+local function name_counts(list)
   local count = {}
   for _, token in ipairs(list) do
     if type(token.name) == "string" then count[token.name] = (count[token.name] or 0) + 1 end
@@ -190,7 +190,7 @@ function audit.run(t, opts)
   for k, v in pairs(audit.DEFAULTS) do limits[k] = opts[k] or v end
   local a = setmetatable({ t = t, opts = opts, limits = limits, now = opts.now or os.time(),
     findings = {}, notes = {}, scope_ids = {} }, Audit)
-  local count = a:names(list)
+  local count = name_counts(list)
   for _, token in ipairs(list) do
     a:usage(token)
     a:reach(token)

@@ -100,7 +100,7 @@ end
 -- Deletes the new token after a failed step; -> the words for what exists now.
 function Rotation:undo(new, why_stored)
   local _, derr = self.t:delete(new.id)
-  if self.opts.discard and why_stored then pcall(self.opts.discard, new) end
+  if self.opts.discard and why_stored then pcall(self.opts.discard, new, self.final) end
   if derr and not (errors.is_error(derr) and derr:is_not_found()) then
     return ("the old token is untouched; the new token %s could not be deleted (%s)%s"):format(
       new.id, errors.tidy(tostring(derr)), why_stored and
@@ -114,7 +114,7 @@ end
 function Rotation:resume(pending)
   local opts = self.opts
   for _, p in ipairs(pending) do
-    local key = opts.load and call(opts.load, p)
+    local key = opts.load and call(opts.load, p, self.final)
     if type(key) == "string" then
       local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
       local mine = not shown or display.mask(key) == p.key
@@ -175,7 +175,7 @@ function Rotation:create()
   if type(self.key) ~= "string" or self.key == "" then
     return self:fail("create", "the answer holds no key", self:undo(new, false))
   end
-  local ok, serr = call(self.opts.store, self.key, new)
+  local ok, serr = call(self.opts.store, self.key, new, self.final)
   if not ok then return self:fail("store", serr, self:undo(new, false)) end
   self:did("store")
   local vok, verr = verify.key(t.client, self.key, self:expected(), self.opts)
@@ -221,8 +221,8 @@ end
 
 --- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
 -- @param t a mistapi.lifecycle.target
--- @param opts { store = function(key, token) -> true | nil, msg (required),
---   load = function(token) -> key, discard = function(token), name, privileges,
+-- @param opts { store = function(key, token, name) -> true | nil, msg (required),
+--   load = function(token, name) -> key, discard = function(token, name), name, privileges,
 --   src_ips, keep_old, allow_self, restart, verify_attempts, verify_wait }
 -- @return a report { new = token (whole key), new_id, old_id, done = {steps},
 --   resumed, kept_old }, or nil and an error with `step` and `state`

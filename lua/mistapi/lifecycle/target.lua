@@ -51,17 +51,40 @@ function Target:is_own(token)
   return false
 end
 
---- The org API tokens of `org_id` through the `client:orgs_api_tokens()` resource.
-function target.org(tokens, org_id)
+-- A result's data as a list, every page (the resource's own walk).
+local function list_all(r, parent)
+  local next_item, stop
+  if parent then next_item, stop = r:walk(parent) else next_item, stop = r:walk() end
+  if not next_item then return nil, stop end
+  local all = {}
+  while true do
+    local item, err = next_item()
+    if err then return nil, err end
+    if item == nil then break end
+    all[#all + 1] = item
+  end
+  return { data = all }
+end
+
+--- The tokens of a resource built by mistapi.resource (its `ops` rows):
+-- `client:orgs_api_tokens()` with the org's id as `parent`, or the caller's
+-- own tokens (`client:self_api_tokens()`) with no parent.
+function target.of(r, parent)
+  local ops = r.ops
+  local function op(role)
+    local o = ops[role]
+    if parent then
+      return function(...) return r[o.name](r, parent, ...) end
+    end
+    return function(...) return r[o.name](r, ...) end
+  end
   return target.new {
-    kind = "org", client = tokens.client, has_privileges = true, org_id = org_id,
-    where = "org " .. tostring(org_id),
+    kind = parent and "org" or "self", client = r.client, org_id = parent,
+    has_privileges = r.model and r.model.name == "org_apitoken" or false,
+    where = parent and ("org " .. parent) or "your own API tokens",
     ops = {
-      list = function() return tokens:list_all_org_api_tokens(org_id) end,
-      get = function(id) return tokens:get_org_api_token(org_id, id) end,
-      create = function(body) return tokens:create_org_api_token(org_id, body) end,
-      update = function(id, body) return tokens:update_org_api_token(org_id, id, body) end,
-      delete = function(id) return tokens:delete_org_api_token(org_id, id) end,
+      list = function() return list_all(r, parent) end,
+      get = op("get"), create = op("create"), update = op("update"), delete = op("delete"),
     },
   }
 end

@@ -1,0 +1,143 @@
+--- Carries out a plan (mistapi.lifecycle.plan), or plans a desired state
+-- and carries that out: creates first, then updates, then replaces (each a
+-- rotation: create, store, verify, delete), then deletes, so that a token is
+-- never removed before what takes its place works. Every new key goes
+-- through `opts.store` before the next call. The first failure stops the
+-- run; the error says which step failed and lists what was done before it.
+-- @module mistapi.lifecycle.apply
+
+local errors = require "mistapi.errors"
+local failure = require "mistapi.lifecycle.failure"
+local plan = require "mistapi.lifecycle.plan"
+local privileges = require "mistapi.lifecycle.privileges"
+local rotate = require "mistapi.lifecycle.rotate"
+local verify = require "mistapi.lifecycle.verify"
+
+local apply = {}
+
+local function check_opts(opts, p)
+  opts = opts or {}
+  if type(opts) ~= "table" then error("apply: opts must be a table", 4) end
+  local needs_store = p and (p.counts.create + p.counts.replace > 0)
+  if opts.store ~= nil and type(opts.store) ~= "function" then error("apply: opts.store must be a function", 4) end
+  if needs_store and not opts.store then
+    error("apply: opts.store must be a function(key, token, name): the plan makes new tokens", 4)
+  end
+  return opts
+end
+
+local function call(fn, ...)
+  local ok, res, msg = pcall(fn, ...)
+  if not ok then return nil, tostring(res) end
+  if res == nil or res == false then return nil, msg or "it returned " .. tostring(res) end
+  return res
+end
+
+local Run = {}
+Run.__index = Run
+
+function Run:fail(s, step, cause, state, secrets)
+  return nil, failure.new("apply", ("%s %s: %s"):format(s.action, s.name, step), cause,
+    state .. self:so_far(), { done = self.done, failed = s }, secrets)
+end
+
+function Run:so_far()
+  local n = #self.done
+  if n == 0 then return "; nothing was done before it" end
+  local parts = {}
+  for i, d in ipairs(self.done) do parts[i] = d.action .. " " .. d.name end
+  return "; done before it: " .. table.concat(parts, ", ")
+end
+
+function Run:did(s, extra)
+  local d = { action = s.action, name = s.name, id = s.id }
+  for k, v in pairs(extra or {}) do d[k] = v end
+  self.done[#self.done + 1] = d
+end
+
+function Run:create(s)
+  local t, opts = self.t, self.opts
+  local new, err = t:create(t:body(s.to.name, privileges.plain_all(s.to.privileges), s.to.src_ips))
+  if not new then return self:fail(s, "create", err, "no token was made") end
+  local key = new.key
+  local function undo(stored)
+    local _, derr = t:delete(new.id)
+    if stored and opts.discard then pcall(opts.discard, new, s.name) end
+    if derr then
+      return ("the new token %s could not be deleted (%s): delete it by hand"):format(new.id, errors.tidy(
+        tostring(derr)))
+    end
+    return "the new token was deleted"
+  end
+  local ok, serr = call(opts.store, key, new, s.name)
+  if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
+  if opts.verify ~= false then
+    local vok, verr = verify.key(t.client, key, s.to.privileges, opts)
+    if not vok then return self:fail(s, "verify", verr, undo(true), { key }) end
+  end
+  self:did(s, { id = new.id, new = new })
+  return true
+end
+
+function Run:update(s)
+  local t = self.t
+  local _, err = t:update(s.id, t:body(s.to.name, privileges.plain_all(s.to.privileges)))
+  if err then return self:fail(s, "update", err, "the token is as it was") end
+  self:did(s)
+  return true
+end
+
+function Run:replace(s)
+  local opts = self.opts
+  local report, err = rotate.run(self.t, s.id, {
+    store = opts.store, load = opts.load, discard = opts.discard, restart = opts.restart,
+    allow_self = opts.allow_self, verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
+    name = s.to.name, privileges = privileges.plain_all(s.to.privileges), src_ips = s.to.src_ips,
+  })
+  if not report then
+    err.message = ("apply: replace %s: %s%s"):format(s.name, err.message, self:so_far())
+    err.done, err.failed = self.done, s
+    return nil, err
+  end
+  self:did(s, { new_id = report.new_id, new = report.new, resumed = report.resumed })
+  return true
+end
+
+function Run:delete(s)
+  local _, err = self.t:delete(s.id)
+  if err and not err:is_not_found() then return self:fail(s, "delete", err, "the token is kept") end
+  self:did(s)
+  return true
+end
+
+--- Applies a plan, or a desired state (planned first with `opts`).
+-- @param opts { store = function(key, token, name) (needed when tokens are
+--   made), load, discard, restart, allow_self, prune, prefix, managed,
+--   verify = true, verify_attempts, verify_wait }
+-- @return { done = { { action, name, id, new_id, new } }, plan = the plan },
+--   or nil and an error with `done` (what was done) and `failed` (the step)
+function apply.run(t, plan_or_desired, opts)
+  local p = plan_or_desired
+  if not plan.is_plan(p) then
+    if type(opts) ~= "table" and opts ~= nil then error("apply: opts must be a table", 3) end
+    local err
+    p, err = plan.make(t, p, opts and { prune = opts.prune, prefix = opts.prefix, managed = opts.managed })
+    if not p then return nil, err end
+  end
+  opts = check_opts(opts, p)
+  local run = setmetatable({ t = t, opts = opts, done = {} }, Run)
+  -- replacing or deleting the client's own token would cut it off: refuse before anything is done
+  for _, s in ipairs(p.steps) do
+    if s.own and (s.action == "replace" or s.action == "delete") and not opts.allow_self then
+      return nil, failure.refuse("apply", s.action .. " " .. s.name, ("%s is the token this client calls"
+        .. " with: pass allow_self to %s it"):format(s.id, s.action), { done = {}, failed = s })
+    end
+  end
+  for _, s in ipairs(p.steps) do
+    local ok, err = run[s.action](run, s)
+    if not ok then return nil, err end
+  end
+  return { done = run.done, plan = p }
+end
+
+return apply
