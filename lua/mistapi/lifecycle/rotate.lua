@@ -198,11 +198,13 @@ function Rotation:retire()
     self:did("keep")
     return true
   end
+  local own = t:is_own(old)
   local _, err = t:delete(old.id)
   if err and not err:is_not_found() then
     return self:fail("delete", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
       " a re-run with load finishes the rotation"):format(new.id))
   end
+  if own then t:adopt(old, self.key) end
   self:did("delete")
   return true
 end

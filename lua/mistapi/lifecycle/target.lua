@@ -51,6 +51,18 @@ function Target:is_own(token)
   return false
 end
 
+--- After the client's own token was rotated away: the client goes on with
+-- the new key in its place (the old one no longer opens anything).
+function Target:adopt(old, key)
+  local settings, pipeline = self.client.settings, self.client.pipeline
+  for i, k in ipairs(settings.tokens) do
+    if display.mask(k) == old.key then
+      settings.tokens[i] = key
+      for h in pairs(pipeline.header_cache) do pipeline.header_cache[h] = nil end
+    end
+  end
+end
+
 -- A result's data as a list, every page (the resource's own walk).
 local function list_all(r, parent)
   local next_item, stop
