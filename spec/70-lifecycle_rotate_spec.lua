@@ -263,7 +263,7 @@ describe("rotate_org_api_token", function()
     assert.same({ "emulator bootstrap token" }, names())   -- nothing was created
 
     local key
-    report = assert(tokens:rotate_org_api_token(e.org_id, own, {
+    assert(tokens:rotate_org_api_token(e.org_id, own, {
       store = function(k) key = k; return true end, allow_self = true }))
     assert.is_false(works(e.token))
     assert.is_true(works(key))
