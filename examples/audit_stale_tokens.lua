@@ -2,7 +2,7 @@
 -- as a table: a start for a clean-up (see bulk_cleanup.lua).
 --
 -- Run: lua5.4 examples/audit_stale_tokens.lua [--days N]   (default 90)
--- Environment: MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID.
+-- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README).
 -- Exit status: 0 nothing stale, 1 stale tokens found (for cron and CI), 2 usage or failure.
 local mistapi = require "mistapi"
 local display = require "mistapi.display"
@@ -15,8 +15,8 @@ elseif arg[1] ~= nil then
   os.exit(2)
 end
 
-local org_id = os.getenv("MIST_ORG_ID") or error("set MIST_ORG_ID")
-local client = assert(mistapi.new { base_url = os.getenv("MIST_BASE_URL") })
+local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
+local org_id = client.org_id or error("set MIST_ORG_ID")
 local tokens = client:orgs_api_tokens()
 
 local now = os.time()

@@ -4,7 +4,7 @@
 --
 -- Run: lua5.4 examples/bulk_cleanup.lua --match PATTERN [--apply]
 --      e.g. --match '^ci%-'  (Lua patterns: %- is a literal -)
--- Environment: MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID.
+-- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README).
 -- Exit status: 0 done, 1 some deletions failed, 2 usage or the list failed.
 local mistapi = require "mistapi"
 local display = require "mistapi.display"
@@ -30,8 +30,8 @@ if not pattern or not pcall(string.find, "", pattern) then
   os.exit(2)
 end
 
-local org_id = os.getenv("MIST_ORG_ID") or error("set MIST_ORG_ID")
-local client = assert(mistapi.new { base_url = os.getenv("MIST_BASE_URL") })
+local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
+local org_id = client.org_id or error("set MIST_ORG_ID")
 local tokens = client:orgs_api_tokens()
 
 local res, err = tokens:list_all_org_api_tokens(org_id)
@@ -40,14 +40,16 @@ if not res then
   os.exit(2)
 end
 
--- The list shows keys masked the same way, so the script's own token is
--- recognised without its key ever being compared in full or shown.
-local own = display.mask((os.getenv("MIST_APITOKEN") or ""):match("^[^,%s]+"))
+-- The list shows keys masked the same way, so the script's own tokens (all of
+-- them, wherever the library found them) are recognised without a key ever
+-- being compared in full or shown.
+local own = {}
+for _, t in ipairs(client.settings.tokens) do own[display.mask(t)] = true end
 
 local chosen = {}
 for _, token in ipairs(res.data) do
   if type(token.name) == "string" and token.name:find(pattern) then
-    if token.key == own then
+    if own[token.key] then
       print(("skipped %s %s: it is the token this script uses"):format(token.id, token.name))
     else
       chosen[#chosen + 1] = token

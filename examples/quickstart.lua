@@ -1,12 +1,12 @@
 #!/usr/bin/env lua5.4
 -- The whole life of an Org API Token: create, list, get, update, delete.
--- Reads MIST_APITOKEN, MIST_ORG_ID and MIST_HOST or MIST_BASE_URL (make demo sets them
+-- Reads MIST_HOST, MIST_APITOKEN and MIST_ORG_ID, as the library does (make demo sets them
 -- from the local emulator). Exits non-zero on the first failure.
 
 local mistapi = require "mistapi"
 
-local org_id = os.getenv("MIST_ORG_ID") or error("set MIST_ORG_ID")
-local client = assert(mistapi.new { base_url = os.getenv("MIST_BASE_URL") })
+local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
+local org_id = client.org_id or error("set MIST_ORG_ID")
 local tokens = client:orgs_api_tokens()
 
 local function check(res, err, what)

@@ -4,7 +4,7 @@
 -- that doesn't work is deleted again).
 --
 -- Run: lua5.4 examples/rotate_token.lua OLD_TOKEN_ID [--name NEW_NAME] [--key-file PATH]
--- Environment: MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID.
+-- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README).
 -- The new key is shown once on stdout, or written to PATH (mode 0600) with --key-file.
 -- Exit status: 0 rotated; 1 failed, old token untouched; 2 usage.
 local mistapi = require "mistapi"
@@ -35,10 +35,9 @@ do
 end
 if not old_id then fail(2, "usage: rotate_token.lua OLD_TOKEN_ID [--name NEW_NAME] [--key-file PATH]") end
 
-local org_id = os.getenv("MIST_ORG_ID") or fail(2, "set MIST_ORG_ID")
-local base_url = os.getenv("MIST_BASE_URL")
-local client, cerr = mistapi.new { base_url = base_url }
+local client, cerr = mistapi.new()   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
 if not client then fail(2, tostring(cerr)) end
+local org_id = client.org_id or fail(2, "set MIST_ORG_ID")
 local tokens = client:orgs_api_tokens()
 
 -- 1. What the old token is allowed to do.

@@ -4,9 +4,8 @@ LUA54_ENV = LUA_PATH_5_4="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;" LUA_CP
 .PHONY: demo
 demo: deps build-5.4
 	@set -e; dir=$$(mktemp -d /tmp/mistapi-demo.XXXXXX); \
-	emulator/bin/mist-emulator start --dir $$dir/emu > $$dir/env; \
+	emulator/bin/mist-emulator start --env --dir $$dir/emu > $$dir/env; \
 	trap 'emulator/bin/mist-emulator stop $$dir/emu >/dev/null 2>&1; rm -rf $$dir' EXIT; \
-	set -a; . $$dir/env; set +a; \
-	echo "emulator: $$MIST_EMU_URL, org $$MIST_EMU_ORG_ID"; \
-	MIST_BASE_URL=$$MIST_EMU_URL MIST_APITOKEN=$$MIST_EMU_TOKEN MIST_ORG_ID=$$MIST_EMU_ORG_ID \
-	  $(LUA54_ENV) lua5.4 examples/quickstart.lua
+	. $$dir/env; \
+	echo "emulator: $$MIST_HOST, org $$MIST_ORG_ID"; \
+	$(LUA54_ENV) lua5.4 examples/quickstart.lua

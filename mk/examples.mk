@@ -9,12 +9,9 @@ EX_RUN = LUA_PATH_5_4='$(EX_LUA_PATH)' LUA_CPATH_5_4='$(EX_LUA_CPATH)' lua5.4
 
 .PHONY: examples
 examples: build-5.4
-	@set -eu; env=$$(emulator/bin/mist-emulator start); \
-	dir=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_DIR=//p'); \
+	@set -eu; env=$$(emulator/bin/mist-emulator start --env); eval "$$env"; \
+	dir=$$MIST_EMU_DIR; \
 	trap 'emulator/bin/mist-emulator stop "$$dir"' EXIT; \
-	export MIST_BASE_URL=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_URL=//p'); \
-	export MIST_ORG_ID=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_ORG_ID=//p'); \
-	export MIST_APITOKEN=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_TOKEN=//p'); \
 	step() { printf '\n== %s\n' "$$*"; }; \
 	step go_snippets/create_org_api_token.lua; \
 	out=$$($(EX_RUN) examples/go_snippets/create_org_api_token.lua); echo "$$out"; \

@@ -1,7 +1,7 @@
 # OpenResty/nginx: the example server of examples/openresty.
 #   make openresty-example   run it in the foreground against a fresh local
-#                            emulator (Ctrl-C stops both); try
-#                            curl http://127.0.0.1:8080/tokens
+#                            emulator (Ctrl-C stops both); it prints the curl
+#                            line to try (with the shared secret it made up)
 #   make openresty-conf OPENRESTY_DIR=DIR [MIST_...]   only write DIR/nginx.conf
 # The nginx specs (spec/5x-openresty_*) run in `make test`, in the Lua 5.4 run.
 
@@ -29,14 +29,14 @@ openresty-conf: build-5.1
 openresty-example: deps build-5.1
 	@set -eu; dir=$$(mktemp -d /tmp/mistapi-openresty.XXXXXX); \
 	mkdir -p "$$dir/logs" "$$dir/tmp" "$$dir/conf.d"; \
-	env=$$(emulator/bin/mist-emulator start --dir "$$dir/emu"); \
+	env=$$(emulator/bin/mist-emulator start --env --dir "$$dir/emu"); eval "$$env"; \
 	cleanup() { emulator/bin/mist-emulator stop "$$dir/emu" >/dev/null 2>&1 || true; rm -rf "$$dir"; }; \
 	trap cleanup EXIT; trap 'exit 130' INT TERM; \
-	field() { printf '%s\n' "$$env" | sed -n "s/^$$1=//p"; }; \
-	export MIST_BASE_URL=$$(field MIST_EMU_URL) MIST_ORG_ID=$$(field MIST_EMU_ORG_ID); \
-	export MIST_APITOKEN=$$(field MIST_EMU_TOKEN); \
 	render() { $(OPENRESTY_RENDER); }; \
-	render "$$dir" "$$(field MIST_EMU_CA)" > "$$dir/nginx.conf"; \
-	echo "emulator: $$MIST_BASE_URL (org $$MIST_ORG_ID); TLS: $$(field MIST_EMU_TLS_URL), trusted by this nginx"; \
+	render "$$dir" "$$MIST_EMU_CA" > "$$dir/nginx.conf"; \
+	echo "emulator: $$MIST_HOST (org $$MIST_ORG_ID); TLS: $$MIST_EMU_TLS_URL, trusted by this nginx"; \
+	umask 077; head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$$dir/secret"; \
+	export MISTAPI_APP_SECRET=$$(cat "$$dir/secret"); \
 	echo "serving on http://$(OPENRESTY_LISTEN): GET /tokens, POST /tokens/ID/rotate; logs in $$dir/logs; Ctrl-C stops"; \
+	echo "try: curl -H \"Authorization: Bearer \$$(cat $$dir/secret)\" http://$(OPENRESTY_LISTEN)/tokens"; \
 	nginx -p "$$dir" -c "$$dir/nginx.conf" -e "$$dir/logs/error.log"

@@ -7,13 +7,9 @@ REPL_LUA_CPATH = $(CURDIR)/build/5.4/?.so;;
 
 .PHONY: repl
 repl: build-5.4
-	@set -u; env=$$(emulator/bin/mist-emulator start) || exit 1; \
-	url=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_URL=//p'); \
-	org=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_ORG_ID=//p'); \
-	token=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_TOKEN=//p'); \
-	dir=$$(printf '%s\n' "$$env" | sed -n 's/^MIST_EMU_DIR=//p'); \
+	@set -u; env=$$(emulator/bin/mist-emulator start --env) || exit 1; eval "$$env"; \
+	dir=$$MIST_EMU_DIR; \
 	trap 'emulator/bin/mist-emulator stop "$$dir"; echo "emulator stopped"' EXIT; \
 	trap 'exit 129' HUP; trap 'exit 143' TERM; \
-	MIST_BASE_URL=$$url MIST_ORG_ID=$$org MIST_APITOKEN=$$token \
 	LUA_PATH_5_4='$(REPL_LUA_PATH)' LUA_CPATH_5_4='$(REPL_LUA_CPATH)' \
 	lua5.4 -i -e 'require "mistapi.cli.repl".start()'

@@ -92,6 +92,73 @@ describe("config.resolve", function()
     assert.is_nil(config.resolve { base_url = "https://api.mist.com/api", token = "t0123456789", getenv = env_of {} })
   end)
 
+  it("reads MIST_BASE_URL (0.1.0's name) when MIST_HOST is not set", function()
+    assert.same("http://127.0.0.1:8080", config.resolve { token = "t0123456789",
+      getenv = env_of { MIST_BASE_URL = "http://127.0.0.1:8080" } }.base_url)
+    assert.same("https://api.eu.mist.com", config.resolve { token = "t0123456789",
+      getenv = env_of { MIST_HOST = "api.eu.mist.com", MIST_BASE_URL = "https://api.eu.mist.com/" } }.base_url)
+  end)
+
+  it("refuses MIST_HOST and MIST_BASE_URL that name different APIs", function()
+    local s, err = config.resolve { token = "t0123456789",
+      getenv = env_of { MIST_HOST = "api.mist.com", MIST_BASE_URL = "http://127.0.0.1:8080" } }
+    assert.is_nil(s)
+    assert.same("validation", err.kind)
+    assert.matches("MIST_HOST", err.message, 1, true)
+    assert.matches("MIST_BASE_URL", err.message, 1, true)
+    -- an option settles it: the environment is not consulted then
+    assert.same("https://api.ac2.mist.com", config.resolve { host = "api.ac2.mist.com", token = "t0123456789",
+      getenv = env_of { MIST_HOST = "api.mist.com", MIST_BASE_URL = "http://127.0.0.1:8080" } }.base_url)
+  end)
+
+  it("expands ~ in env_file to $HOME", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
+    local f = assert(io.open(dir .. "/.mist_env", "w"))
+    f:write("MIST_HOST=api.ac6.mist.com\nMIST_APITOKEN=eeeeeeee5\nMIST_ORG_ID=9777c1a0-6ef6-11e6-8bbf-02e208b2d34f\n")
+    f:close()
+    local s, err = config.resolve { env_file = "~/.mist_env", getenv = env_of { HOME = dir } }
+    os.remove(dir .. "/.mist_env")
+    os.remove(dir)
+    assert.is_nil(err)
+    assert.same("https://api.ac6.mist.com", s.base_url)
+    assert.same({ "eeeeeeee5" }, s.tokens)
+    assert.same("9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", s.org_id)
+  end)
+
+  it("finds the env file through MIST_ENV_FILE when no env_file is passed", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("MIST_HOST=api.gc2.mist.com\nMIST_APITOKEN=ffffffff6\n")
+    f:close()
+    local s = config.resolve { getenv = env_of { MIST_ENV_FILE = path } }
+    os.remove(path)
+    assert.same("https://api.gc2.mist.com", s.base_url)
+    assert.same({ "ffffffff6" }, s.tokens)
+  end)
+
+  it("takes org_id from the option, else MIST_ORG_ID", function()
+    local org = "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f"
+    assert.same(org, config.resolve { token = "t0123456789", getenv = env_of { MIST_ORG_ID = org } }.org_id)
+    assert.same("x",
+      config.resolve { token = "t0123456789", org_id = "x", getenv = env_of { MIST_ORG_ID = org } }.org_id)
+    assert.is_nil(config.resolve { token = "t0123456789", getenv = env_of {} }.org_id)
+  end)
+
+  it("names the option a misspelt one meant", function()
+    local ok, err = pcall(config.resolve, { max_retry = 2, token = "t0123456789" })
+    assert.is_false(ok)
+    assert.matches('unknown option "max_retry" (did you mean `max_retries`?)', err, 1, true)
+    ok, err = pcall(config.resolve, { timout = 2, token = "t0123456789" })
+    assert.is_false(ok)
+    assert.matches("did you mean `timeout`?", err, 1, true)
+    ok, err = pcall(config.resolve, { frobnicate = true, token = "t0123456789" })
+    assert.is_false(ok)
+    assert.matches('unknown option "frobnicate"', err, 1, true)
+    assert.is_nil(err:find("did you mean", 1, true))
+  end)
+
   it("raises on wrong option types and unknown options (misuse)", function()
     assert.has_error(function() config.resolve { timeout = "30", token = "t0123456789" } end)
     assert.has_error(function() config.resolve { tiemout = 30, token = "t0123456789" } end)

@@ -24,7 +24,7 @@ describe("examples/openresty in nginx", function()
 
   setup(function()
     e = emulator.start()
-    app = nginx_app.start { env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_BASE_URL = e.url } }
+    app = nginx_app.start { env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_HOST = e.url } }
   end)
 
   teardown(function()
@@ -79,6 +79,63 @@ describe("examples/openresty in nginx", function()
     assert.equal(200, got[1])
     -- the new key works against the API
     assert.equal(200, (e:request("GET", e:tokens_path(), { Authorization = "Token " .. doc.token.key })))
+  end)
+
+  it("refuses to rotate the token it runs with, and keeps serving", function()
+    local own
+    for _, t in ipairs(cjson.decode(select(3, app:request("GET", "/tokens")))) do
+      if t.key == e.token:sub(1, 4) .. "..." .. e.token:sub(-4) then own = t.id end
+    end
+    assert.is_string(own)
+    e:clear_log()
+    local status, _, body = app:request("POST", "/tokens/" .. own .. "/rotate", {}, "")
+    assert.equal(409, status)
+    assert.matches("rotate_token.lua", cjson.decode(body).message, 1, true)
+    for _, entry in ipairs(e:log()) do assert.are_not.equal("POST", entry.method) end   -- nothing made
+    assert.equal(200, (e:request("GET", e:tokens_path(own), { Authorization = "Token " .. e.token })))
+    assert.equal(200, (app:request("GET", "/tokens")))
+  end)
+
+  it("deletes the old token only once the new key has worked", function()
+    local old = e:make_token { name = "keep-me", privileges = { { role = "admin", scope = "org" } } }
+    -- the new key's first call (GET /api/v1/self) is refused as a bad key would be
+    e:fault { kind = "status", status = 401, method = "GET", path = "/api/v1/self", count = 5 }
+    local status, _, body = app:request("POST", "/tokens/" .. old.id .. "/rotate", {}, "")
+    e:clear_faults()
+    assert.equal(502, status)
+    local doc = cjson.decode(body)
+    assert.is_false(doc.old_deleted)
+    assert.matches("the old token is untouched", doc.message, 1, true)
+    local list = { e:request("GET", e:tokens_path(), { Authorization = "Token " .. e.token }) }
+    local names = {}
+    for _, t in ipairs(cjson.decode(list[3])) do names[#names + 1] = t.name end
+    assert.same({ "emulator bootstrap token", "keep-me" }, names)   -- the replacement is gone
+  end)
+
+  it("answers only with the shared secret: none, a wrong one, a cross-site form", function()
+    local victim = e:make_token { name = "victim", privileges = { { role = "admin", scope = "org" } } }
+    e:clear_log()
+    local status, headers = app:raw_request("GET", "/tokens")
+    assert.equal(401, status)
+    assert.matches("^Bearer", headers["www-authenticate"])
+    assert.equal(401, (app:request("GET", "/tokens", { Authorization = "Bearer " .. ("x"):rep(32) })))
+    assert.equal(401, (app:request("GET", "/tokens", { Authorization = "Token " .. app.secret })))
+    -- what a page on another site can send: a form POST, no Authorization header
+    assert.equal(401, (app:raw_request("POST", "/tokens/" .. victim.id .. "/rotate",
+      { Origin = "http://evil.example", ["Content-Type"] = "application/x-www-form-urlencoded" }, "a=1")))
+    assert.same({}, e:log())   -- the Mist API was never asked
+    assert.equal(200, (e:request("GET", e:tokens_path(victim.id), { Authorization = "Token " .. e.token })))
+  end)
+
+  it("answers 421 to a Host that is not its own (DNS rebinding)", function()
+    e:clear_log()
+    local status, _, body = app:request("GET", "/tokens", { Host = "rebind.example:" .. app.port })
+    assert.equal(421, status)
+    assert.is_nil(body:find("org_id", 1, true))
+    assert.equal(421, (app:request("POST", "/tokens/4a7a1b0e-0c6f-4cbd-9f51-6b1e9f0b0c01/rotate",
+      { Host = "rebind.example" }, "")))
+    assert.same({}, e:log())
+    assert.equal(200, (app:request("GET", "/tokens", { Host = "localhost:" .. app.port })))
   end)
 
   it("maps the API's 404 to a 404 JSON answer", function()
@@ -137,9 +194,9 @@ describe("examples/openresty in nginx", function()
       local core = require "mistapi.core"
       local s = core.session { allow_http = true, timeout = 10 }
       local t0 = core.now()
-      local status = s:request("GET", %q, {}, nil)
+      local status = s:request("GET", %q, { Authorization = %q }, nil)
       local f = io.open(%q, "w"); f:write(tostring(status), " ", core.now() - t0, "\n"); f:close()
-    ]]):format(nginx_app.ROOT .. "/build/5.4/?.so", app.url .. "/tokens", out))
+    ]]):format(nginx_app.ROOT .. "/build/5.4/?.so", app.url .. "/tokens", "Bearer " .. app.secret, out))
     f:close()
     os.execute("lua5.4 " .. sh_quote(script) .. " >/dev/null 2>&1 &")
     core.sleep(0.3)   -- the handler is now waiting on the 1-second latency
@@ -162,12 +219,27 @@ describe("examples/openresty in nginx", function()
   end)
 end)
 
+describe("examples/openresty with no shared secret set", function()
+  it("refuses every /tokens call rather than serve without one", function()
+    local e = emulator.start()
+    local app = nginx_app.start { no_secret = true,
+      env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_HOST = e.url } }
+    local status, _, body = app:raw_request("GET", "/tokens")
+    local log = e:log()
+    app:stop()
+    e:stop()
+    assert.equal(500, status)
+    assert.matches("MISTAPI_APP_SECRET", cjson.decode(body).message, 1, true)
+    assert.same({}, log)
+  end)
+end)
+
 describe("examples/openresty with the API down", function()
   it("answers 502 with a transport error", function()
     local dead = nginx_app.free_port()
     local app = nginx_app.start {
       env = { MIST_APITOKEN = "down-token-0123456789", MIST_ORG_ID = "4a7a1b0e-0c6f-4cbd-9f51-6b1e9f0b0c01",
-              MIST_BASE_URL = "http://127.0.0.1:" .. dead },
+              MIST_HOST = "http://127.0.0.1:" .. dead },
     }
     local status, _, body = app:request("GET", "/tokens")
     app:stop()

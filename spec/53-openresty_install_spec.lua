@@ -39,7 +39,7 @@ describe("make install LUA_VERSION=5.1", function()
       assert.is_truthy(io.open(f), f)
     end
     app = nginx_app.start {
-      env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_BASE_URL = e.url },
+      env = { MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id, MIST_HOST = e.url },
       lua_dir = lua_dir, core_dir = core_dir,
       extra = [[server { listen 127.0.0.1:@EXTRA_PORT@; location = /where { content_by_lua_block {
         ngx.say(package.searchpath("mistapi.transport.ngx", package.path))

@@ -1,11 +1,11 @@
 -- The Mist docs' Go snippet for deleteOrgApiToken, in Lua.
--- Environment: MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID.
+-- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README).
 -- Run: lua5.4 examples/go_snippets/delete_org_api_token.lua APITOKEN_ID
 local mistapi = require "mistapi"
 
-local org_id = os.getenv("MIST_ORG_ID") or error("set MIST_ORG_ID")
 local apitoken_id = arg[1] or error("usage: delete_org_api_token.lua APITOKEN_ID")
-local client = assert(mistapi.new { base_url = os.getenv("MIST_BASE_URL") })
+local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
+local org_id = client.org_id or error("set MIST_ORG_ID")
 local orgs_api_tokens = client:orgs_api_tokens()
 
 local res, err = orgs_api_tokens:delete_org_api_token(org_id, apitoken_id)

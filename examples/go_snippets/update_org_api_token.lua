@@ -1,14 +1,14 @@
 -- The Mist docs' Go snippet for updateOrgApiToken, in Lua.
--- Environment: MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID, MIST_SITE_ID.
+-- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README), MIST_SITE_ID.
 -- Run: lua5.4 examples/go_snippets/update_org_api_token.lua APITOKEN_ID
 -- PUT replaces the token's name and privileges (src_ips can't change).
 local mistapi = require "mistapi"
 
-local org_id = os.getenv("MIST_ORG_ID") or error("set MIST_ORG_ID")
 local apitoken_id = arg[1] or error("usage: update_org_api_token.lua APITOKEN_ID")
 -- A site of the org (MIST_SITE_ID), or the docs' placeholder.
 local site_id = os.getenv("MIST_SITE_ID") or "4ac1dcf4-9d8b-4211-85c4-057819f0862b"
-local client = assert(mistapi.new { base_url = os.getenv("MIST_BASE_URL") })
+local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
+local org_id = client.org_id or error("set MIST_ORG_ID")
 local orgs_api_tokens = client:orgs_api_tokens()
 
 local body = {

@@ -26,11 +26,61 @@ local TYPES = {
   proxy = "string", insecure_http = "boolean", max_body = "number", user_agent = "string",
   transport = "string", log = "function", pass_unknown_fields = "boolean", env_file = "string",
   email = "string", password = "string", two_factor = "string", getenv = "function",
+  org_id = "string",
 }
 
+-- The variables the library reads, first wins within a row; the README's table lists them.
+-- MIST_BASE_URL is 0.1.0's name for the API (what its demo exported): still read, never with a
+-- MIST_HOST that says otherwise.
+config.VARIABLES = {
+  "MIST_HOST", "MIST_BASE_URL", "MIST_APITOKEN", "MIST_API_TOKEN", "MIST_USER", "MIST_PASSWORD",
+  "MIST_ORG_ID", "MIST_ENV_FILE",
+}
+
+-- Edit distance, to suggest the option a misspelt name meant.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do prev[j] = j end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- "unknown option "max_retry" (did you mean `max_retries`?)"
+local function unknown_option(name)
+  local best, best_d
+  for known in pairs(TYPES) do
+    local d = distance(name, known)
+    if known:sub(1, #name) == name or name:sub(1, #known) == known then d = math.min(d, 2) end
+    if d <= math.max(2, math.floor(#name / 3)) and (not best_d or d < best_d or (d == best_d and known < best)) then
+      best, best_d = known, d
+    end
+  end
+  local msg = ("mistapi.new: unknown option %q"):format(name)
+  if best then msg = msg .. (" (did you mean `%s`?)"):format(best) end
+  return msg
+end
+config.unknown_option = unknown_option
+
+-- "~/x" and "~" name the user's home, as the Python SDK's env_file = "~/.mist_env" does.
+local function expand_home(path, getenv)
+  if path:sub(1, 1) ~= "~" or (#path > 1 and path:sub(2, 2) ~= "/") then return path end
+  local home = getenv("HOME")
+  if not home or home == "" then return nil, "env_file: can't expand ~: HOME is not set" end
+  return home .. path:sub(2)
+end
+
 -- KEY=VALUE lines, '#' comments, optional quotes; what python-dotenv reads.
-local function read_env_file(path)
-  local f, err = io.open(path, "r")
+local function read_env_file(path, getenv)
+  local expanded, xerr = expand_home(path, getenv)
+  if not expanded then return nil, xerr end
+  local f, err = io.open(expanded, "r")
   if not f then return nil, "env_file: " .. tostring(err) end
   local vars = {}
   for line in f:lines() do
@@ -59,7 +109,23 @@ local function split_tokens(s)
   return list
 end
 
--- The base URL from base_url, host or cloud (in that order), then MIST_HOST.
+-- The API from the environment: MIST_HOST, else MIST_BASE_URL; both set must agree.
+local function host_from_env(env)
+  local host, url = env("MIST_HOST"), env("MIST_BASE_URL")
+  if host and url then
+    local function norm(u)
+      u = u:gsub("/+$", "")
+      return u:match("^https?://") and u or ("https://" .. u)
+    end
+    if norm(host) ~= norm(url) then
+      return nil, ('MIST_HOST ("%s") and MIST_BASE_URL ("%s") disagree: unset one'):format(
+        errors.tidy(host), errors.tidy(url))
+    end
+  end
+  return host or url
+end
+
+-- The base URL from base_url, host or cloud (in that order), then the environment.
 local function resolve_base_url(o, env)
   local url = o.base_url
   if not url then
@@ -73,7 +139,11 @@ local function resolve_base_url(o, env)
         return nil, ('cloud: "%s" is not one of %s'):format(o.cloud, table.concat(names, ", "))
       end
     end
-    host = host or env("MIST_HOST") or clouds.global01
+    if not host then
+      local from_env, err = host_from_env(env)
+      if err then return nil, err end
+      host = from_env or clouds.global01
+    end
     url = host:match("^https?://") and host or ("https://" .. host)
   end
   url = url:gsub("/+$", "")
@@ -98,7 +168,7 @@ function config.resolve(opts)
   for k, v in pairs(opts) do
     local want = TYPES[k]
     if not want then
-      error(("mistapi.new: unknown option %q"):format(tostring(k)), 3)
+      error(unknown_option(tostring(k)), 3)
     end
     if type(v) ~= want then
       error(("mistapi.new: option %s must be a %s, got %s"):format(k, want, type(v)), 3)
@@ -107,8 +177,13 @@ function config.resolve(opts)
 
   local getenv = opts.getenv or os.getenv
   local file_vars
-  if opts.env_file then
-    local vars, err = read_env_file(opts.env_file)
+  local env_file = opts.env_file
+  if not env_file then
+    env_file = getenv("MIST_ENV_FILE")
+    if env_file == "" then env_file = nil end
+  end
+  if env_file then
+    local vars, err = read_env_file(env_file, getenv)
     if not vars then return nil, errors.validation(err) end
     file_vars = vars
   end
@@ -156,6 +231,7 @@ function config.resolve(opts)
   end
   s.tokens = tokens
   s.token = nil
+  s.org_id = opts.org_id or env("MIST_ORG_ID")
   s.email = opts.email or (not tokens[1] and env("MIST_USER")) or nil
   s.password = opts.password or (not tokens[1] and env("MIST_PASSWORD")) or nil
   if #tokens == 0 and not (s.email and s.password) then

@@ -31,12 +31,13 @@ Client.__index = Client
 -- @param opts see the README: base_url | host | cloud, token | tokens,
 --   timeout, connect_timeout, max_retries, retry_base, retry_cap, deadline,
 --   ca_file, ca_path, proxy, insecure_http, max_body, user_agent, transport,
---   log, pass_unknown_fields, env_file, email, password, two_factor
+--   log, pass_unknown_fields, env_file, email, password, two_factor, org_id
 function mistapi.new(opts)
   local settings, err = config.resolve(opts)
   if not settings then return nil, err end
   local t = transport.open(settings)
-  local client = setmetatable({ settings = settings, transport = t }, Client)
+  -- org_id: the option, else MIST_ORG_ID (or the env file); nil when neither says
+  local client = setmetatable({ settings = settings, transport = t, org_id = settings.org_id }, Client)
   client.pipeline = pipeline.new(settings, t)
   if #settings.tokens == 0 then
     -- email and password: a login session, opened on the first call or by client:login()

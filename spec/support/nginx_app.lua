@@ -8,7 +8,11 @@
 --     extra = "...",       -- more http-level config (servers, shared dicts);
 --   }                      -- @EXTRA_PORT@ and @EXTRA_PORT_2@ in it become more free ports
 --   app.url, app.dir, app.port, app.extra_port, app.extra_url, app.extra_ports = { p, p2 }
+--   The app's shared secret (MISTAPI_APP_SECRET) is made up here unless env names one;
+--   no_secret = true starts it with none. app.secret holds it.
 --   app:request(method, path, headers, body) -> status, headers, body | nil, info
+--     (with Authorization: Bearer <app.secret> unless headers has an Authorization)
+--   app:raw_request(method, path, headers, body): exactly the headers given
 --   nginx_app.free_port() -> a loopback port nothing listens on (support.ports)
 --   app:error_log() -> text;  app:stop() (idempotent, also on collection)
 -- HTTP goes through the C core's session; works on Lua 5.1, 5.4 and LuaJIT.
@@ -70,8 +74,25 @@ end
 local App = {}
 App.__index = App
 
-function App:request(method, path, headers, body)
+function App:raw_request(method, path, headers, body)
   return self.session:request(method, self.url .. path, headers or {}, body)
+end
+
+function App:request(method, path, headers, body)
+  local h = {}
+  for k, v in pairs(headers or {}) do h[k] = v end
+  if self.secret and not h.Authorization and not h.authorization then
+    h.Authorization = "Bearer " .. self.secret
+  end
+  return self:raw_request(method, path, h, body)
+end
+
+-- 32 hex characters from the kernel's generator.
+local function random_secret()
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local raw = f:read(16)
+  f:close()
+  return (raw:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
 end
 
 function App:error_log()
@@ -148,7 +169,16 @@ function M.start(opts)
   p:close()
   assert(dir and dir ~= "", "nginx_app: mktemp failed")
   for _, sub in ipairs { "/logs", "/tmp", "/conf.d" } do os.execute("mkdir -p " .. sh_quote(dir .. sub)) end
-  local app = setmetatable({ dir = dir, session = core.session { allow_http = true, timeout = 30 } }, App)
+  local env = {}
+  for k, v in pairs(opts.env or {}) do env[k] = v end
+  if opts.no_secret then
+    env.MISTAPI_APP_SECRET = nil
+  elseif not env.MISTAPI_APP_SECRET then
+    env.MISTAPI_APP_SECRET = random_secret()
+  end
+  opts = setmetatable({ env = env }, { __index = opts })
+  local app = setmetatable({ dir = dir, session = core.session { allow_http = true, timeout = 30 },
+                             secret = env.MISTAPI_APP_SECRET }, App)
   if newproxy then
     local proxy = newproxy(true)
     getmetatable(proxy).__gc = function() app:stop() end
