@@ -9,6 +9,7 @@
 
 /* Registry names of the model metatables; the Lua layer adds __tostring. */
 #define MISTAPI_TOKEN_MT     "mistapi.Token"
+#define MISTAPI_USER_TOKEN_MT "mistapi.UserToken"
 #define MISTAPI_PRIVILEGE_MT "mistapi.Privilege"
 
 MISTAPI_LOCAL void mistapi_register_http(lua_State *L);   /* http_session.c */

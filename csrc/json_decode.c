@@ -28,6 +28,7 @@ typedef struct {
     const char *text;
     size_t len;
     int shape;
+    const mistapi_model *model;    /* with a shape: the token model */
     int mt_token, mt_privilege, server_keys, array_mt;  /* stack indexes */
     int depth;
     int failed;                    /* 1: yajl_parse, 2: yajl_complete_parse */
@@ -59,7 +60,7 @@ static int fits(decoder *d, const frame *f, int vk)
         }
         break;
     case K_TOKEN:
-        ok = mistapi_token_field_ok(d->L, f->key, vk, &why);
+        ok = mistapi_model_field_ok(d->L, d->model, f->key, vk, &why);
         break;
     case K_PRIVILEGE:
         ok = mistapi_privilege_field_ok(d->L, f->key, vk, &why);
@@ -190,10 +191,13 @@ static unsigned char child_kind(const decoder *d, int is_array)
             return K_TOKENS;
         if (p->kind == K_TOKENS && !is_array)
             return K_TOKEN;
-        if (p->kind == K_TOKEN && is_array && p->key == TK_PRIVILEGES)
-            return K_PRIVILEGES;
-        if (p->kind == K_TOKEN && is_array && p->key == TK_SRC_IPS)
-            return K_STRINGS;
+        if (p->kind == K_TOKEN && is_array && p->key >= 0) {
+            int type = d->model->fields[p->key].type;
+            if (type == FT_PRIVILEGES)
+                return K_PRIVILEGES;
+            if (type == FT_IPS)
+                return K_STRINGS;
+        }
         if (p->kind == K_PRIVILEGES && !is_array)
             return K_PRIVILEGE;
         if (p->kind == K_PRIVILEGE && is_array && p->key == PK_VIEWS)
@@ -292,7 +296,7 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 
     lua_pushlstring(d->L, key, len);
     if (f->kind == K_TOKEN) {
-        int id = mistapi_token_key(key, len);
+        int id = mistapi_model_key(d->model, key, len);
         f->key = (signed char)id;
         if (id == TK_UNKNOWN)
             record_server_key(d);
@@ -319,7 +323,7 @@ static int decode_run(lua_State *L)
     decoder *d = lua_touserdata(L, 1);
     d->L = L;
     if (d->shape != SHAPE_NONE) {
-        luaL_getmetatable(L, MISTAPI_TOKEN_MT);
+        luaL_getmetatable(L, d->model->metatable);
         d->mt_token = lua_gettop(L);
         luaL_getmetatable(L, MISTAPI_PRIVILEGE_MT);
         d->mt_privilege = lua_gettop(L);
@@ -353,7 +357,7 @@ static void push_path(lua_State *L, const decoder *d)
         case K_PRIVILEGE:
             if (i > 1)
                 luaL_addchar(&b, '.');
-            luaL_addstring(&b, f->kind == K_TOKEN ? mistapi_token_key_name(f->key)
+            luaL_addstring(&b, f->kind == K_TOKEN ? mistapi_model_key_name(d->model, f->key)
                                                   : mistapi_privilege_key_name(f->key));
             break;
         case K_PAGE:
@@ -407,15 +411,34 @@ static int push_model_error(lua_State *L, const decoder *d)
     return 3;
 }
 
+/* The shape named by argument idx: a model's one ("token") or list
+ * ("tokens") shape, which sets *model; SHAPE_NONE when absent. */
+static int shape_arg(lua_State *L, int idx, const mistapi_model **model)
+{
+    const char *name;
+    int i;
+    *model = NULL;
+    if (lua_isnoneornil(L, idx))
+        return SHAPE_NONE;
+    name = luaL_checkstring(L, idx);
+    for (i = 0; mistapi_models[i] != NULL; i++) {
+        *model = mistapi_models[i];
+        if (strcmp(name, (*model)->one) == 0)
+            return SHAPE_TOKEN;
+        if (strcmp(name, (*model)->list) == 0)
+            return SHAPE_TOKENS;
+    }
+    return luaL_argerror(L, idx, lua_pushfstring(L, "invalid shape '%s'", name));
+}
+
 /* core.decode(text [, shape]) -> value | nil, message, "syntax" | "model" */
 static int json_decode(lua_State *L)
 {
-    static const char *const shapes[] = { "token", "tokens", NULL };
     decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
-    int shape = lua_isnoneornil(L, 2) ? SHAPE_NONE
-                                      : luaL_checkoption(L, 2, NULL, shapes) + 1;
+    const mistapi_model *model;
+    int shape = shape_arg(L, 2, &model);
     int status;
 
     if (len == 0) {
@@ -427,6 +450,7 @@ static int json_decode(lua_State *L)
     d->text = text;
     d->len = len;
     d->shape = shape;
+    d->model = model;
     d->depth = 0;
     d->failed = 0;
     d->reason = NULL;

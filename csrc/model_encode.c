@@ -1,5 +1,7 @@
-/* core.encode_token: validates a create/update body against the
- * org_apitoken model and writes it, known fields in a fixed order. */
+/* core.encode_token: validates a create/update body against a token model
+ * (org_apitoken by default, or opts.model) and writes it, its writable
+ * fields in the model's order. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -8,12 +10,12 @@
 #include "model.h"
 #include "validate.h"
 
-#define TOKEN_KNOWN     "name, privileges, src_ips"
 #define PRIVILEGE_KNOWN "role, scope, site_id, sitegroup_id, views"
 #define MAX_PRIVILEGES  10
 #define MAX_SRC_IPS     10
 
 typedef struct {
+    const mistapi_model *model;
     int require_name;
     int pass_unknown;
     int server_keys;        /* stack index of the registry's record */
@@ -26,7 +28,6 @@ typedef struct {
     unsigned views;
 } privilege_sig;
 
-typedef int (*key_classifier)(const char *k, size_t n);
 
 typedef struct {
     const char *s;
@@ -68,10 +69,17 @@ static int key_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
 }
 
-/* Checks the keys of the table at t: strings, and none unknown unless it came
- * from the server or opts.pass_unknown. Counts the ones to pass on. */
-static int scan_keys(mistapi_enc *e, const token_opts *o, int t, key_classifier cls,
-                     const char *known, size_t *n_pass)
+/* A key's index in the token model m, or in the privilege model when m is NULL. */
+static int classify(const mistapi_model *m, const char *k, size_t n)
+{
+    return m != NULL ? mistapi_model_key(m, k, n) : mistapi_privilege_key(k, n);
+}
+
+/* Checks the keys of the table at t (a token of model m, or a privilege
+ * when m is NULL): strings, and none unknown unless it came from the server
+ * or opts.pass_unknown. Counts the ones to pass on. */
+static int scan_keys(mistapi_enc *e, const token_opts *o, int t, const mistapi_model *m,
+                     size_t *n_pass)
 {
     lua_State *L = e->L;
     key_ref first = { NULL, 0 };
@@ -87,7 +95,7 @@ static int scan_keys(mistapi_enc *e, const token_opts *o, int t, key_classifier 
             return mistapi_enc_fail(e, "field names must be strings, got %s", what);
         }
         k.s = lua_tolstring(L, -1, &k.n);
-        if (cls(k.s, k.n) >= 0 || from_server(L, o, t, lua_gettop(L)))
+        if (classify(m, k.s, k.n) >= 0 || from_server(L, o, t, lua_gettop(L)))
             continue;
         (*n_pass)++;
         /* report the smallest name, so the message does not depend on
@@ -96,15 +104,19 @@ static int scan_keys(mistapi_enc *e, const token_opts *o, int t, key_classifier 
             first = k;
     }
     if (first.s != NULL && !o->pass_unknown) {
-        char q[64];
+        char q[64], known[128];
         mistapi_quote(q, sizeof q, first.s, first.n);
+        if (m != NULL)
+            mistapi_model_known(m, known, sizeof known);
+        else
+            snprintf(known, sizeof known, "%s", PRIVILEGE_KNOWN);
         return mistapi_enc_fail(e, "unknown field %s (known: %s)", q, known);
     }
     return 0;
 }
 
 /* Writes the caller's unknown fields of the table at t, sorted by name. */
-static int write_unknown(mistapi_enc *e, const token_opts *o, int t, key_classifier cls,
+static int write_unknown(mistapi_enc *e, const token_opts *o, int t, const mistapi_model *m,
                          size_t count, int depth)
 {
     lua_State *L = e->L;
@@ -120,7 +132,7 @@ static int write_unknown(mistapi_enc *e, const token_opts *o, int t, key_classif
         if (n < count) {
             key_ref k;
             k.s = lua_tolstring(L, -1, &k.n);
-            if (cls(k.s, k.n) < 0 && !from_server(L, o, t, lua_gettop(L)))
+            if (classify(m, k.s, k.n) < 0 && !from_server(L, o, t, lua_gettop(L)))
                 keys[n++] = k;
         }
     }
@@ -295,7 +307,7 @@ static int write_privilege(mistapi_enc *e, const token_opts *o, int t, privilege
     size_t n_pass;
     const char *scope_name;
 
-    if (scan_keys(e, o, t, mistapi_privilege_key, PRIVILEGE_KNOWN, &n_pass) != 0)
+    if (scan_keys(e, o, t, NULL, &n_pass) != 0)
         return -1;
     if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0)
         return -1;
@@ -308,7 +320,7 @@ static int write_privilege(mistapi_enc *e, const token_opts *o, int t, privilege
                           &sig->sitegroup_id) != 0
         || check_views(e, t, &sig->views) != 0)
         return -1;
-    if (o->pass_unknown && write_unknown(e, o, t, mistapi_privilege_key, n_pass, 3) != 0)
+    if (o->pass_unknown && write_unknown(e, o, t, NULL, n_pass, 3) != 0)
         return -1;
     return mistapi_enc_status(e, yajl_gen_map_close(e->g));
 }
@@ -326,12 +338,12 @@ static int same_privilege(const privilege_sig *a, const privilege_sig *b)
            && same_id(a->site_id, b->site_id) && same_id(a->sitegroup_id, b->sitegroup_id);
 }
 
-static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
+static int write_privileges(mistapi_enc *e, const token_opts *o, int t, const char *name)
 {
     lua_State *L = e->L;
     privilege_sig sigs[MAX_PRIVILEGES];
     size_t mark, n, i, j;
-    int got = enter_array(e, t, "privileges", "an array of objects", &n, &mark), a;
+    int got = enter_array(e, t, name, "an array of objects", &n, &mark), a;
 
     if (got <= 0)
         return got;
@@ -339,7 +351,7 @@ static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
         return mistapi_enc_fail(e, "must have 1 to %d items, got %lu", MAX_PRIVILEGES,
                                 (unsigned long)n);
     a = lua_gettop(L);
-    if (open_array(e, "privileges") != 0)
+    if (open_array(e, name) != 0)
         return -1;
     for (i = 0; i < n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i + 1);
@@ -356,10 +368,10 @@ static int write_privileges(mistapi_enc *e, const token_opts *o, int t)
     return close_array(e, mark);
 }
 
-static int write_src_ips(mistapi_enc *e, int t)
+static int write_ips(mistapi_enc *e, int t, const char *name)
 {
     size_t mark, n, i;
-    int got = enter_array(e, t, "src_ips", "an array of strings", &n, &mark), a;
+    int got = enter_array(e, t, name, "an array of strings", &n, &mark), a;
 
     if (got <= 0)
         return got;
@@ -367,7 +379,7 @@ static int write_src_ips(mistapi_enc *e, int t)
         return mistapi_enc_fail(e, "must have at most %d items, got %lu", MAX_SRC_IPS,
                                 (unsigned long)n);
     a = lua_gettop(e->L);
-    if (open_array(e, "src_ips") != 0)
+    if (open_array(e, name) != 0)
         return -1;
     for (i = 1; i <= n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i), len;
@@ -384,15 +396,15 @@ static int write_src_ips(mistapi_enc *e, int t)
     return close_array(e, mark);
 }
 
-static int write_name(mistapi_enc *e, const token_opts *o, int t)
+static int write_name(mistapi_enc *e, const token_opts *o, int t, const mistapi_field *f)
 {
     lua_State *L = e->L;
-    size_t mark = mistapi_path_key(e, "name", 4), n;
+    size_t mark = mistapi_path_key(e, f->name, f->len), n;
     const char *s;
-    int type = get_field(L, t, "name");
+    int type = get_field(L, t, f->name);
 
     if (type == LUA_TNIL) {
-        if (o->require_name)
+        if (f->required && o->require_name)
             return mistapi_enc_fail(e, "required");
         return leave_field(e, mark);
     }
@@ -401,9 +413,24 @@ static int write_name(mistapi_enc *e, const token_opts *o, int t)
     s = lua_tolstring(L, -1, &n);
     if (n == 0)
         return mistapi_enc_fail(e, "must not be empty");
-    if (write_key(e, "name") != 0 || mistapi_enc_string(e, s, n) != 0)
+    if (write_key(e, f->name) != 0 || mistapi_enc_string(e, s, n) != 0)
         return -1;
     return leave_field(e, mark);
+}
+
+/* Writes the writable field f of the token at t, by its type. */
+static int write_field(mistapi_enc *e, const token_opts *o, int t, const mistapi_field *f)
+{
+    switch (f->type) {
+    case FT_NAME:
+        return write_name(e, o, t, f);
+    case FT_PRIVILEGES:
+        return write_privileges(e, o, t, f->name);
+    case FT_IPS:
+        return write_ips(e, t, f->name);
+    default:
+        return mistapi_enc_fail(e, "%s: no writer for this field", f->name);
+    }
 }
 
 /* Under lua_pcall (json.h): the token is at stack index 2. */
@@ -412,18 +439,22 @@ static int write_token(mistapi_enc *e, void *arg)
     token_opts *o = arg;
     lua_State *L = e->L;
     const int t = 2;
+    const mistapi_model *m = o->model;
     size_t n_pass;
+    int i;
 
     if (!lua_checkstack(L, 16))
         return mistapi_enc_fail(e, "Lua stack overflow");
     lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
     o->server_keys = lua_gettop(L);
-    if (scan_keys(e, o, t, mistapi_token_key, TOKEN_KNOWN, &n_pass) != 0)
+    if (scan_keys(e, o, t, m, &n_pass) != 0)
         return -1;
-    if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0
-        || write_name(e, o, t) != 0 || write_privileges(e, o, t) != 0 || write_src_ips(e, t) != 0)
+    if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0)
         return -1;
-    if (o->pass_unknown && write_unknown(e, o, t, mistapi_token_key, n_pass, 1) != 0)
+    for (i = 0; i < m->n_fields && m->fields[i].writable; i++)
+        if (write_field(e, o, t, &m->fields[i]) != 0)
+            return -1;
+    if (o->pass_unknown && write_unknown(e, o, t, m, n_pass, 1) != 0)
         return -1;
     return mistapi_enc_status(e, yajl_gen_map_close(e->g));
 }
@@ -445,6 +476,7 @@ static int encode_token(lua_State *L)
 {
     token_opts o;
     luaL_checktype(L, 1, LUA_TTABLE);
+    o.model = mistapi_models[0];
     o.require_name = 1;
     o.pass_unknown = 0;
     o.server_keys = 0;
@@ -452,6 +484,16 @@ static int encode_token(lua_State *L)
         luaL_checktype(L, 2, LUA_TTABLE);
         o.require_name = opt_boolean(L, "require_name", 1);
         o.pass_unknown = opt_boolean(L, "pass_unknown", 0);
+        lua_getfield(L, 2, "model");
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            o.model = mistapi_model_named(lua_tostring(L, -1));
+            if (o.model == NULL)
+                return luaL_error(L, "bad argument #2 to 'encode_token' (opts.model: no model '%s')",
+                                  lua_tostring(L, -1));
+        } else if (!lua_isnil(L, -1)) {
+            return luaL_error(L, "bad argument #2 to 'encode_token' (opts.model must be a string)");
+        }
+        lua_pop(L, 1);
     }
     return mistapi_encode_run(L, 1, 0, write_token, &o);
 }

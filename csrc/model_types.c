@@ -1,5 +1,6 @@
-/* The types the spec gives each field of a decoded token or privilege, so a
- * script never meets `privileges` as a string or an epoch as an object.
+/* The types the spec gives each field of a decoded token (by its type in
+ * the model's table) or privilege, so a script never meets `privileges` as
+ * a string or an epoch as an object.
  * Epochs become integers: an integral float is converted, a fraction is
  * dropped (epoch seconds), a value past 2^53 or below 0 is refused. */
 #include <math.h>
@@ -15,16 +16,13 @@ const char *mistapi_vkind_name(int vk)
     return vkind_names[vk];
 }
 
-static const char *const token_names[] = {
-    "name", "privileges", "src_ips", "id", "org_id", "key", "created_time", "created_by", "last_used"
-};
 static const char *const privilege_names[] = {
     "role", "scope", "site_id", "sitegroup_id", "views", "org_id"
 };
 
-const char *mistapi_token_key_name(int key)
+const char *mistapi_model_key_name(const mistapi_model *m, int key)
 {
-    return key >= 0 ? token_names[key] : "?";
+    return key >= 0 && key < m->n_fields ? m->fields[key].name : "?";
 }
 
 const char *mistapi_privilege_key_name(int key)
@@ -72,17 +70,16 @@ static int kind_ok(int vk, int want, const char **why)
     return 0;
 }
 
-int mistapi_token_field_ok(lua_State *L, int key, int vk, const char **why)
+int mistapi_model_field_ok(lua_State *L, const mistapi_model *m, int key, int vk, const char **why)
 {
-    switch (key) {
-    case TK_CREATED_TIME:
-    case TK_LAST_USED:
-        return epoch_ok(L, vk, why);
-    case TK_PRIVILEGES:
-    case TK_SRC_IPS:
-        return kind_ok(vk, V_ARRAY, why);
-    case TK_UNKNOWN:
+    if (key < 0)
         return 1;
+    switch (m->fields[key].type) {
+    case FT_EPOCH:
+        return epoch_ok(L, vk, why);
+    case FT_PRIVILEGES:
+    case FT_IPS:
+        return kind_ok(vk, V_ARRAY, why);
     default:
         return kind_ok(vk, V_STRING, why);
     }

@@ -243,3 +243,47 @@ describe("core.decode", function()
     end)
   end)
 end)
+
+describe("core.decode with the user_apitoken shapes", function()
+  local user_json = '{"id":"864f351a-1377-4ad9-83f8-72f3fe6199ba","name":"mine","key":"1qkb...QQCL",'
+    .. '"created_time":1626875902.0,"last_used":null,"extra":{"x":1}}'
+
+  it("gives a user token its own metatable and makes epochs integers", function()
+    local t = assert(core.decode(user_json, "user_token"))
+    assert.are.equal(registry_mt("mistapi.UserToken"), getmetatable(t))
+    assert.are_not.equal(registry_mt("mistapi.Token"), getmetatable(t))
+    assert.are.equal(1626875902, t.created_time)
+    if is54 then assert.are.equal("integer", math.type(t.created_time)) end
+    assert.is_nil(t.last_used)
+    assert.is_nil(getmetatable(t.extra))
+  end)
+
+  it("gives every user token of a list, or of a page's results, the metatable", function()
+    local list = assert(core.decode("[" .. user_json .. "," .. user_json .. "]", "user_tokens"))
+    assert.are.equal(2, #list)
+    for i = 1, 2 do assert.are.equal(registry_mt("mistapi.UserToken"), getmetatable(list[i])) end
+    local page = assert(core.decode('{"results":[' .. user_json .. '],"next":null}', "user_tokens"))
+    assert.are.equal(registry_mt("mistapi.UserToken"), getmetatable(page.results[1]))
+  end)
+
+  it("refuses a field of the wrong type, naming where it sits", function()
+    local v, err, why = core.decode('[{"name":"a"},{"name":"b","last_used":"yesterday"}]', "user_tokens")
+    assert.is_nil(v)
+    assert.are.equal("model", why)
+    assert.are.equal("[2].last_used: expected an epoch in seconds, got string", err)
+    v, err, why = core.decode('{"key":5}', "user_token")
+    assert.is_nil(v)
+    assert.are.equal("model", why)
+    assert.are.equal("key: expected a string, got number", err)
+  end)
+
+  it("knows no privileges in a user token: they are the server's own field, kept as given", function()
+    local t = assert(core.decode('{"name":"u","privileges":"anything"}', "user_token"))
+    assert.are.equal("anything", t.privileges)
+    assert.are.equal('{"name":"u"}', core.encode_token(t, { model = "user_apitoken" }))
+  end)
+
+  it("refuses a shape it does not know", function()
+    assert.has_error(function() core.decode("{}", "user_tokenz") end)
+  end)
+end)

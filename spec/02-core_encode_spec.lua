@@ -204,3 +204,47 @@ describe("core.encode_token", function()
     assert.has_error(function() core.encode() end)
   end)
 end)
+
+describe("core.encode_token with model = user_apitoken", function()
+  local USER = { model = "user_apitoken" }
+
+  it("writes the name, the one writable field", function()
+    assert.are.equal('{"name":"mine"}', core.encode_token({ name = "mine" }, USER))
+  end)
+
+  it("drops read-only fields and unknown fields from the server", function()
+    local secret = "SECRETKEYabcdefghijklmnopqrstuvwxyz0123456789"
+    assert.are.equal('{"name":"n"}', core.encode_token({
+      id = SITE, key = secret, created_time = 1, last_used = 2, name = "n" }, USER))
+    local t = assert(core.decode('{"name":"n","id":"' .. SITE .. '","legacy":true}', "user_token"))
+    t.name = "renamed"
+    assert.are.equal('{"name":"renamed"}', core.encode_token(t, USER))
+  end)
+
+  it("refuses the org token's fields and unknown ones the caller wrote", function()
+    local body, err = core.encode_token({ name = "n", privileges = { { role = "admin", scope = "org" } } }, USER)
+    assert.is_nil(body)
+    assert.are.equal('unknown field "privileges" (known: name)', err)
+    body, err = core.encode_token({ name = "n", src_ips = {} }, USER)
+    assert.is_nil(body)
+    assert.are.equal('unknown field "src_ips" (known: name)', err)
+    assert.are.equal('{"name":"n","src_ips":["10.0.0.1"]}',
+      core.encode_token({ name = "n", src_ips = { "10.0.0.1" } }, { model = "user_apitoken", pass_unknown = true }))
+  end)
+
+  it("needs no name (the spec requires none) but checks one that is there", function()
+    assert.are.equal("{}", core.encode_token({}, USER))
+    local body, err = core.encode_token({ name = "" }, USER)
+    assert.is_nil(body)
+    assert.are.equal("name: must not be empty", err)
+    body, err = core.encode_token({ name = 7 }, USER)
+    assert.is_nil(body)
+    assert.are.equal("name: expected a string, got number", err)
+  end)
+
+  it("raises on a model it does not know", function()
+    assert.has_error(function() core.encode_token({ name = "n" }, { model = "site" }) end)
+    assert.has_error(function() core.encode_token({ name = "n" }, { model = 1 }) end)
+    assert.are.equal('{"name":"n"}', core.encode_token({ name = "n" }, { model = "org_apitoken" }))
+  end)
+end)
