@@ -1,7 +1,7 @@
 --- How tokens, privileges, results and lists look when printed.
--- Loading this module gives the `mistapi.Token` and `mistapi.Privilege`
--- metatables (set by the C core on decoded tables) and the result metatable
--- a `__tostring`, so the REPL and `print` show them readably while the
+-- Loading this module gives the `mistapi.Token`, `mistapi.UserToken` and
+-- `mistapi.Privilege` metatables (set by the C core on decoded tables) and
+-- the result metatable a `__tostring`, so the REPL and `print` show them readably while the
 -- values stay plain tables. A token's key is always masked here: the whole
 -- key appears only when the caller reads `token.key` itself.
 -- @module mistapi.display
@@ -25,8 +25,10 @@ local function registered(name)
 end
 
 local TokenMT = registered("mistapi.Token")
+local UserTokenMT = registered("mistapi.UserToken")
 local PrivilegeMT = registered("mistapi.Privilege")
 display.Token = TokenMT
+display.UserToken = UserTokenMT
 display.Privilege = PrivilegeMT
 
 -- Server text shown on one line: control characters can't break the layout
@@ -121,6 +123,14 @@ function display.token(t)
     display.time(t.created_time), display.time(t.last_used, "never"), display.mask(t.key))
 end
 
+--- A user's own token on one line: name, id, created and last used (UTC),
+-- masked key (it has no privileges of its own: it acts with its user's).
+function display.user_token(t)
+  return ("%s  %s  created %s  last used %s  key %s"):format(
+    clean(t.name), clean(t.id, 40), display.time(t.created_time),
+    display.time(t.last_used, "never"), display.mask(t.key))
+end
+
 local COLUMNS = {
   { "NAME", function(t) return clean(t.name, 40) end },
   { "ID", function(t) return clean(t.id, 40) end },
@@ -129,16 +139,27 @@ local COLUMNS = {
   { "LAST USED", function(t) return display.time(t.last_used, "never") end },
   { "KEY", function(t) return display.mask(t.key) end },
 }
+-- A user token's columns: the same without PRIVILEGES.
+local USER_COLUMNS = { COLUMNS[1], COLUMNS[2], COLUMNS[4], COLUMNS[5], COLUMNS[6] }
 
---- An array of tokens as an aligned table with a header row.
+-- Each token metatable: its one-line form and its table's columns.
+local KINDS = {
+  [TokenMT] = { line = display.token, columns = COLUMNS },
+  [UserTokenMT] = { line = display.user_token, columns = USER_COLUMNS },
+}
+
+--- An array of tokens as an aligned table with a header row; user tokens
+-- (a list whose first item is one) get no PRIVILEGES column.
 -- @param list array of token tables
 -- @return the text, lines joined by "\n" (no trailing newline)
 function display.table(list)
+  local kind = list[1] ~= nil and KINDS[getmetatable(list[1])]
+  local columns = kind and kind.columns or COLUMNS
   local rows = { {} }
-  for c, col in ipairs(COLUMNS) do rows[1][c] = col[1] end
+  for c, col in ipairs(columns) do rows[1][c] = col[1] end
   for i = 1, #list do
     local row = {}
-    for c, col in ipairs(COLUMNS) do row[c] = col[2](list[i]) end
+    for c, col in ipairs(columns) do row[c] = col[2](list[i]) end
     rows[#rows + 1] = row
   end
   local widths = {}
@@ -157,7 +178,7 @@ function display.table(list)
 end
 
 local function is_token_list(data)
-  if type(data) ~= "table" or getmetatable(data) == TokenMT then return false end
+  if type(data) ~= "table" or KINDS[getmetatable(data)] then return false end
   if next(data) == nil then return true end
   for i = 1, #data do
     if type(data[i]) ~= "table" then return false end
@@ -170,7 +191,8 @@ function display.result(r)
   local data = r.data
   local head = "mistapi.Result " .. tostring(r.status)
   if data == nil then return head .. " (no data)" end
-  if getmetatable(data) == TokenMT then return head .. ": " .. display.token(data) end
+  local kind = KINDS[getmetatable(data)]
+  if kind then return head .. ": " .. kind.line(data) end
   if is_token_list(data) then
     local n = #data
     return ("%s: %d token%s\n%s"):format(head, n, n == 1 and "" or "s", display.table(data))
@@ -179,6 +201,7 @@ function display.result(r)
 end
 
 TokenMT.__tostring = display.token
+UserTokenMT.__tostring = display.user_token
 PrivilegeMT.__tostring = display.privilege
 result.mt.__tostring = display.result
 

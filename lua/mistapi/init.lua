@@ -13,6 +13,7 @@ local pipeline = require "mistapi.pipeline"
 local transport = require "mistapi.transport"
 local resource = require "mistapi.resource"
 local resources = require "mistapi.resources"
+local request = require "mistapi.request"
 local auth = require "mistapi.auth"
 require "mistapi.display"   -- readable tostring for tokens, privileges and results
 
@@ -89,6 +90,16 @@ for _, row in ipairs(resources) do
     return r
   end
 end
+
+--- Any endpoint: one call, a plain decoded answer (see mistapi.request).
+-- @function Client:request
+Client.request = request.request
+--- Every item of a list at any path, for a generic `for` (see mistapi.request).
+-- @function Client:each
+Client.each = request.each
+--- Every item of a list at any path, as one result (see mistapi.request).
+-- @function Client:get_all
+Client.get_all = request.get_all
 
 --- Frees the connection; the client can't be used after. Safe to call twice.
 function Client:close()

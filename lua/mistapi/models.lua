@@ -12,16 +12,23 @@ local models = {
     encoder = nil,                    -- core.encode_token's model (nil: org_apitoken)
     noun = "token", plural = "tokens",
   },
+  user_apitoken = {
+    one = "user_token", list = "user_tokens",
+    encoder = "user_apitoken",
+    noun = "token", plural = "tokens",
+  },
 }
 
 --- The answer shapes the pipeline knows, by name. Each: `core` (the shape
 -- given to core.decode: nil is no model), `list` (an array, or a page of one:
 -- `{"results": [...], "next": ...}`), `or_empty` (an empty body is no data),
--- `empty` (the body is ignored), `any` (any JSON value: client:request).
+-- `empty` (the body is ignored), `any` (any JSON value: client:request),
+-- `listed` (one object, or a list holding it: `list_core` is then the shape).
 -- A policy with no `response` wants a JSON object, unchecked.
 local shapes = {
   empty = { empty = true },
   json = { any = true, or_empty = true },
+  list = { list = true, noun = "items" },
 }
 models.shapes = shapes
 
@@ -31,6 +38,7 @@ for name, m in pairs(models) do
     shapes[m.one] = { core = m.one, noun = m.noun }
     shapes[m.list] = { core = m.list, list = true, noun = m.plural }
     shapes[m.one .. "_or_empty"] = { core = m.one, or_empty = true, noun = m.noun }
+    shapes[m.one .. "_or_listed"] = { core = m.one, list_core = m.list, listed = true, noun = m.noun }
     -- one options table per pass_unknown setting: the core only reads them
     m.encode_opts = {
       [false] = { pass_unknown = false, model = m.encoder },
@@ -39,12 +47,14 @@ for name, m in pairs(models) do
   end
 end
 
---- The answer shape of `returns` ("one", "list", "one_or_empty", "none") for model `m`.
+--- The answer shape of `returns` ("one", "list", "one_or_empty",
+-- "one_or_listed", "none") for model `m`.
 function models.response(m, returns)
   if returns == "none" then return "empty" end
   if returns == "one" then return m.one end
   if returns == "list" then return m.list end
   if returns == "one_or_empty" then return m.one .. "_or_empty" end
+  if returns == "one_or_listed" then return m.one .. "_or_listed" end
   error("unknown returns " .. tostring(returns), 2)
 end
 

@@ -8,7 +8,9 @@
 --   method, path: the HTTP method and the path template
 --   params: the path parameters, in the order the Lua method takes them (at most two)
 --   body: true when it sends the resource's model
---   returns: "one" (an object), "list" (an array), "one_or_empty", "none";
+--   returns: "one" (an object), "list" (an array), "one_or_empty", "none",
+--     "one_or_listed" (an object, or an array holding it: the spec's
+--     createApiToken declares a list, so the client takes the token out of it);
 --     `mistapi.resource` turns it into `response`, the shape of the
 --     resource's model that the pipeline decodes
 --   query: the list options it takes
@@ -17,6 +19,8 @@
 
 local ORG_TOKENS = "/api/v1/orgs/{org_id}/apitokens"
 local ORG_TOKEN = "/api/v1/orgs/{org_id}/apitokens/{apitoken_id}"
+local SELF_TOKENS = "/api/v1/self/apitokens"
+local SELF_TOKEN = "/api/v1/self/apitokens/{apitoken_id}"
 
 local operations = {
   {
@@ -53,6 +57,43 @@ local operations = {
     method = "DELETE", path = ORG_TOKEN, params = { "org_id", "apitoken_id" },
     returns = "none", idempotent = true,
     usage = "tokens:delete_org_api_token(org_id, apitoken_id)",
+  },
+
+  -- The user's own tokens (they act with the user's privileges).
+  {
+    resource = "self_api_tokens", role = "create",
+    name = "create_api_token", operation_id = "createApiToken",
+    method = "POST", path = SELF_TOKENS, params = {},
+    body = true, returns = "one_or_listed", idempotent = false,
+    usage = "mine:create_api_token({ name = ... })",
+  },
+  {
+    resource = "self_api_tokens", role = "get",
+    name = "get_api_token", operation_id = "getApiToken",
+    method = "GET", path = SELF_TOKEN, params = { "apitoken_id" },
+    returns = "one", idempotent = true,
+    usage = "mine:get_api_token(apitoken_id)",
+  },
+  {
+    resource = "self_api_tokens", role = "list",
+    name = "list_api_tokens", operation_id = "listApiTokens",
+    method = "GET", path = SELF_TOKENS, params = {},
+    query = { "limit", "page" }, returns = "list", idempotent = true,
+    usage = "mine:list_api_tokens([{ limit = 100, page = 1 }])",
+  },
+  {
+    resource = "self_api_tokens", role = "update",
+    name = "update_api_token", operation_id = "updateApiToken",
+    method = "PUT", path = SELF_TOKEN, params = { "apitoken_id" },
+    body = true, returns = "one_or_empty", idempotent = true,
+    usage = "mine:update_api_token(apitoken_id, { name = ... })",
+  },
+  {
+    resource = "self_api_tokens", role = "delete",
+    name = "delete_api_token", operation_id = "deleteApiToken",
+    method = "DELETE", path = SELF_TOKEN, params = { "apitoken_id" },
+    returns = "none", idempotent = true,
+    usage = "mine:delete_api_token(apitoken_id)",
   },
 }
 

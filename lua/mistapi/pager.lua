@@ -44,6 +44,13 @@ function pager.query(limit, page)
   return #q > 0 and ("?" .. table.concat(q, "&")) or ""
 end
 
+-- The path of one page: path's own query (if any) and then limit and page.
+local function page_path(path, limit, page)
+  local q = pager.query(limit, page)
+  if q ~= "" and path:find("?", 1, true) then q = "&" .. q:sub(2) end
+  return path .. q
+end
+
 local function header_int(headers, name)
   local v = tonumber(headers[name])
   if v and whole(v) and v >= 0 then return v end
@@ -73,7 +80,7 @@ function pager.walk(fetch, path, opts, base_url)
   local progress = opts.progress
   local items, pos = nil, 0
   local pages, count, total = 0, 0, nil
-  local next_request = path .. pager.query(limit, page_no)
+  local next_request = page_path(path, limit, page_no)
   local done = false
   local stats = { pages = 0, attempts = 0 }
 
@@ -106,7 +113,7 @@ function pager.walk(fetch, path, opts, base_url)
       local this = h_page or page_no
       done = #list == 0 or this * per >= h_total
       page_no = this + 1
-      next_request = path .. pager.query(per, page_no)
+      next_request = page_path(path, per, page_no)
     else
       done = true   -- a plain array: the only page
     end

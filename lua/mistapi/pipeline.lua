@@ -199,9 +199,11 @@ function pipeline.decode(shape, req, resp, attempts)
   if s and s.empty then return nil end
   local body = resp.body
   if s and s.or_empty and not body:find("%S") then return nil end
+  local core_shape = s and s.core
+  if s and s.listed and body:find("^%s*%[") then core_shape = s.list_core end
   -- With a model shape the core also checks each field's type against the
   -- model and makes epochs integers; such a refusal is a "model" one.
-  local data, err, why = core.decode(body, s and s.core)
+  local data, err, why = core.decode(body, core_shape)
   if data == nil then
     return nil, decode_failure(req, resp, attempts,
       why == "model" and err or ("the answer is not JSON: " .. tostring(err)))
@@ -214,7 +216,15 @@ function pipeline.decode(shape, req, resp, attempts)
     return nil, decode_failure(req, resp, attempts, "expected a JSON " ..
       (s and s.list and "array" or "object") .. ", got " .. type(data))
   end
-  if s and s.list then
+  if s and s.listed and core_shape == s.list_core then
+    -- One object as a list of it, as the spec declares for createApiToken:
+    -- the object. A longer list is handed over whole (a key in it is never lost).
+    if #data == 0 then
+      return nil, decode_failure(req, resp, attempts, "expected a " .. s.noun .. ", got an empty array")
+    end
+    if #data == 1 then return data[1] end
+    return data
+  elseif s and s.list then
     -- A list paged by a body `next` link: {"results": [...], "next": ...}.
     -- (the core checked every item of either against the model)
     if not is_array(data) and not (type(data.results) == "table" and is_array(data.results)) then
@@ -249,8 +259,14 @@ function Pipeline:call(req, policy)
   local attempts = err
   local data, derr = pipeline.decode(policy.response, req, resp, attempts)
   if derr then return nil, derr end
-  if policy.method == "POST" and type(data) == "table" and type(data.key) == "string" then
-    self:remember_key(data.key)
+  if policy.method == "POST" and type(data) == "table" then
+    if type(data.key) == "string" then
+      self:remember_key(data.key)
+    elseif policy.response and shapes[policy.response] and shapes[policy.response].listed then
+      for _, item in ipairs(data) do   -- several new tokens in one answer
+        if type(item) == "table" and type(item.key) == "string" then self:remember_key(item.key) end
+      end
+    end
   end
   return result.new(data, resp, attempts, #self.s.tokens > 0 and self.token_index or nil)
 end

@@ -24,6 +24,14 @@ local resources = {
     },
     extend = { "mistapi.lifecycle.methods", "org" },
   },
+  {
+    accessor = "self_api_tokens", class = "mistapi.SelfAPITokens", go = "SelfAPITokens",
+    model = "user_apitoken", var = "mine",
+    helpers = {
+      each = "each_api_token", list_all = "list_all_api_tokens",
+      get_many = "get_api_tokens", delete_many = "delete_api_tokens",
+    },
+  },
 }
 
 for _, r in ipairs(resources) do resources[r.accessor] = r end
