@@ -177,16 +177,16 @@ function display.table(list)
   return table.concat(lines, "\n")
 end
 
+-- A list of tokens: empty, or made of tables whose first is a decoded token.
 local function is_token_list(data)
   if type(data) ~= "table" or KINDS[getmetatable(data)] then return false end
   if next(data) == nil then return true end
   for i = 1, #data do
     if type(data[i]) ~= "table" then return false end
   end
-  return data[1] ~= nil
+  return data[1] ~= nil and KINDS[getmetatable(data[1])] ~= nil
 end
 
---- A result: its status, then the token, the table of tokens, or nothing.
 function display.result(r)
   local data = r.data
   local head = "mistapi.Result " .. tostring(r.status)
@@ -196,6 +196,10 @@ function display.result(r)
   if is_token_list(data) then
     local n = #data
     return ("%s: %d token%s\n%s"):format(head, n, n == 1 and "" or "s", display.table(data))
+  end
+  if type(data) == "table" and data[1] ~= nil then   -- any other list (client:request, get_all)
+    local n = #data
+    return ("%s: %d item%s"):format(head, n, n == 1 and "" or "s")
   end
   return head .. ": " .. type(data)
 end
