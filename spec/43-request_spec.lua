@@ -83,7 +83,8 @@ describe("client:request", function()
     assert.equal(2, res.attempts)
     e:clear_log()
     e:fault { kind = "status", status = 503, count = 1, method = "POST" }
-    local _, err = c:request("POST", e:tokens_path(), { body = '{"name":"x","privileges":[{"role":"admin","scope":"org"}]}' })
+    local body = '{"name":"x","privileges":[{"role":"admin","scope":"org"}]}'
+    local _, err = c:request("POST", e:tokens_path(), { body = body })
     assert.equal(503, err.status)
     assert.equal(1, err.attempts)
     assert.equal(1, count("POST"))
