@@ -4,7 +4,7 @@ local cjson = require "cjson"
 
 -- The spec's 429 example, from the project's copy of the spec.
 local function spec_429_text()
-  local f = assert(io.open("api/mist-org-apitokens.openapi.json", "rb"))
+  local f = assert(io.open("api/mist-apitokens.openapi.json", "rb"))
   local doc = cjson.decode(f:read("*a"))
   f:close()
   return doc.components.examples.HTTP429Example.value.detail

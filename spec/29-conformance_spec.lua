@@ -3,58 +3,14 @@
 -- Prism answers 500 when the emulator's answer breaks the spec, 422 when our request does.
 local emu = require "support.emulator"
 local core = require "mistapi.core"
-local socket = require "socket"
 local cjson = require "cjson"
-local shell = require "support.shell"
-local ports = require "support.ports"
+local prism = require "support.prism"
 
-local ROOT = emu.SCRIPT:gsub("/emulator/bin/mist%-emulator$", "")
-local PRISM = ROOT .. "/tools/node_modules/.bin/prism"
-local SPEC = ROOT .. "/api/mist-org-apitokens.openapi.json"
 local ADMIN = { { role = "admin", scope = "org" } }
 local UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
-local function installed()
-  return shell.exists(PRISM)
-end
-
-local read_all = shell.read_file
-
--- One try at `prism proxy --errors` on `port`: -> base url, pid, log path | nil, why
-local function launch_prism(upstream, port)
-  local log = os.tmpname()
-  local pidfile = os.tmpname()
-  os.execute(("%s proxy --errors -h 127.0.0.1 -p %d %s %s >%s 2>&1 </dev/null & echo $! >%s")
-    :format(PRISM, port, SPEC, upstream, log, pidfile))
-  local pid = tonumber(read_all(pidfile))
-  os.remove(pidfile)
-  for _ = 1, 600 do -- up to 60 s: prism takes a second or a few to load
-    if ports.lost_race(read_all(log)) then break end
-    local c = socket.tcp()
-    c:settimeout(0.2)
-    local ok = c:connect("127.0.0.1", port)
-    c:close()
-    local r = ok and os.execute("kill -0 " .. pid .. " 2>/dev/null") -- ours, not a race's winner
-    if r == true or r == 0 then
-      return { "http://127.0.0.1:" .. port, pid, log }
-    end
-    socket.sleep(0.1)
-  end
-  os.execute("kill " .. pid)
-  local why = read_all(log)
-  os.remove(log)
-  return nil, why
-end
-
--- Start `prism proxy --errors`; -> base url, pid, log path
-local function start_prism(upstream)
-  local r, why = ports.retry(1, function(p) return launch_prism(upstream, p[1]) end)
-  if not r then error("prism did not start: " .. tostring(why)) end
-  return r[1], r[2], r[3]
-end
-
 describe("conformance with the official spec, through prism proxy --errors", function()
-  if not installed() then
+  if not prism.installed() then
     pending("Prism is not installed in tools/node_modules (make prism-install)")
     return
   end
@@ -62,13 +18,12 @@ describe("conformance with the official spec, through prism proxy --errors", fun
   local e, base, pid, log, http
   setup(function()
     e = emu.start()
-    base, pid, log = start_prism(e.url)
+    base, pid, log = prism.start(e.url)
     http = core.session{ allow_http = true, timeout = 30 }
   end)
   teardown(function()
     if http then http:close() end
-    if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
-    if log then os.remove(log) end
+    prism.stop(pid, log)
     if e then e:stop() end
   end)
   before_each(function() e:reset() end)
@@ -79,16 +34,8 @@ describe("conformance with the official spec, through prism proxy --errors", fun
     if token ~= false then
       h.Authorization = "Token " .. (token or e.token)
     end
-    local status, headers, text = http:request(method, base .. path, h, body and cjson.encode(body) or nil)
-    assert(status, headers and headers.message)
-    local ok, data = pcall(cjson.decode, text)
-    -- a violation shows as Prism's 500 problem+json; say what it was
-    if status == 500 or status == 422 then
-      -- long alphanumeric runs may be a key echoed in a violation: never print them
-      local shown = text:gsub(("%w"):rep(40) .. "+", "<redacted>")
-      error("prism flagged " .. method .. " " .. path .. ": " .. status .. " " .. shown, 2)
-    end
-    return status, ok and data or nil, headers
+    local status, data, headers = prism.call(http, base, method, path, h, body and cjson.encode(body) or nil)
+    return status, data, headers
   end
 
   local function create(name)
@@ -130,10 +77,21 @@ describe("conformance with the official spec, through prism proxy --errors", fun
   describe("listOrgApiTokens", function()
     it("200", function()
       create()
-      local status, items, h = call("GET", e:tokens_path())
+      local status, items = call("GET", e:tokens_path())
       assert.equal(200, status)
       assert.equal(2, #items)
+    end)
+    it("200, paged (limit/page asked, or token_list = paged)", function()
+      create()
+      local status, items, h = call("GET", e:tokens_path() .. "?limit=1&page=2")
+      assert.equal(200, status)
+      assert.equal(1, #items)
       assert.equal("2", h["x-page-total"])
+      e:config{ token_list = "paged" }
+      status, items, h = call("GET", e:tokens_path())
+      assert.equal(200, status)
+      assert.equal(2, #items)
+      assert.equal("100", h["x-page-limit"])
     end)
     it("400", function()
       assert.equal(400, (call("GET", e:tokens_path() .. "?limit=0")))

@@ -1,0 +1,87 @@
+-- Prism's validating proxy (`prism proxy --errors`) in front of an emulator, for the
+-- conformance specs: Prism answers 500 when an answer breaks the project's copy of the
+-- spec (api/), 422 when a request does.
+--   local prism = require "support.prism"
+--   if prism.installed() then local base, pid, log = prism.start(e.url) ... prism.stop(pid, log) end
+--   prism.call(http, base, method, path, headers, body) -> status, decoded body | nil, headers, text
+local socket = require "socket"
+local cjson = require "cjson"
+local shell = require "support.shell"
+local ports = require "support.ports"
+local emu = require "support.emulator"
+
+local M = {}
+
+local ROOT = emu.SCRIPT:gsub("/emulator/bin/mist%-emulator$", "")
+local PRISM = ROOT .. "/tools/node_modules/.bin/prism"
+M.SPEC = ROOT .. "/api/mist-apitokens.openapi.json"
+
+local read_all = shell.read_file
+
+function M.installed()
+  return shell.exists(PRISM)
+end
+
+-- One try at `prism proxy --errors` on `port`: -> { base url, pid, log path } | nil, why
+local function launch(upstream, port)
+  local log = os.tmpname()
+  local pidfile = os.tmpname()
+  os.execute(("%s proxy --errors -h 127.0.0.1 -p %d %s %s >%s 2>&1 </dev/null & echo $! >%s")
+    :format(PRISM, port, M.SPEC, upstream, log, pidfile))
+  local pid = tonumber(read_all(pidfile))
+  os.remove(pidfile)
+  for _ = 1, 600 do -- up to 60 s: prism takes a second or a few to load
+    if ports.lost_race(read_all(log)) then break end
+    local c = socket.tcp()
+    c:settimeout(0.2)
+    local ok = c:connect("127.0.0.1", port)
+    c:close()
+    local r = ok and os.execute("kill -0 " .. pid .. " 2>/dev/null") -- ours, not a race's winner
+    if r == true or r == 0 then
+      return { "http://127.0.0.1:" .. port, pid, log }
+    end
+    socket.sleep(0.1)
+  end
+  os.execute("kill " .. pid)
+  local why = read_all(log)
+  os.remove(log)
+  return nil, why
+end
+
+-- Start `prism proxy --errors` in front of `upstream`; -> base url, pid, log path
+function M.start(upstream)
+  local r, why = ports.retry(1, function(p) return launch(upstream, p[1]) end)
+  if not r then error("prism did not start: " .. tostring(why)) end
+  return r[1], r[2], r[3]
+end
+
+function M.stop(pid, log)
+  if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
+  if log then os.remove(log) end
+end
+
+-- Long alphanumeric runs may be a key or a cookie echoed in a violation: never print them.
+function M.redact(text)
+  return (tostring(text):gsub(("%w"):rep(40) .. "+", "<redacted>"))
+end
+
+-- One request through the proxy on a mistapi.core session; raises (at the caller's
+-- caller) with Prism's violation when Prism flags the request (422) or the answer (500).
+-- -> status, decoded body (nil if none or no JSON), headers, raw text
+function M.call(http, base, method, path, headers, body)
+  local status, h, text = http:request(method, base .. path, headers, body)
+  assert(status, h and h.message)
+  if status == 500 or status == 422 then
+    error("prism flagged " .. method .. " " .. path .. ": " .. status .. " " .. M.redact(text), 3)
+  end
+  local ok, data = pcall(cjson.decode, text)
+  return status, ok and data or nil, h, text
+end
+
+-- Like call, but for an answer Prism is expected to flag: -> status, Prism's raw text
+function M.flagged(http, base, method, path, headers, body)
+  local status, _, text = http:request(method, base .. path, headers, body)
+  return status, text
+end
+
+return M
