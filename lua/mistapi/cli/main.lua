@@ -11,7 +11,8 @@ local secrets = require "mistapi.cli.secrets"
 
 local main = {}
 
-local EXIT = { ok = 0, declined = 1, usage = 2, validation = 3, client = 4, server = 5, internal = 70 }
+local EXIT = { ok = 0, declined = 1, usage = 2, validation = 3, client = 4, server = 5, lifecycle = 6,
+  internal = 70 }
 main.EXIT = EXIT
 
 --- The text of `--help` (made from the registry).
@@ -20,6 +21,7 @@ function main.usage() return usage.main() end
 -- The exit status of a mistapi error.
 function main.status_of(err)
   if err.kind == "validation" then return EXIT.validation end
+  if err.kind == "lifecycle" then return EXIT.lifecycle end
   if err.kind == "http" and err.status and err.status >= 400 and err.status < 500 then return EXIT.client end
   return EXIT.server
 end

@@ -11,11 +11,12 @@ local usage = {}
 usage.EXIT_TEXT = [[
 exit status:
   0  done
-  1  nothing done: the confirmation was declined
+  1  nothing done: the confirmation was declined; audit: a finding at or above --fail-on
   2  usage: a wrong option or argument, no org, no API token, a --key-file that can't be made
   3  validation: a value the API would refuse (checked before anything is sent)
   4  HTTP 4xx: not found, unauthorized, forbidden, ...
   5  HTTP 5xx, redirect, transport failure, timeout, or an answer that can't be read
+  6  rotate, apply: a step of ours failed (a key that could not be stored); the message says what exists now
   70 internal error (a bug: please report it)]]
 
 local function option_lines(rows)

@@ -1,0 +1,81 @@
+--- `mistapi-tokens apply FILE --key-dir DIR`: plans, shows the plan, asks
+-- (or takes --yes), then carries it out: creates, updates, replaces, deletes,
+-- in that order. Each new key goes to DIR/<name>.key (mode 0600), made
+-- before anything is sent; the first failure stops the run.
+-- @module mistapi.cli.commands.apply
+
+local keystore = require "mistapi.cli.keystore"
+local plan_json = require "mistapi.cli.plan_json"
+
+local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
+
+local function clean(s) return (tostring(s or "-"):gsub("%c", "?")) end
+
+return {
+  summary = "bring the org's tokens to a desired state (a JSON file); new keys go to files in DIR",
+  args = { "FILE" },
+  synopsis = "FILE --key-dir DIR [--prune] [--yes]",
+  org = true,
+  options = {
+    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; an existing file there holds"
+      .. " the key of an interrupted replace, which is then finished" },
+    { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
+    { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
+    { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
+    { "restart", "flag", nil, "a replace whose earlier run was interrupted and whose key is lost starts afresh" },
+    { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
+  },
+  run = function(ctx, o)
+    local tokens = ctx.client:orgs_api_tokens()
+    local p, err = tokens:plan_org_api_tokens(ctx.org, o.file, { prune = o.prune, prefix = o.prefix })
+    if not p then return ctx.fail(err) end
+    ctx.out(o.json and plan_json.encode(p) or tostring(p))
+    if p:is_empty() then return ctx.OK end
+    local names = {}
+    for _, s in ipairs(p.steps) do
+      if s.action == "create" or s.action == "replace" then names[#names + 1] = s.name end
+    end
+    if #names > 0 and not o["key-dir"] then
+      return ctx.usage("apply makes new tokens: pass --key-dir DIR for their keys")
+    end
+    local ks
+    if #names > 0 then
+      local kerr
+      ks, kerr = keystore.dir(o["key-dir"], names)
+      if not ks then return ctx.usage(kerr) end
+      for _, s in ipairs(p.steps) do
+        if s.action == "create" and ks.existing(s.name) then
+          ks.abandon()
+          return ctx.usage(("--key-dir: %s exists; not overwriting it"):format(ks.path_of(s.name)))
+        end
+      end
+    end
+    if not o.yes then
+      local ok, status = ctx.confirm("apply these changes?")
+      if not ok then
+        if ks then ks.abandon() end
+        return status
+      end
+    end
+    local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
+      store = ks and ks.store, load = ks and ks.load, discard = ks and ks.discard,
+      restart = o.restart, allow_self = o["allow-self"],
+    })
+    if ks then ks.abandon() end
+    local say = o.json and ctx.err or ctx.out
+    local done = res and res.done or (aerr and aerr.done) or {}
+    for _, d in ipairs(done) do
+      local line = ("%s %s"):format(PAST[d.action], clean(d.name))
+      if ks and ks.path_of(d.name) and (d.action == "create" or d.action == "replace") then
+        line = line .. ": key in " .. ks.path_of(d.name)
+      end
+      say(line)
+    end
+    if not res then return ctx.fail(aerr) end
+    local c = { create = 0, update = 0, replace = 0, delete = 0 }
+    for _, d in ipairs(done) do c[d.action] = c[d.action] + 1 end
+    say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(
+      c.create, c.update, c.replace, c.delete))
+    return ctx.OK
+  end,
+}

@@ -1,0 +1,104 @@
+--- `mistapi-tokens audit`: the findings of mistapi.lifecycle.audit as a
+-- table (or JSON), and an exit status for cron and CI: 1 when a finding is
+-- at or above --fail-on, as linters do.
+-- @module mistapi.cli.commands.audit
+
+local audit = require "mistapi.lifecycle.audit"
+local display = require "mistapi.display"
+local json = require "mistapi.cli.json"
+
+local EXIT_FOUND = 1
+
+local function clean(s, max)
+  s = tostring(s or "-"):gsub("%c", "?")
+  if max and #s > max then s = s:sub(1, max - 3) .. "..." end
+  return s
+end
+
+local function table_text(findings)
+  local rows = { { "SEVERITY", "RULE", "NAME", "ID", "DETAIL" } }
+  for _, f in ipairs(findings) do
+    rows[#rows + 1] = { f.severity, f.rule, clean(f.name, 40), clean(f.token_id), clean(f.detail, 120) }
+  end
+  local widths = {}
+  for _, row in ipairs(rows) do
+    for c, cell in ipairs(row) do widths[c] = math.max(widths[c] or 0, display.width(cell)) end
+  end
+  local lines = {}
+  for r, row in ipairs(rows) do
+    local cells = {}
+    for c, cell in ipairs(row) do
+      cells[c] = c < #row and cell .. (" "):rep(widths[c] - display.width(cell)) or cell
+    end
+    lines[r] = table.concat(cells, "  ")
+  end
+  return table.concat(lines, "\n")
+end
+
+-- What to do, once for each rule that has findings.
+local function advice_text(findings)
+  local seen, lines = {}, {}
+  for _, f in ipairs(findings) do
+    if not seen[f.rule] then
+      seen[f.rule] = true
+      lines[#lines + 1] = ("  %s: %s"):format(f.rule, f.advice)
+    end
+  end
+  return "what to do:\n" .. table.concat(lines, "\n")
+end
+
+return {
+  summary = "check the org's tokens: unused, stale, old, broad, unrestricted, duplicate, dangling scopes",
+  org = true,
+  options = {
+    { "stale-days", "count", "N", "a token unused for more than N days is stale (default 90)" },
+    { "max-age-days", "count", "N", "a token older than N days is overdue for rotation (default 365)" },
+    { "unused-grace-days", "count", "N", "a never-used token younger than N days is not reported (default 7)" },
+    { "skip", "list", "RULE", "leave a rule out (never_used, stale, rotation_overdue, broad_privileges,"
+      .. " no_src_ips, duplicate_name, missing_site, missing_sitegroup, ...); repeatable" },
+    { "fail-on", "value", "SEVERITY", "exit 1 when a finding is at or above SEVERITY: low (default), medium,"
+      .. " high, or never" },
+  },
+  run = function(ctx, o)
+    local fail_on = o["fail-on"] or "low"
+    if fail_on ~= "never" and not audit.RANK[fail_on] then
+      return ctx.usage(("--fail-on %s: use low, medium, high or never"):format(fail_on))
+    end
+    local rules = {}
+    for _, r in ipairs(o.lists.skip or {}) do
+      if not audit.RULES[r] then return ctx.usage(("--skip %s: no such rule"):format(r)) end
+      rules[r] = false
+    end
+    local res, err = ctx.client:orgs_api_tokens():audit_org_api_tokens(ctx.org, {
+      stale_days = o["stale-days"], max_age_days = o["max-age-days"], unused_grace_days = o["unused-grace-days"],
+      rules = rules, now = ctx.now(),
+    })
+    if not res then return ctx.fail(err) end
+    local findings = res.findings
+    if o.json then
+      local list = {}
+      for i, f in ipairs(findings) do
+        list[i] = { token_id = f.token_id, name = f.name, rule = f.rule, severity = f.severity, detail = f.detail,
+          advice = f.advice }
+      end
+      setmetatable(list, require("mistapi.core").array_mt)
+      local notes = setmetatable(res.notes, require("mistapi.core").array_mt)
+      ctx.out(json.encode({ findings = list, notes = notes, tokens = res.tokens }))
+    else
+      local count = {}
+      for _, f in ipairs(findings) do count[f.severity] = (count[f.severity] or 0) + 1 end
+      if #findings > 0 then
+        ctx.out(table_text(findings))
+        ctx.out("")
+        ctx.out(advice_text(findings))
+        ctx.out("")
+      end
+      for _, n in ipairs(res.notes) do ctx.out("note: " .. clean(n)) end
+      ctx.out(("%d finding%s (%d high, %d medium, %d low) in %d token%s"):format(#findings,
+        #findings == 1 and "" or "s", count.high or 0, count.medium or 0, count.low or 0, res.tokens,
+        res.tokens == 1 and "" or "s"))
+    end
+    if fail_on ~= "never" and audit.at_least(findings, fail_on) > 0 then return EXIT_FOUND end
+    return ctx.OK
+  end,
+}

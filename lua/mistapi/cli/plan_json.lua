@@ -1,0 +1,30 @@
+--- A plan (mistapi.lifecycle.plan) as plain data for `--json`: the steps
+-- with what each changes, the counts and the notes. No key is in a plan.
+-- @module mistapi.cli.plan_json
+
+local core = require "mistapi.core"
+local json = require "mistapi.cli.json"
+
+local plan_json = {}
+
+local function arr(t)
+  local out = {}
+  for i, v in ipairs(t or {}) do out[i] = v end
+  return setmetatable(out, core.array_mt)
+end
+
+local function side(s)
+  if not s then return nil end
+  return { name = s.name, privileges = arr(s.privileges), src_ips = arr(s.src_ips) }
+end
+
+function plan_json.encode(p)
+  local steps = {}
+  for i, s in ipairs(p.steps) do
+    steps[i] = { action = s.action, name = s.name, id = s.id, changes = s.changes and arr(s.changes),
+      from = side(s.from), to = side(s.to) }
+  end
+  return json.encode({ steps = arr(steps), counts = p.counts, notes = arr(p.notes) })
+end
+
+return plan_json
