@@ -287,3 +287,49 @@ describe("rotate_org_api_token", function()
     assert.is_true(err:is_not_found())
   end)
 end)
+
+describe("rotate_api_token (the caller's own tokens)", function()
+  local e, client, mine, me
+
+  setup(function() e = emulator.start() end)
+  teardown(function() if e then e:stop() end end)
+  before_each(function()
+    e:reset(); e:clear_faults()
+    me = e:make_self_token { name = "me" }
+    client = assert(mistapi.new { base_url = e.url, token = me.key, max_retries = 0 })
+    mine = client:self_api_tokens()
+  end)
+  after_each(function() client:close() end)
+
+  local function works(key) return e:api("GET", "/api/v1/self", nil, key) == 200 end
+
+  local function names()
+    local out = {}
+    for _, t in ipairs(assert(mine:list_all_api_tokens()).data) do out[#out + 1] = t.name end
+    table.sort(out)
+    return out
+  end
+
+  it("creates, stores, verifies with /self, deletes the old one and takes its name", function()
+    local old = e:make_self_token { name = "laptop" }
+    local key
+    local report = assert(mine:rotate_api_token(old.id, { store = function(k) key = k; return true end }))
+    assert.same({ "create", "store", "verify", "delete", "rename" }, report.done)
+    assert.same({ "laptop", "me" }, names())
+    assert.is_true(works(key))
+    assert.is_false(works(old.key))
+  end)
+
+  it("deletes the new token when storing fails, and refuses to delete its own token", function()
+    local old = e:make_self_token { name = "laptop" }
+    local report, err = mine:rotate_api_token(old.id, { store = function() return nil, "no space" end })
+    assert.is_nil(report)
+    assert.equal("store", err.step)
+    assert.same({ "laptop", "me" }, names())
+    assert.is_true(works(old.key))
+    report, err = mine:rotate_api_token(me.id, { store = function() return true end })
+    assert.is_nil(report)
+    assert.equal("validation", err.kind)
+    assert.same({ "laptop", "me" }, names())
+  end)
+end)

@@ -31,6 +31,7 @@ local resources = {
       each = "each_api_token", list_all = "list_all_api_tokens",
       get_many = "get_api_tokens", delete_many = "delete_api_tokens",
     },
+    extend = { "mistapi.lifecycle.methods", "self" },
   },
 }
 
