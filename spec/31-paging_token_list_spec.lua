@@ -1,6 +1,7 @@
 -- The library gets every token whichever way the server answers a token list that asks
--- for no paging: whole (the spec declares no limit/page on listOrgApiTokens) or its
--- first page of 100 (what a paged Mist list does); the emulator's token_list switch.
+-- for no paging: whole (the spec declares no limit/page on listOrgApiTokens nor on
+-- listApiTokens) or its first page of 100 (what a paged Mist list does); the emulator's
+-- token_list switch. Org tokens and a user's own alike.
 local emu = require "support.emulator"
 local mistapi = require "mistapi"
 
@@ -20,23 +21,29 @@ local function ids_of(list)
 end
 
 describe("a token list under both token_list switches", function()
-  local e, client, tokens, seeded
+  local e, client, tokens, seeded, user_client, mine, mine_seeded
 
   setup(function()
     e = emu.start()
     seeded = e:seed(SEEDED)
     client = assert(mistapi.new { base_url = e.url, token = e.token, getenv = no_env })
     tokens = client:orgs_api_tokens()
+    -- the user's own: one made first (the client's key), then as many as the org has
+    local key = e:make_self_token { name = "first" }.key
+    mine_seeded = e:seed_self(SEEDED, "mine-")
+    user_client = assert(mistapi.new { base_url = e.url, token = key, getenv = no_env })
+    mine = user_client:self_api_tokens()
   end)
   teardown(function()
     client:close()
+    user_client:close()
     e:stop()
   end)
 
-  local function has_all(list)
+  local function has_all(list, ids)
     local seen, n = ids_of(list)
     assert.same(ALL, n)
-    for _, id in ipairs(seeded) do
+    for _, id in ipairs(ids or seeded) do
       assert.is_true(seen[id], id)
     end
   end
@@ -55,6 +62,13 @@ describe("a token list under both token_list switches", function()
         it("list_all_org_api_tokens returns every token", function()
           has_all(assert(tokens:list_all_org_api_tokens(e.org_id)).data)
         end)
+
+        it("each_api_token and list_all_api_tokens return every token of the user's own", function()
+          local got = {}
+          for token in mine:each_api_token() do got[#got + 1] = token end
+          has_all(got, mine_seeded)
+          has_all(assert(mine:list_all_api_tokens()).data, mine_seeded)
+        end)
       end)
     end
   end
@@ -67,5 +81,8 @@ describe("a token list under both token_list switches", function()
     res = assert(tokens:list_org_api_tokens(e.org_id))
     assert.same(100, #res.data)
     assert.same("251", res.headers["x-page-total"])
+    assert.same(100, #assert(mine:list_api_tokens()).data)
+    e:config { token_list = "whole" }
+    has_all(assert(mine:list_api_tokens()).data, mine_seeded)
   end)
 end)
