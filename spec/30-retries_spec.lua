@@ -3,23 +3,22 @@
 local emu = require "support.emulator"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
+local ports = require "support.ports"
 
 local ADMIN = { { role = "admin", scope = "org" } }
 
 local function no_env() return nil end
 
--- A loopback port that refuses connections, checked by trying it.
-local function refused_port(e)
-  local s = core.session { allow_http = true, timeout = 2, connect_timeout = 2 }
-  for port = 1, 9 do
-    local status, info = s:request("GET", "http://127.0.0.1:" .. port .. "/", {})
-    if not status and info.reached == false then
-      s:close()
-      return port
-    end
+-- A clock for the client that never really waits: sleep records what it
+-- was asked to wait and moves `now` on by as much.
+local function fake_clock()
+  local clock = { t = 1000, waits = {} }
+  clock.now = function() return clock.t end
+  clock.sleep = function(seconds)
+    clock.waits[#clock.waits + 1] = seconds
+    clock.t = clock.t + seconds
   end
-  s:close()
-  error("no refusing port found below 10 (emulator at " .. e.url .. ")")
+  return clock
 end
 
 local function entries(e, method)
@@ -91,7 +90,7 @@ describe("retries against the emulator", function()
   end)
 
   it("retries a POST whose connection was refused, since it never arrived", function()
-    local port = refused_port(e)
+    local port = ports.dead()
     local c = assert(mistapi.new { base_url = "http://127.0.0.1:" .. port, token = e.token,
       max_retries = 2, retry_base = 0.01, getenv = no_env })
     local res, err = c:orgs_api_tokens():create_org_api_token(e.org_id, { name = "x", privileges = ADMIN })
@@ -110,12 +109,12 @@ describe("retries against the emulator", function()
     assert.is_nil(res)
     assert.same("timeout", err.kind)
     assert.same(1, err.attempts)
-    -- the emulator logs the POST once its latency has passed
-    for _ = 1, 40 do
+    -- the emulator logs the POST once its latency has passed; a retry (which
+    -- has no latency) would have been logged before it: wait (bounded) for it
+    for _ = 1, 300 do
       if #entries(e, "POST") > 0 then break end
       core.sleep(0.1)
     end
-    core.sleep(0.3)
     assert.same(1, #entries(e, "POST"))
   end)
 
@@ -130,24 +129,43 @@ describe("retries against the emulator", function()
   end)
 
   it("waits as long as Retry-After: 2 says, then succeeds", function()
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, clock = clock, getenv = no_env })
     e:fault { kind = "status", status = 429, retry_after = 2, count = 1, method = "GET" }
-    local t0 = core.now()
-    local res, err = tokens:list_org_api_tokens(e.org_id)
-    local elapsed = core.now() - t0
+    local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
+    c:close()
     assert.is_nil(err)
     assert.same(2, res.attempts)
-    assert.is_true(elapsed >= 1.8 and elapsed <= 4, "elapsed " .. elapsed)
+    assert.same({ 2 }, clock.waits)
   end)
 
   it("honours Retry-After as an HTTP-date", function()
-    local date = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 3)
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, clock = clock, getenv = no_env })
+    local date = os.date("!%a, %d %b %Y %H:%M:%S GMT", os.time() + 30)
     e:fault { kind = "status", status = 429, count = 1, method = "GET", headers = { ["Retry-After"] = date } }
-    local t0 = core.now()
-    local res, err = tokens:list_org_api_tokens(e.org_id)
-    local elapsed = core.now() - t0
+    local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
+    c:close()
     assert.is_nil(err)
     assert.same(2, res.attempts)
-    assert.is_true(elapsed >= 1.5 and elapsed <= 4.5, "elapsed " .. elapsed)
+    assert.same(1, #clock.waits)
+    -- 30 s from when the date was written, less the (whole) seconds since
+    assert.is_true(clock.waits[1] > 20 and clock.waits[1] <= 30, "waited " .. clock.waits[1])
+  end)
+
+  it("waits a back-off within retry_base * 2^n before each retry", function()
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, clock = clock, retry_base = 4,
+      retry_cap = 10, max_retries = 3, getenv = no_env })
+    e:fault { kind = "status", status = 503, count = 3, method = "GET" }
+    local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
+    c:close()
+    assert.is_nil(err)
+    assert.same(4, res.attempts)
+    assert.same(3, #clock.waits)
+    for n, ceiling in ipairs { 4, 8, 10 } do
+      assert.is_true(clock.waits[n] >= 0 and clock.waits[n] <= ceiling, "wait " .. n .. ": " .. clock.waits[n])
+    end
   end)
 
   it("waits out the emulator's own hourly budget when it answers with an HTTP-date", function()
@@ -164,17 +182,17 @@ describe("retries against the emulator", function()
 
   it("rotates to a second token at once on a 429 and reports its index", function()
     local second = assert(tokens:create_org_api_token(e.org_id, { name = "second admin", privileges = ADMIN }))
-    local c = assert(mistapi.new { base_url = e.url, tokens = { e.token, second.data.key }, getenv = no_env })
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, tokens = { e.token, second.data.key }, clock = clock,
+      getenv = no_env })
     e:clear_log()
     e:fault { kind = "status", status = 429, retry_after = 30, count = 1, method = "GET" }
-    local t0 = core.now()
     local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
-    local elapsed = core.now() - t0
     c:close()
     assert.is_nil(err)
     assert.same(2, res.token_index)
     assert.same(2, res.attempts)
-    assert.is_true(elapsed < 1, "elapsed " .. elapsed)
+    assert.same({}, clock.waits)  -- no wait at all before the second token
     local gets = entries(e, "GET")
     assert.same(second.data.id, gets[2].token_id)
   end)
@@ -192,32 +210,31 @@ describe("retries against the emulator", function()
   end)
 
   it("does not sleep a Retry-After longer than retry_cap: the error carries it", function()
-    local c = assert(mistapi.new { base_url = e.url, token = e.token, retry_cap = 5, getenv = no_env })
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, retry_cap = 5, clock = clock,
+      getenv = no_env })
     e:fault { kind = "status", status = 429, retry_after = 120, count = 1, method = "GET" }
-    local t0 = core.now()
     local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
-    local elapsed = core.now() - t0
     c:close()
     assert.is_nil(res)
     assert.is_true(err:is_rate_limited())
     assert.same(120, err.retry_after)
     assert.same(1, err.attempts)
-    assert.is_true(elapsed < 1, "elapsed " .. elapsed)
+    assert.same({}, clock.waits)
     assert.matches("^mistapi: 429 GET /api/v1/orgs/.+/apitokens", tostring(err))
   end)
 
   it("stops retrying at the deadline", function()
+    local clock = fake_clock()
     local c = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 10, deadline = 2.5,
-      getenv = no_env })
+      clock = clock, getenv = no_env })
     e:fault { kind = "status", status = 503, retry_after = 1, count = 20, method = "GET" }
-    local t0 = core.now()
     local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
-    local elapsed = core.now() - t0
     c:close()
     assert.is_nil(res)
     assert.same(503, err.status)
     assert.same(3, err.attempts)  -- at 0 s, 1 s, 2 s; a third wait would end past 2.5 s
-    assert.is_true(elapsed < 2.5, "elapsed " .. elapsed)
+    assert.same({ 1, 1 }, clock.waits)
   end)
 
   it("gives up after max_retries", function()
@@ -277,7 +294,7 @@ describe("the logging hook", function()
 
   it("names a transport failure in the entry", function()
     local log = {}
-    local c = assert(mistapi.new { base_url = "http://127.0.0.1:" .. refused_port(e), token = e.token,
+    local c = assert(mistapi.new { base_url = "http://127.0.0.1:" .. ports.dead(), token = e.token,
       max_retries = 0, getenv = no_env, log = function(entry) log[#log + 1] = entry end })
     assert.is_nil(c:orgs_api_tokens():list_org_api_tokens(e.org_id))
     c:close()

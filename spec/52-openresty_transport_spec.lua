@@ -59,6 +59,26 @@ server {
       end
     }
   }
+  # Counts the requests of a round in flight at once (its most ever), and
+  # holds each until `want` were in flight together, for at most `wait` s:
+  # a barrier that parallel requests pass at once and serial ones never fill.
+  location = /gather {
+    content_by_lua_block {
+      local d = ngx.shared.spec_results
+      local a = ngx.req.get_uri_args()
+      local key = "gather:" .. a.round
+      local n = d:incr(key, 1, 0)
+      if n > (d:get(key .. ":most") or 0) then d:set(key .. ":most", n) end
+      local want, tries = tonumber(a.want), math.ceil(tonumber(a.wait) / 0.02)
+      for _ = 1, tries do
+        if d:get(key .. ":most") >= want then break end
+        ngx.sleep(0.02)
+      end
+      d:incr(key, -1)
+      ngx.header["Content-Type"] = "application/json"
+      ngx.print(require("cjson").encode { i = tonumber(a.i), most = d:get(key .. ":most") })
+    }
+  }
   # What arrived: method, target, some headers, the body's length.
   location = /echo {
     content_by_lua_block {
@@ -103,14 +123,13 @@ server {
       local cjson = require "cjson"
       local a = ngx.req.get_uri_args()
       local reqs = cjson.decode(a.reqs)
-      local t = T.new { allow_http = true, timeout = 5 }
+      local t = T.new { allow_http = true, timeout = tonumber(a.timeout) or 5 }
       local calls = {}
-      local t0 = T.now()
       local results = t:batch(reqs, tonumber(a.concurrency), function(done, total)
         calls[#calls + 1] = { done, total }
       end)
       ngx.header["Content-Type"] = "application/json"
-      ngx.print(cjson.encode { elapsed = T.now() - t0, results = results, calls = calls })
+      ngx.print(cjson.encode { results = results, calls = calls })
     }
   }
   location = /t/client {
@@ -353,45 +372,47 @@ describe("the ngx transport in nginx", function()
   end)
 
   describe("batch", function()
-    -- A GET of each token of ids, with the emulator's token.
-    local function token_gets(ids)
+    -- n GETs of one round of /gather, each waiting (bounded) for `want` at once
+    local rounds = 0
+    local function gathers(n, want, wait)
+      rounds = rounds + 1
+      local round = rounds .. "-" .. tostring({}):match("%x+$")
       local reqs = {}
-      for i, id in ipairs(ids) do
-        local auth = { Authorization = "Token " .. e.token }
-        reqs[i] = { method = "GET", url = e.url .. e:tokens_path(id), headers = auth }
+      for i = 1, n do
+        reqs[i] = { method = "GET", headers = {},
+          url = ("%s/gather?round=%s&want=%d&wait=%s&i=%d"):format(raw, round, want, wait, i) }
       end
       return reqs
     end
 
-    it("runs 8 requests at 200 ms latency side by side, results in input order", function()
-      e:reset()
-      local ids = e:seed(8)
-      e:config { latency_ms = 200 }
-      local reqs = token_gets(ids)
-      local status, body = probe("/t/batch?concurrency=8&reqs=" .. escape(cjson.encode(reqs)))
-      e:config { latency_ms = 0 }
+    it("runs 8 requests side by side, results in input order", function()
+      -- all 8 must be in flight at once to pass the barrier; a batch that ran
+      -- fewer at a time would leave each waiting out its 20 s, then time out
+      local reqs = gathers(8, 8, 20)
+      local status, body = probe("/t/batch?concurrency=8&timeout=15&reqs=" .. escape(cjson.encode(reqs)))
       assert.equal(200, status)
       local doc = cjson.decode(body)
       assert.equal(8, #doc.results)
-      for i, id in ipairs(ids) do
-        assert.equal(200, doc.results[i].status)
-        assert.equal(id, cjson.decode(doc.results[i].body).id)
+      for i = 1, 8 do
+        assert.equal(200, doc.results[i].status, doc.results[i].err and doc.results[i].err.message)
+        local got = cjson.decode(doc.results[i].body)
+        assert.equal(i, got.i)
+        assert.equal(8, got.most)
       end
-      assert.is_true(doc.elapsed < 0.8, "8 requests took " .. doc.elapsed .. " s")
       assert.equal(8, #doc.calls)
       for i, c in ipairs(doc.calls) do assert.same({ i, 8 }, c) end
     end)
 
     it("keeps at most `concurrency` requests in flight", function()
-      e:reset()
-      local ids = e:seed(4)
-      e:config { latency_ms = 200 }
-      local reqs = token_gets(ids)
-      local _, body = probe("/t/batch?concurrency=1&reqs=" .. escape(cjson.encode(reqs)))
-      e:config { latency_ms = 0 }
+      -- each waits (up to 0.5 s) for a second one beside it, which never comes
+      local reqs = gathers(4, 2, 0.5)
+      local status, body = probe("/t/batch?concurrency=1&timeout=30&reqs=" .. escape(cjson.encode(reqs)))
+      assert.equal(200, status)
       local doc = cjson.decode(body)
-      -- one at a time: four latencies in a row
-      assert.is_true(doc.elapsed >= 0.8, "one at a time took only " .. doc.elapsed .. " s")
+      for i = 1, 4 do
+        assert.equal(200, doc.results[i].status)
+        assert.equal(1, cjson.decode(doc.results[i].body).most, "two requests in flight at once")
+      end
     end)
 
     it("gives each failure its own slot", function()

@@ -7,11 +7,12 @@ local raw = require "support.raw_server"
 local mistapi = require "mistapi"
 local core = require "mistapi.core"
 
--- With a 1 s timeout, a call must end within 1.5 s; the sanitizer and
--- valgrind runs (MISTAPI_SANITIZED=1) are slower, so they get 3 s and skip
--- the memory bound (their allocators keep freed memory on purpose).
+-- With a 1 s timeout, a call must end, not hang: the bound is generous
+-- (a loaded machine is slow; speed is make bench's), so only a hang fails.
+-- The sanitizer and valgrind runs (MISTAPI_SANITIZED=1) skip the memory
+-- bound (their allocators keep freed memory on purpose).
 local SANITIZED = os.getenv("MISTAPI_SANITIZED") == "1"
-local WITHIN = SANITIZED and 3 or 1.5
+local NO_HANG = 30
 
 local function rss_kib()
   local f = io.open("/proc/self/status", "r")
@@ -45,6 +46,27 @@ describe("hostile answers", function()
     local t0 = core.now()
     local res, err = (c or client):orgs_api_tokens():get_org_api_token(e.org_id, id)
     return res, err, core.now() - t0
+  end
+
+  -- $body_bytes_sent of the latest logged GET of the token, or nil if none
+  -- since the last call of clear_access_log()
+  local access_mark = 0
+  local function clear_access_log()
+    local f = io.open(e.dir .. "/logs/access.log", "rb")
+    access_mark = f and #f:read("*a") or 0
+    if f then f:close() end
+  end
+  local function last_get_bytes_sent()
+    local f = io.open(e.dir .. "/logs/access.log", "rb")
+    if not f then return nil end
+    local text = f:read("*a"):sub(access_mark + 1)
+    f:close()
+    local sent
+    for line in text:gmatch("[^\n]+") do
+      local n = line:match('"GET /api/v1/orgs/[^"]*/apitokens/' .. id:gsub("%-", "%%-") .. '" %d+ (%d+)')
+      if n then sent = tonumber(n) end
+    end
+    return sent
   end
 
   local function assert_decode_error(err, body, field)
@@ -136,7 +158,7 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.equal('{"name":"a"}', err.body)
-      assert.truthy(took < WITHIN)
+      assert.truthy(took < NO_HANG)
     end)
 
     it("a Content-Length shorter than the body: the extra bytes never poison the next answer", function()
@@ -197,14 +219,15 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.truthy(err.message:find("max_body", 1, true), err.message)
-      assert.truthy(took < WITHIN)
+      assert.truthy(took < NO_HANG)
       c:close()
     end)
 
-    it("100 MiB against a 1 MiB cap costs little memory and little time", function()
+    it("100 MiB against a 1 MiB cap costs little memory, and the transfer stops early", function()
       local c = assert(mistapi.new{ base_url = e.url, token = e.token, timeout = 5, max_retries = 0,
         max_body = 1048576 })
       collectgarbage()
+      clear_access_log()
       local before = rss_kib()
       local res, err, took = get_with({ kind = "oversize", bytes = 100 * 1048576 }, c)
       assert.is_nil(res)
@@ -212,8 +235,17 @@ describe("hostile answers", function()
       if not SANITIZED then
         assert.truthy(rss_kib() - before < 16 * 1024, "RSS grew by less than 16 MiB")
       end
-      assert.truthy(took < WITHIN + 0.5, "stopped early, not after reading it all")
+      assert.truthy(took < NO_HANG)
       c:close()
+      -- the client hung up: the emulator's access log shows it sent far less than it meant to
+      local sent
+      for _ = 1, 500 do   -- nginx logs the request once it has given up on it (bounded, ~10 s)
+        sent = last_get_bytes_sent()
+        if sent then break end
+        core.sleep(0.02)
+      end
+      assert.is_number(sent)
+      assert.truthy(sent < 50 * 1048576, "the server sent " .. tostring(sent) .. " bytes")
     end)
 
     it("one header of 1 MiB is a transport error that says the headers are too big", function()
@@ -221,7 +253,7 @@ describe("hostile answers", function()
       assert.is_nil(res)
       assert.equal("transport", err.kind)
       assert.truthy(err.message:lower():find("header", 1, true), "message says header: " .. err.message)
-      assert.truthy(took < WITHIN)
+      assert.truthy(took < NO_HANG)
     end)
 
     it("many headers past 256 KiB in all are a transport error that says so", function()
@@ -252,7 +284,7 @@ describe("hostile answers", function()
       local t0 = core.now()
       local res = assert(tokens:get_org_api_tokens(e.org_id, ids, { concurrency = 8 }))
       local took = core.now() - t0
-      assert.truthy(took < WITHIN, ("took %.2f s"):format(took))
+      assert.truthy(took < NO_HANG, ("took %.2f s"):format(took))
       assert.equal(#faults, res.failed)
       local kinds = { decode = 0, transport = 0, timeout = 0 }
       for i = 1, #ids do
@@ -271,12 +303,12 @@ describe("hostile answers", function()
   end)
 
   describe("answers that never end", function()
-    it("an endless trickle ends in a timeout error within 1.5 s, the bytes so far kept", function()
+    it("an endless trickle ends in a timeout error, not a hang, the bytes so far kept", function()
       local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000,
         content_length = 100000 }
       assert.is_nil(res)
       assert.equal("timeout", err.kind)
-      assert.truthy(took >= 0.9 and took < WITHIN, ("took %.2f s"):format(took))
+      assert.truthy(took >= 0.9 and took < NO_HANG, ("took %.2f s"):format(took))
       assert.is_string(err.body)
       assert.truthy(#err.body > 0 and err.body:match("^ +$"))
     end)
@@ -285,10 +317,10 @@ describe("hostile answers", function()
       local res, err, took = get_with{ kind = "trickle", endless = true, interval_ms = 50, max_ms = 10000 }
       assert.is_nil(res)
       assert.truthy(err.kind == "transport" or err.kind == "timeout")
-      assert.truthy(took < WITHIN)
+      assert.truthy(took < NO_HANG)
     end)
 
-    it("a server that accepts and never answers ends in a timeout within 1.5 s", function()
+    it("a server that accepts and never answers ends in a timeout, not a hang", function()
       local srv = raw.start{ { chunks = {}, hold = 5 } }
       local c = assert(mistapi.new{ base_url = srv.url, token = e.token, timeout = 1, max_retries = 0 })
       local t0 = core.now()
@@ -296,7 +328,7 @@ describe("hostile answers", function()
       local took = core.now() - t0
       assert.is_nil(res)
       assert.equal("timeout", err.kind)
-      assert.truthy(took < WITHIN, ("took %.2f s"):format(took))
+      assert.truthy(took < NO_HANG, ("took %.2f s"):format(took))
       c:close()
       srv:stop()
     end)

@@ -26,7 +26,7 @@ local TYPES = {
   proxy = "string", insecure_http = "boolean", max_body = "number", user_agent = "string",
   transport = "string", log = "function", pass_unknown_fields = "boolean", env_file = "string",
   email = "string", password = "string", two_factor = "string", getenv = "function",
-  org_id = "string",
+  org_id = "string", clock = "table",
 }
 
 -- The variables the library reads, first wins within a row; the README's table lists them.
@@ -172,6 +172,15 @@ function config.resolve(opts)
     end
     if type(v) ~= want then
       error(("mistapi.new: option %s must be a %s, got %s"):format(k, want, type(v)), 3)
+    end
+  end
+
+  if opts.clock then
+    for _, name in ipairs { "now", "sleep" } do
+      local f = opts.clock[name]
+      if f ~= nil and type(f) ~= "function" then
+        error(("mistapi.new: clock.%s must be a function, got %s"):format(name, type(f)), 3)
+      end
     end
   end
 

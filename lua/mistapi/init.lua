@@ -32,7 +32,7 @@ Client.__index = Client
 -- @param opts see the README: base_url | host | cloud, token | tokens,
 --   timeout, connect_timeout, max_retries, retry_base, retry_cap, deadline,
 --   ca_file, ca_path, proxy, insecure_http, max_body, user_agent, transport,
---   log, pass_unknown_fields, env_file, email, password, two_factor, org_id
+--   log, pass_unknown_fields, env_file, email, password, two_factor, org_id, clock
 function mistapi.new(opts)
   local settings, err = config.resolve(opts)
   if not settings then return nil, err end

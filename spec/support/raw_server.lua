@@ -6,10 +6,14 @@
 --   local srv = raw.start{ { chunks = { "HTTP/1.1 200 OK\r\n...", "..." }, pause = 0.1, hold = 0 }, ... }
 --   srv.url  -> "http://127.0.0.1:PORT"
 --   srv:requests() -> the raw requests it read (after it has finished), srv:stop()
+--   srv:arrived() -> how many requests it has read so far (it keeps running)
+--   srv:release() -> answers that wait for it (`wait = true`) go now
 -- plan.host: the address to listen on (default 127.0.0.1).
 -- Each plan entry answers one connection, in order: its chunks are sent with
 -- `pause` seconds between them, then after `hold` seconds the connection is
--- closed. The server quits after the last entry, or after `lifetime` seconds.
+-- closed. An entry with `wait = true` reads its request, then sends nothing
+-- until srv:release() (a signal, not a guess at time). The server quits after
+-- the last entry, or after `lifetime` seconds.
 local M = {}
 
 local LIFETIME = 20
@@ -40,6 +44,13 @@ local function serve(plan_path, log_path)
     local body = length > 0 and conn:receive(length) or ""
     log:write(("%q"):format(table.concat(head, "\n") .. "\n\n" .. (body or "")), ",\n")
     log:flush()
+    if answer.wait then
+      while socket.gettime() < deadline do
+        local f = io.open(plan_path .. ".go", "rb")
+        if f then f:close() break end
+        socket.sleep(0.02)
+      end
+    end
     for i, chunk in ipairs(answer.chunks or {}) do
       if i > 1 and answer.pause then socket.sleep(answer.pause) end
       if not conn:send(chunk) then break end
@@ -63,8 +74,9 @@ local function plan_source(plan)
     for _, c in ipairs(answer.chunks or {}) do
       chunks[#chunks + 1] = ("%q"):format(c)
     end
-    out[#out + 1] = ("{ chunks = { %s }, pause = %s, hold = %s },"):format(
-      table.concat(chunks, ", "), tostring(answer.pause or 0), tostring(answer.hold or 0))
+    out[#out + 1] = ("{ chunks = { %s }, pause = %s, hold = %s, wait = %s },"):format(
+      table.concat(chunks, ", "), tostring(answer.pause or 0), tostring(answer.hold or 0),
+      tostring(answer.wait == true))
   end
   out[#out + 1] = ("lifetime = %s, host = %q }"):format(tostring(plan.lifetime or LIFETIME),
     plan.host or "127.0.0.1")
@@ -85,6 +97,21 @@ function Server:requests()
   return chunk and chunk() or {}
 end
 
+function Server:arrived()
+  local f = io.open(self.log_path, "rb")
+  if not f then return 0 end
+  local text = f:read("*a")
+  f:close()
+  local chunk = load("return {" .. text .. "}")
+  local list = chunk and chunk()
+  return list and #list or 0
+end
+
+function Server:release()
+  local f = assert(io.open(self.plan_path .. ".go", "wb"))
+  f:close()
+end
+
 -- Idempotent; waits for the process (it quits by itself at the end of the plan).
 function Server:stop()
   if self.stopped then return end
@@ -92,6 +119,7 @@ function Server:stop()
   os.execute("kill " .. self.pid .. " 2>/dev/null")
   self.proc:close()
   os.remove(self.plan_path)
+  os.remove(self.plan_path .. ".go")
 end
 
 function M.start(plan)

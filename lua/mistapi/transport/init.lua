@@ -24,10 +24,17 @@ function transport.choose(name)
   return name
 end
 
---- Opens the transport named by `s.transport`.
+--- Opens the transport named by `s.transport`. The option `clock`
+-- ({now =, sleep =}, either optional) replaces the transport's clock for
+-- the retry waits and the deadline: a scheduler's sleep, or a test's record.
 function transport.open(s)
   local name = transport.choose(s.transport)
-  return require("mistapi.transport." .. name).new(s)
+  local t = require("mistapi.transport." .. name).new(s)
+  if s.clock then
+    t.now = s.clock.now or t.now
+    t.sleep = s.clock.sleep or t.sleep
+  end
+  return t
 end
 
 return transport
