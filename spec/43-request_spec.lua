@@ -170,6 +170,8 @@ describe("client:each and client:get_all", function()
       local all = assert(client:get_all(sites_path(), { limit = 2, progress = function() pages = pages + 1 end }))
       assert.equal(5, #all.data)
       assert.equal(3, pages)
+      assert.equal(3, all.pages)
+      assert.equal(3, all.attempts)
       assert.is_nil(getmetatable(all.data[1]))
     end)
   end

@@ -143,9 +143,9 @@ end
 
 --- Every item of every page of the list at `path`, as one array.
 -- @param path, opts as for `each`
--- @return a result whose `data` is the array, or nil and an error
+-- @return a result whose `data` is the array (and `pages`, `attempts`), or nil and an error
 function request.get_all(client, path, opts)
-  local next_item, stop = walk(client, path, opts, 3)
+  local next_item, stop, stats = walk(client, path, opts, 3)
   if not next_item then return nil, stop end
   local all = {}
   while true do
@@ -154,7 +154,9 @@ function request.get_all(client, path, opts)
     if item == nil then break end
     all[#all + 1] = item
   end
-  return result.new(all, { status = 200, headers = {} })
+  -- as a resource's list_all: attempts of every page; the last page's token_index and headers
+  return result.new(all, { status = 200, headers = stats.headers or {} }, stats.attempts, stats.token_index,
+    { pages = stats.pages })
 end
 
 return request
