@@ -32,6 +32,21 @@ function output.token(t)
   return table.concat(lines, "\n")
 end
 
+--- A user's own token as `field  value` lines (it has no privileges or
+-- source IPs of its own: it acts with its user's).
+function output.user_token(t)
+  local rows = {
+    { "name", (tostring(t.name or "-"):gsub("%c", "?")) },
+    { "id", (tostring(t.id or "-"):gsub("%c", "?")) },
+    { "created", display.time(t.created_time) },
+    { "last_used", display.time(t.last_used, "never") },
+    { "key", display.mask(t.key) },
+  }
+  local lines = {}
+  for i, r in ipairs(rows) do lines[i] = ("%-11s %s"):format(r[1], r[2]) end
+  return table.concat(lines, "\n")
+end
+
 --- A list of tokens as an aligned table.
 function output.list(list)
   return display.table(list)
