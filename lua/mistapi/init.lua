@@ -141,6 +141,11 @@ function mistapi.help_text()
         lines[#lines + 1] = ("  many   %s:%s(%sids [, { concurrency = 8 }])"):format(v, name, first)
       end
     end
+    if row.extend then   -- rotate, audit, plan, apply (docs/lifecycle.md)
+      for _, usage in ipairs(require(row.extend[1]).usage(row.extend[2], v)) do
+        lines[#lines + 1] = "  life   " .. usage
+      end
+    end
   end
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"

@@ -82,6 +82,27 @@ end
 
 local SETS = { org = ORG, self = SELF }
 
+local USAGE = {
+  org = {
+    "%s:rotate_org_api_token(org_id, id, { store = function(key, token, name) ... end [, keep_old, load] })",
+    "%s:finish_org_api_token_rotation(org_id, old_id)",
+    "%s:audit_org_api_tokens(org_id [, { stale_days = 90, max_age_days = 365 }])   -- res.findings",
+    "%s:plan_org_api_tokens(org_id, desired_table_or_json_file [, { prune = true }])",
+    "%s:apply_org_api_tokens(org_id, plan_or_desired, { store = function(key, token, name) ... end })",
+  },
+  self = {
+    "%s:rotate_api_token(id, { store = function(key, token, name) ... end [, keep_old, load] })",
+    "%s:finish_api_token_rotation(old_id)",
+  },
+}
+
+--- A line of usage for each method of `set`, called on a value named `var`.
+function methods.usage(set, var)
+  local out = {}
+  for i, line in ipairs(USAGE[set] or {}) do out[i] = line:format(var) end
+  return out
+end
+
 --- Adds the methods of `set` ("org" or "self") to a resource class.
 function methods.extend(class, set)
   for name, fn in pairs(SETS[set] or error("lifecycle: no method set " .. tostring(set), 2)) do
