@@ -36,7 +36,7 @@ spec: spec-5.4
 spec-5.4: build-5.4 $(if $(filter fuzz-smoke,$(TEST_STEPS)),fuzz-build)
 	$(call counted,lua5.4 $(BUSTED) --run=lua54 $(BUSTED_ARGS))
 
-spec-luajit: build-5.1
+spec-luajit: build-5.1 $(if $(filter fuzz-smoke,$(TEST_STEPS)),fuzz-build)
 	$(call counted,luajit $(BUSTED) --run=luajit $(BUSTED_ARGS))
 
 test-summary:
