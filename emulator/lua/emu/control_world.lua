@@ -1,6 +1,6 @@
 -- Control calls that shape the world around the tokens, for audits and rotations: a
 -- user's own tokens, token times (backdating), sites and site groups (added, gone) and
--- the org's name. Shapes in docs/emulator.md, "Control API".
+-- the org's name. Shapes in docs/emulator.md, "The control API".
 local json = require "emu.json"
 local boot = require "emu.boot"
 local store = require "emu.store"
