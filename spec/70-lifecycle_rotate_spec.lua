@@ -122,6 +122,20 @@ describe("rotate_org_api_token", function()
     end
   end)
 
+  it("when the create's answer is lost after the server made the token, finds that token and deletes it",
+    function()
+    local old = make("lost")
+    -- the server makes the token, then the connection closes before the answer: nobody has its key
+    e:fault { kind = "close", method = "POST", path = e:tokens_path() }
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() error("no key can reach the store") end })
+    assert.is_nil(report)
+    assert.equal("create", err.step)
+    assert.equal("transport", err.kind)
+    assert.same({ "emulator bootstrap token", "lost" }, names())
+    assert.is_true(works(old.key))
+  end)
+
   it("when the new key fails its check, deletes it, keeps the old one and names the step", function()
     local old = make("edge")
     local discarded

@@ -58,6 +58,15 @@ function rotate.pending_of(list, old_id)
   return out
 end
 
+--- Whether a create that failed with `err` may still have made the token
+-- (a timeout, a connection lost after sending, a 5xx, an answer unreadable).
+function rotate.may_have_made(err)
+  if not errors.is_error(err) then return false end
+  if err.kind == "http" then return err.status >= 500 end
+  if err.kind == "transport" then return err.reached ~= false end
+  return err.kind == "timeout" or err.kind == "decode"
+end
+
 local function check_opts(opts, level)
   if type(opts) ~= "table" then error("rotate: opts must be a table with a store function", level) end
   if type(opts.store) ~= "function" then
@@ -162,7 +171,7 @@ function Rotation:create()
     -- A create the server may have done (a timeout, a 5xx): find it and remove it,
     -- so no token is left whose key nobody has.
     local state = "the old token is untouched"
-    if not (errors.is_error(err) and err.kind == "http" and err.status < 500) then
+    if rotate.may_have_made(err) then
       local list = t:list()
       for _, p in ipairs(list and rotate.pending_of(list, self.old_id) or {}) do t:delete(p.id) end
       if not list then state = state .. "; a new token may exist (re-run with restart to delete it)" end
