@@ -67,7 +67,8 @@ local function check_path(path, level)
   return path
 end
 
---- One call to any endpoint of the client's server.
+--- One call to any endpoint of the client's server: `client:request(method, path, opts)`.
+-- @param client the client (`mistapi.new`)
 -- @param method "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD" or "OPTIONS"
 -- @param path from the root, as "/api/v1/self"; may carry a query
 -- @param[opt] opts `query` (a table of names to strings, numbers or
@@ -125,7 +126,8 @@ end
 
 --- Every item of every page of the list at `path`, for a generic `for`
 -- (raises on error, as `each_org_api_token` does; on Lua 5.4 the fourth
--- value closes the walk when a loop breaks early).
+-- value closes the walk when a loop breaks early): `client:each(path, opts)`.
+-- @param client the client
 -- @param path the list's path, as "/api/v1/orgs/<org_id>/sites"
 -- @param[opt] opts `limit` (1 to 1000, default 100), `page` (from 1),
 --   `query` (other query parameters), `progress` (called after each page)
@@ -141,8 +143,10 @@ function request.each(client, path, opts)
   return iter, nil, nil, setmetatable({}, { __close = stop })
 end
 
---- Every item of every page of the list at `path`, as one array.
--- @param path, opts as for `each`
+--- Every item of every page of the list at `path`, as one array: `client:get_all(path, opts)`.
+-- @param client the client
+-- @param path as for `each`
+-- @param[opt] opts as for `each`
 -- @return a result whose `data` is the array (and `pages`, `attempts`), or nil and an error
 function request.get_all(client, path, opts)
   local next_item, stop, stats = walk(client, path, opts, 3)
