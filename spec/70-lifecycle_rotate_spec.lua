@@ -220,6 +220,8 @@ describe("rotate_org_api_token", function()
         store = function() return true end, load = function() return other.key end })
       assert.is_nil(report)
       assert.equal("resume", err.step)
+      assert.truthy(err.state:find("is not that token's", 1, true))
+      assert.is_nil(tostring(err):find(other.key, 1, true))
 
       local fresh
       report = assert(tokens:rotate_org_api_token(e.org_id, old.id, {

@@ -107,12 +107,12 @@ function Rotation:did(step)
 end
 
 -- Deletes the new token after a failed step; -> the words for what exists now.
-function Rotation:undo(new, why_stored)
+function Rotation:undo(new, stored)
   local _, derr = self.t:delete(new.id)
-  if self.opts.discard and why_stored then pcall(self.opts.discard, new, self.final) end
+  if self.opts.discard and stored then pcall(self.opts.discard, new, self.final) end
   if derr and not (errors.is_error(derr) and derr:is_not_found()) then
     return ("the old token is untouched; the new token %s could not be deleted (%s)%s"):format(
-      new.id, errors.tidy(tostring(derr)), why_stored and
+      new.id, errors.tidy(tostring(derr)), stored and
       ": delete it by hand, or re-run with restart" or
       " and its key was not stored: delete it by hand, or re-run with restart")
   end
@@ -122,12 +122,16 @@ end
 -- A rotation interrupted before: finish it with the stored key, or clear it.
 function Rotation:resume(pending)
   local opts = self.opts
+  local why = "give load (the CLI: the same --key-file) the key stored for it to finish the rotation"
   for _, p in ipairs(pending) do
     local key = opts.load and call(opts.load, p, self.final)
     if type(key) == "string" then
       local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
       local mine = not shown or display.mask(key) == p.key
-      local ok = mine and verify.key(self.t.client, key, self:expected(p), opts)
+      local ok, verr = false, nil
+      if mine then ok, verr = verify.key(self.t.client, key, self:expected(p), opts) end
+      why = mine and ("the key load gave fails its check (%s)"):format(errors.tidy(tostring(verr)))
+        or "the key load gave is not that token's"
       if ok then
         self.key, self.new = key, p
         p.key = key
@@ -141,8 +145,7 @@ function Rotation:resume(pending)
     local p = pending[1]
     return self:fail("resume", ("an unfinished rotation of %s exists: token %s, created %s"):format(
       self.old_id, p.id, display.time(p.created_time)),
-      "nothing was changed; give load (the CLI: the same --key-file) the key stored for it to finish the" ..
-      " rotation, or restart to delete it and rotate again")
+      "nothing was changed; " .. why .. ", or restart to delete it and rotate again")
   end
   for _, p in ipairs(pending) do
     local _, derr = self.t:delete(p.id)
