@@ -166,6 +166,31 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
       assert.is_false(works(old.key))
       assert.is_true(works(read(path)))
     end)
+
+    it("stopped before the key came: a re-run says so (exit 6); with --restart it rotates afresh", function()
+      local old = make("ci")
+      local path = dir .. "/ci.key"
+      local co = coroutine.create(function()
+        return tokens:rotate_org_api_token(e.org_id, old.id, { store = function()
+          assert(keyfile.create(path))   -- the file was made, the key never written
+          coroutine.yield()
+        end })
+      end)
+      assert(coroutine.resume(co))
+      assert.equal(3, count_tokens())
+      local r = cli { "rotate", old.id, "--key-file", path }
+      assert.equal(6, r.status)
+      assert.truthy(r.err:find("resume failed", 1, true))
+      assert.truthy(r.err:find("restart", 1, true))
+      assert.equal(3, count_tokens())
+      r = cli { "rotate", old.id, "--key-file", path, "--restart" }
+      assert.equal(0, r.status, r.err)
+      assert.equal(2, count_tokens())
+      secrets[#secrets + 1] = read(path)
+      no_secret_in(r.out .. r.err)
+      assert.is_true(works(read(path)))
+      assert.is_false(works(old.key))
+    end)
   end)
 
   describe("audit", function()

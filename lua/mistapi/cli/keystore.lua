@@ -24,12 +24,24 @@ local function exists(path)
   return f ~= nil
 end
 
+-- An empty file: a run stopped between making the file and writing the key.
+local function is_empty(path)
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local some = f:read(1)
+  f:close()
+  return some == nil
+end
+
 -- One key file: made now when it doesn't exist; read back when it does.
 local function slot(path, option)
   local s = { path = path }
   if exists(path) then
-    s.existing = true
-    return s
+    if not is_empty(path) then
+      s.existing = true
+      return s
+    end
+    os.remove(path)   -- nothing in it to keep
   end
   local handle, err = keyfile.create(path)
   if not handle then return nil, (err:gsub("^%-%-key%-file", option)) end
