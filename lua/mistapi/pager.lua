@@ -10,8 +10,10 @@ local pager = {}
 
 local MAX_LIMIT = 1000
 pager.MAX_LIMIT = MAX_LIMIT
--- A bound on the pages of one walk, so a server that never stops can't loop us forever.
+-- A bound on the pages of one walk (the option max_pages lowers it), so a
+-- server that never stops can't loop us forever; reaching it is an error.
 local MAX_PAGES = 100000
+pager.MAX_PAGES = MAX_PAGES
 
 local function whole(v)
   return type(v) == "number" and v == math.floor(v)
@@ -26,12 +28,18 @@ function pager.check_options(opts, level)
   local limit, page = opts.limit, opts.page
   if limit ~= nil and type(limit) ~= "number" then error("limit must be a number", level) end
   if page ~= nil and type(page) ~= "number" then error("page must be a number", level) end
+  local max_pages = opts.max_pages
+  if max_pages ~= nil and type(max_pages) ~= "number" then error("max_pages must be a number", level) end
   if opts.progress ~= nil and type(opts.progress) ~= "function" then error("progress must be a function", level) end
   if limit ~= nil and not (whole(limit) and limit >= 1 and limit <= MAX_LIMIT) then
     return nil, errors.validation(("limit: %s is not a whole number from 1 to %d"):format(tostring(limit), MAX_LIMIT))
   end
   if page ~= nil and not (whole(page) and page >= 1) then
     return nil, errors.validation(("page: %s is not a whole number from 1"):format(tostring(page)))
+  end
+  if max_pages ~= nil and not (whole(max_pages) and max_pages >= 1 and max_pages <= MAX_PAGES) then
+    return nil, errors.validation(("max_pages: %s is not a whole number from 1 to %d"):format(
+      tostring(max_pages), MAX_PAGES))
   end
   return opts
 end
@@ -68,7 +76,7 @@ end
 --- An iterator over every item of every page.
 -- @param fetch function(path_and_query) -> result | nil, err (a decoded page)
 -- @param path the list path, without a query
--- @param opts {limit, page, progress}
+-- @param opts {limit, page, progress, max_pages}
 -- @param base_url to recognise absolute `next` links
 -- @return a function that gives the next item, or nil at the end, or raises
 --   (nil, err) through `on_error`; its closer; and a table the walk keeps up
@@ -78,6 +86,7 @@ function pager.walk(fetch, path, opts, base_url)
   local limit = opts.limit or 100
   local page_no = opts.page or 1
   local progress = opts.progress
+  local max_pages = opts.max_pages or MAX_PAGES
   local items, pos = nil, 0
   local pages, count, total = 0, 0, nil
   local next_request = page_path(path, limit, page_no)
@@ -85,7 +94,13 @@ function pager.walk(fetch, path, opts, base_url)
   local stats = { pages = 0, attempts = 0 }
 
   local function load()
-    if done or pages >= MAX_PAGES then return false end
+    if done then return false end
+    if pages >= max_pages then
+      -- the server still points at more: a partial list must not pass for the whole
+      done = true
+      return nil, errors.new("decode", ("the list did not end after %d pages (max_pages); %d items so far")
+        :format(pages, count), { method = "GET", path = next_request, pages = pages })
+    end
     local res, err = fetch(next_request)
     if not res then return nil, err end
     pages = pages + 1
