@@ -130,6 +130,10 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
      * before the answer; the server may have made the token already, so a
      * POST (the one call that is not idempotent) takes a new connection. */
     SET(CURLOPT_FRESH_CONNECT, method == METHOD_POST ? 1L : 0L);
+    /* Over https a server may offer HTTP/2: transfers started together wait
+     * for the first connection to learn whether they can share it, rather
+     * than each opening (and handshaking) its own. */
+    SET(CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
     if (method != METHOD_POST && method != METHOD_GET)
         SET(CURLOPT_CUSTOMREQUEST, mistapi_methods[method]);
     else if (method == METHOD_GET && body != NULL)
