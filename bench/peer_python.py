@@ -3,7 +3,8 @@
 Same command line and checksum as bench/floor.c:
   get BASE ORG ID COUNT | list BASE ORG COUNT | ids BASE ORG IDSFILE CONC
 Concurrency: a ThreadPoolExecutor of CONC workers sharing one Session whose
-connection pool holds CONC connections.
+connection pool holds CONC connections. Over https it trusts BENCH_CA_FILE
+(requests speaks HTTP/1.1 only).
 """
 import json
 import os
@@ -24,11 +25,16 @@ def session(pool):
     s.headers["Authorization"] = "Token " + os.environ.get("MIST_APITOKEN", "")
     s.headers["Accept"] = "application/json"
     s.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
+    s.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
+    if os.environ.get("BENCH_CA_FILE"):
+        s.verify = os.environ["BENCH_CA_FILE"]
     return s
 
 
 def get(s, url):
-    r = s.get(url, timeout=60)
+    # verify named on each call: REQUESTS_CA_BUNDLE in the environment would
+    # override the session's
+    r = s.get(url, timeout=60, verify=s.verify)
     if r.status_code != 200:
         sys.exit("peer_python: GET failed: %d" % r.status_code)
     return json.loads(r.content)

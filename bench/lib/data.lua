@@ -57,15 +57,24 @@ function M.generate(dir, opts)
   local text, sum = token(org, 1000001)
   fx.one_id, fx.sums.one = uuid(1, 1000001), sum
   write(dir .. "/www/token/" .. fx.one_id .. ".json", text)
-  local ids_sum = 0
+  local ids_sum, upto = 0, {}
   for i = 1, n_ids do
     text, sum = token(org, i)
     fx.ids[i] = uuid(1, i)
     ids_sum = ids_sum + sum
+    upto[i] = ids_sum
     write(dir .. "/www/token/" .. fx.ids[i] .. ".json", text)
   end
   fx.sums.ids = ids_sum
   write(fx.ids_file, table.concat(fx.ids, "\n") .. "\n")
+  -- the first n ids on their own, for works that make fewer calls
+  fx.first = {}
+  for _, n in ipairs(opts.subsets or {}) do
+    n = math.min(n, n_ids)
+    local file = string.format("%s/ids-%d.txt", dir, n)
+    write(file, table.concat(fx.ids, "\n", 1, n) .. "\n")
+    fx.first[n] = { file = file, sum = upto[n], n = n }
+  end
 
   -- lists: each has its own org, so the list path alone picks the file
   for k, size in ipairs({ 10, 1000, 10000 }) do

@@ -17,12 +17,18 @@ local function count(n)
 end
 
 local COLS = { "work", "implementation", "check", "wall ms", "x floor", "CPU ms*", "x floor",
-  "peak MiB", "instr/req", "x floor" }
+  "peak MiB", "instr/req", "x floor", "TLS conns" }
+
+local PROTO = { ["HTTP/2.0"] = "h2", ["HTTP/1.1"] = "h1" }
+local function conns(t)
+  if not t then return "-" end
+  return (string.format("%d %s", t.handshakes, PROTO[t.proto] or t.proto or ""):gsub("%s+$", ""))
+end
 
 local function cells(r, floor)
   floor = floor or {}
   return { r.title, r.name, r.status, ms(r.wall), ratio(r.wall, floor.wall), ms(r.cpu),
-    ratio(r.cpu, floor.cpu), mib(r.rss), count(r.ipr), ratio(r.ipr, floor.ipr) }
+    ratio(r.cpu, floor.cpu), mib(r.rss), count(r.ipr), ratio(r.ipr, floor.ipr), conns(r.tls) }
 end
 
 -- Rows in order; the floor of each work is the row whose impl key is "floor".
@@ -49,8 +55,12 @@ function M.table(rows)
   return table.concat(lines, "\n")
 end
 
-M.NOTE = "wall: median; CPU*: mean user+sys (hyperfine); peak: RSS of the checking run; " ..
-  "instr/req: callgrind, (long run - short run) / extra requests"
+M.NOTE = table.concat({
+  "wall: median; CPU*: mean user+sys (hyperfine); peak: RSS of the checking run;",
+  "instr/req: callgrind, (long run - short run) / extra requests; on the start-up rows, the whole process;",
+  "TLS conns: connections (TLS handshakes) the server saw during the checking run, and the protocol;",
+  "mistapi ngx: timed inside the handler of a second nginx (its worker's connection pool warm after",
+  "the first, checking, run; the 1st GET row is that first run)." }, "\n")
 
 function M.targets(targets)
   local lines = { "Targets:" }

@@ -49,7 +49,22 @@ function M.judge(rows, require_info)
     add(one and eight and { name = tag .. " 8 at a time >= 6x faster than 1 (20 ms)", met = one / eight >= 6,
       detail = string.format("%.2fx faster", one / eight) }
       or { name = tag .. " 8 at a time >= 6x faster than 1 (20 ms)", detail = "not measured (n/a)" })
+    add(within(tag .. " start-up, require + new{}: instr <= 1.30x floor",
+      get("startup", key, "ipr"), get("startup", "floor", "ipr"), 1.30, "instr (whole process)"))
     local req = require_info[key]
+    local up = get("startup", key, "wall")
+    add(up and req and req.bare and { name = tag .. " start-up, require + new{}: < 5 ms",
+      met = (up - req.bare) * 1000 < 5,
+      detail = string.format("%.2f ms over a bare interpreter's start", (up - req.bare) * 1000) }
+      or { name = tag .. " start-up, require + new{}: < 5 ms", detail = "not measured" })
+    add(within(tag .. " 40 GETs @20ms, 8 at a time: wall <= 1.05x",
+      get("bulk", key, "wall"), get("bulk", "floor", "wall"), 1.05, "wall"))
+    local h1, h2 = get("rtt_lat8", key, "tls"), get("rtt_lat8_h2", key, "tls")
+    add(h1 and h2 and { name = tag .. " 8 at a time over TLS: h2 shares 1 connection",
+      met = h2.handshakes == 1 and h2.proto == "HTTP/2.0",
+      detail = string.format("%d connections with HTTP/2 offered (%s), %d without", h2.handshakes,
+        tostring(h2.proto), h1.handshakes) }
+      or { name = tag .. " 8 at a time over TLS: h2 shares 1 connection", detail = "not measured" })
     add(req and req.ms and { name = tag .. ' require "mistapi" < 5 ms, no network',
       met = req.ms < 5 and req.network == 0,
       detail = string.format("%.2f ms, %s", req.ms, req.network == nil and "network not checked (no strace)"

@@ -1,6 +1,7 @@
 -- What is measured: each work, the implementations that do it, the command
 -- line for each, the checksum it must print, and the request counts that
--- callgrind's long and short runs differ by.
+-- callgrind's long and short runs differ by (or, for start-up, a whole
+-- process's instructions).
 local M = {}
 
 M.IMPLS = {
@@ -11,6 +12,16 @@ M.IMPLS = {
     sequential_only = true },
   { key = "python", name = "Python 3 requests+json", cmd = { "/usr/bin/python3", "bench/peer_python.py" } },
 }
+
+-- mistapi's ngx transport, run by a handler inside a second nginx and timed
+-- there (bench/ngx_run.lua, bench/lib/client.lua).
+-- Cold: a new nginx worker for each run, nothing pooled; warm: the same
+-- worker run after run, its connections pooled, as a long-lived one meets it.
+local NGX = { key = "ngx", name = "mistapi ngx, new worker", inside = true, fresh = true }
+local NGX_WARM = { key = "ngx-warm", name = "mistapi ngx, warm worker", inside = true }
+
+-- Start-up: what a program does before its first request.
+local STARTERS = { M.IMPLS[1], M.IMPLS[2], M.IMPLS[3] }
 
 -- The list fetched with mistapi's own libcurl session and decoded by
 -- lua-cjson plus the post-pass: differs from mistapi only in the decoding.
@@ -45,9 +56,23 @@ local function argv(impl, mid)
   return out
 end
 
--- One entry per (work, implementation): { work, impl, argv, expect, cg = {short, long, diff} }.
+-- ngx_lua verifies a certificate by host name, not by IP address.
+local function named(url) return (url:gsub("^https://127%.0%.0%.1:", "https://localhost:")) end
+
+-- One entry per (work, implementation): { work, impl, argv (or q for the
+-- ngx handler), expect, cg = {short, long, diff} }.
 function M.plan(fx, srv, o)
   local list = fx.lists[10000]
+  local few, far, near = fx.first[o.bulk_n], fx.first[o.rtt_n], fx.first[o.tls_n]
+  local tls = srv.tls
+  local function ids(url, set, conc)
+    return function() return { "ids", url, fx.org, set.file, conc } end
+  end
+  local function ids_q(url, set, conc)
+    return { mode = "ids", base = named(url), org = fx.org, ids = set.file, conc = conc }
+  end
+  local all = { file = fx.ids_file, sum = fx.sums.ids, n = #fx.ids }
+  local tls_impls = with(M.IMPLS, { NGX, NGX_WARM })
   local works = {
     { key = "get", title = ("GET one token x%d"):format(o.get_n), impls = M.IMPLS,
       args = function(n) return { "get", srv.fast, fx.org, fx.one_id, n } end,
@@ -58,20 +83,47 @@ function M.plan(fx, srv, o)
     { key = "decode", title = "decode 10,000 list (memory)", impls = DECODERS,
       args = function(n) return { "decode", list.file, n } end,
       n = 1, sum = list.sum, cg = { 1, 3 } },
-    { key = "lat1", title = ("%d GETs @20ms, 1 at a time"):format(#fx.ids), impls = M.IMPLS,
-      args = function() return { "ids", srv.slow, fx.org, fx.ids_file, 1 } end,
-      n = 1, sum = fx.sums.ids },
-    { key = "lat8", title = ("%d GETs @20ms, 8 at a time"):format(#fx.ids), impls = M.IMPLS,
-      args = function() return { "ids", srv.slow, fx.org, fx.ids_file, 8 } end,
-      n = 1, sum = fx.sums.ids, concurrent = true },
+    { key = "lat1", title = ("%d GETs @20ms, 1 at a time"):format(all.n), impls = M.IMPLS,
+      args = ids(srv.slow, all, 1), n = 1, sum = all.sum },
+    { key = "lat8", title = ("%d GETs @20ms, 8 at a time"):format(all.n), impls = M.IMPLS,
+      args = ids(srv.slow, all, 8), n = 1, sum = all.sum, concurrent = true },
+    { key = "bulk", title = ("%d GETs @20ms, 8 at a time"):format(few.n), impls = M.IMPLS,
+      args = ids(srv.slow, few, 8), n = 1, sum = few.sum, concurrent = true },
+    { key = "startup", title = "start-up: require + new{}", impls = STARTERS, total = true,
+      args = function() return { "new", srv.fast } end, floor_args = { "startup" }, n = 1, sum = 0 },
+    { key = "first", title = "start-up + 1 GET", impls = STARTERS, total = true,
+      args = function() return { "get", srv.fast, fx.org, fx.one_id, 1 } end, n = 1, sum = fx.sums.one },
+    { key = "tls_first", title = "TLS 80ms RTT: 1st GET, whole run", impls = with(M.IMPLS, { NGX }), tls = true,
+      args = function() return { "get", tls.rtt, fx.org, fx.one_id, 1 } end, n = 1, sum = fx.sums.one,
+      q = { mode = "get", base = named(tls.rtt), org = fx.org, id = fx.one_id, count = 1 } },
+    { key = "tls_lat1", title = ("TLS %d GETs @20ms, 1 at a time"):format(near.n), impls = tls_impls, tls = true,
+      args = ids(tls.slow, near, 1), q = ids_q(tls.slow, near, 1), n = 1, sum = near.sum },
+    { key = "tls_lat8", title = ("TLS %d GETs @20ms, 8 at a time"):format(near.n), impls = tls_impls, tls = true,
+      args = ids(tls.slow, near, 8), q = ids_q(tls.slow, near, 8), n = 1, sum = near.sum, concurrent = true },
+    { key = "tls_lat8_h2", title = ("TLS+h2 %d GETs @20ms, 8 at a time"):format(near.n), impls = tls_impls,
+      tls = true, args = ids(tls.slow_h2, near, 8), q = ids_q(tls.slow_h2, near, 8), n = 1, sum = near.sum,
+      concurrent = true },
+    { key = "rtt_lat1", title = ("TLS %d GETs 80ms RTT, 1 at a time"):format(far.n), impls = tls_impls,
+      tls = true, args = ids(tls.rtt, far, 1), q = ids_q(tls.rtt, far, 1), n = 1, sum = far.sum, runs = 3 },
+    { key = "rtt_lat8", title = ("TLS %d GETs 80ms RTT, 8 at a time"):format(far.n), impls = tls_impls,
+      tls = true, args = ids(tls.rtt, far, 8), q = ids_q(tls.rtt, far, 8), n = 1, sum = far.sum,
+      concurrent = true },
+    { key = "rtt_lat8_h2", title = ("TLS+h2 %d GETs 80ms RTT, 8 at a time"):format(far.n), impls = tls_impls,
+      tls = true, args = ids(tls.rtt_h2, far, 8), q = ids_q(tls.rtt_h2, far, 8), n = 1, sum = far.sum,
+      concurrent = true },
   }
   local plan = {}
   for _, w in ipairs(works) do
     if not o.only or o.only[w.key] then
       for _, impl in ipairs(w.impls) do
-        local e = { work = w, impl = impl, argv = argv(impl, w.args(w.n)),
-          expect = string.format("%d", w.sum * w.n) }
+        local e = { work = w, impl = impl, expect = string.format("%d", w.sum * w.n) }
+        if impl.inside then
+          e.q = w.q
+        else
+          e.argv = argv(impl, (impl.key == "floor" and w.floor_args) or w.args(w.n))
+        end
         if w.concurrent and impl.sequential_only then e.na = "no concurrency in socket.http" end
+        if w.tls and impl.key == "luasocket" then e.na = "no TLS without LuaSec" end
         if w.cg and o.callgrind then
           e.cg = { argv(impl, w.args(w.cg[1])), argv(impl, w.args(w.cg[2])), w.cg[2] - w.cg[1] }
         end
