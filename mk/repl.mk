@@ -1,7 +1,8 @@
 # make repl: an interactive Lua 5.4 session against a fresh emulator, with
 # `client`, `tokens` and `org_id` ready; the emulator stops when the REPL ends.
 
-EXTRA_DEB_PACKAGES += tmux
+# lua-readline: line editing, Tab completion and history (lua/mistapi/cli/repl.lua)
+EXTRA_DEB_PACKAGES += tmux lua-readline
 REPL_LUA_PATH  = $(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;;
 REPL_LUA_CPATH = $(CURDIR)/build/5.4/?.so;;
 
@@ -12,4 +13,4 @@ repl: build-5.4
 	trap 'emulator/bin/mist-emulator stop "$$dir"; echo "emulator stopped"' EXIT; \
 	trap 'exit 129' HUP; trap 'exit 143' TERM; \
 	LUA_PATH_5_4='$(REPL_LUA_PATH)' LUA_CPATH_5_4='$(REPL_LUA_CPATH)' \
-	lua5.4 -i -e 'require "mistapi.cli.repl".start()'
+	lua5.4 -e 'os.exit(require "mistapi.cli.repl".main())'

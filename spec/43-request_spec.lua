@@ -59,7 +59,7 @@ describe("client:request", function()
     assert.is_nil(getmetatable(res.data[1]))
     local last = e:log()[#e:log()]
     assert.equal("limit=2&page=2", last.query)
-    assert.matches("^mistapi%.Result 200: 2 items$", tostring(res))
+    assert.matches("^mistapi%.Result 200: 2 items\n%[", tostring(res))
   end)
 
   it("writes a table body as JSON; a created key is whole in the answer and hidden in later errors", function()

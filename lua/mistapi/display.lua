@@ -7,8 +7,13 @@
 -- @module mistapi.display
 
 local result = require "mistapi.result"
+local pretty = require "mistapi.pretty"
 
 local display = {}
+
+--- How many rows `tostring` of a list shows before "... N more" (a screenful;
+-- the REPL sets it from the terminal's height). `display.table` alone shows all.
+display.rows = 20
 
 -- The metatable the C core registers under `name` (luaL_newmetatable). If
 -- the core isn't loaded yet, the entry is made here: luaL_newmetatable then
@@ -27,6 +32,7 @@ end
 local TokenMT = registered("mistapi.Token")
 local UserTokenMT = registered("mistapi.UserToken")
 local PrivilegeMT = registered("mistapi.Privilege")
+local ArrayMT = registered("mistapi.array")
 display.Token = TokenMT
 display.UserToken = UserTokenMT
 display.Privilege = PrivilegeMT
@@ -151,13 +157,15 @@ local KINDS = {
 --- An array of tokens as an aligned table with a header row; user tokens
 -- (a list whose first item is one) get no PRIVILEGES column.
 -- @param list array of token tables
+-- @param max_rows optional: show only the first rows, then how many more
 -- @return the text, lines joined by "\n" (no trailing newline)
-function display.table(list)
+function display.table(list, max_rows)
   local kind = list[1] ~= nil and KINDS[getmetatable(list[1])]
   local columns = kind and kind.columns or COLUMNS
   local rows = { {} }
   for c, col in ipairs(columns) do rows[1][c] = col[1] end
-  for i = 1, #list do
+  local shown = math.min(#list, max_rows or #list)
+  for i = 1, shown do
     local row = {}
     for c, col in ipairs(columns) do row[c] = col[2](list[i]) end
     rows[#rows + 1] = row
@@ -174,7 +182,15 @@ function display.table(list)
     end
     lines[r] = table.concat(cells, "  ")
   end
+  if shown < #list then
+    lines[#lines + 1] = ("... %d more (%d in all; display.table(list) shows every row)"):format(#list - shown, #list)
+  end
   return table.concat(lines, "\n")
+end
+
+--- Any other value (an object, an array, nested) as readable text; secrets masked.
+function display.value(v)
+  return pretty.value(v, { array_mt = ArrayMT, max_items = display.rows })
 end
 
 -- A list of tokens: empty, or made of tables whose first is a decoded token.
@@ -187,26 +203,59 @@ local function is_token_list(data)
   return data[1] ~= nil and KINDS[getmetatable(data[1])] ~= nil
 end
 
+-- One item of a bulk result: the token, true (done), or its error.
+local function bulk_item(v, err)
+  if err then return "failed: " .. tostring(err) end
+  if v == true then return "done" end
+  local kind = type(v) == "table" and KINDS[getmetatable(v)]
+  if kind then return kind.line(v) end
+  return display.value(v)
+end
+
+-- A list of tokens: how many, then the first screenful of the table.
+local function token_list(data)
+  local n = #data
+  local text = ("%d token%s"):format(n, n == 1 and "" or "s")
+  if n > display.rows then text = text .. (" (the first %d shown)"):format(display.rows) end
+  return text .. "\n" .. display.table(data, display.rows)
+end
+
+--- A result: its status, then the token, the table of tokens, each item of a
+-- bulk call, any other answer laid out, or nothing.
 function display.result(r)
   local data = r.data
   local head = "mistapi.Result " .. tostring(r.status)
+  if type(r.errors) == "table" and type(r.failed) == "number" and type(data) == "table" then
+    -- a bulk call: status 200 only when every item succeeded
+    local n = #data
+    local lines = { ("mistapi.Result %s: %d asked, %d done, %d failed"):format(
+      r.failed == 0 and "200" or "(bulk)", n, n - r.failed, r.failed) }
+    local shown = math.min(n, display.rows)
+    for i = 1, shown do lines[#lines + 1] = ("[%d] %s"):format(i, bulk_item(data[i], r.errors[i])) end
+    if shown < n then lines[#lines + 1] = ("... %d more (res.data, res.errors)"):format(n - shown) end
+    return table.concat(lines, "\n")
+  end
   if data == nil then return head .. " (no data)" end
   local kind = KINDS[getmetatable(data)]
   if kind then return head .. ": " .. kind.line(data) end
-  if is_token_list(data) then
-    local n = #data
-    return ("%s: %d token%s\n%s"):format(head, n, n == 1 and "" or "s", display.table(data))
-  end
+  if is_token_list(data) then return head .. ": " .. token_list(data) end
   if type(data) == "table" and data[1] ~= nil then   -- any other list (client:request, get_all)
     local n = #data
-    return ("%s: %d item%s"):format(head, n, n == 1 and "" or "s")
+    return ("%s: %d item%s\n%s"):format(head, n, n == 1 and "" or "s", display.value(data))
   end
-  return head .. ": " .. type(data)
+  return head .. ": " .. display.value(data)
+end
+
+-- An array (from the core's decoder): tokens as a table, anything else laid out.
+local function array_text(a)
+  if #a > 0 and is_token_list(a) then return token_list(a) end
+  return display.value(a)
 end
 
 TokenMT.__tostring = display.token
 UserTokenMT.__tostring = display.user_token
 PrivilegeMT.__tostring = display.privilege
+ArrayMT.__tostring = array_text
 result.mt.__tostring = display.result
 
 return display

@@ -1,8 +1,15 @@
---- Sets up an interactive session: `lua5.4 -i -e 'require "mistapi.cli.repl".start()'`.
--- Makes the globals `mistapi`, `client`, `tokens` and `org_id` from the
--- environment (MIST_BASE_URL or MIST_HOST, MIST_APITOKEN, MIST_ORG_ID) and
--- prints how to begin. `make repl` runs it against the emulator.
+--- The interactive session of `make repl`: the globals `mistapi`, `client`,
+-- `tokens`, `org_id`, `display` and `help`, made from the environment; a
+-- prompt with line editing, Tab completion and history when Debian's
+-- lua-readline is there (plain lines when it isn't, or when standard input is
+-- no terminal); each expression's values printed as `=` prints them, tables
+-- laid out readably and keys masked.
+--   lua5.4 -e 'require "mistapi.cli.repl".main()'
 -- @module mistapi.cli.repl
+
+local display = require "mistapi.display"
+local complete = require "mistapi.cli.repl_complete"
+local help = require "mistapi.cli.repl_help"
 
 local repl = {}
 
@@ -12,7 +19,7 @@ mistapi %s on %s
   try:   tokens:list_org_api_tokens(org_id)
          res = tokens:create_org_api_token(org_id,
                  { name = "demo", privileges = { { role = "admin", scope = "org" } } })
-         mistapi.help()   -- every operation with its usage]]
+         help()   -- every call; help(tokens.create_org_api_token) for one; Tab completes]]
 
 --- Makes the session's globals; prints the banner, or the reason it can't.
 -- @param getenv the environment lookup (default os.getenv)
@@ -21,8 +28,9 @@ function repl.start(getenv)
   getenv = getenv or os.getenv
   local mistapi = require "mistapi"
   rawset(_G, "mistapi", mistapi)
+  rawset(_G, "display", display)
   local base_url = getenv("MIST_BASE_URL")
-  local client, err = mistapi.new { base_url = base_url ~= "" and base_url or nil }
+  local client, err = mistapi.new { base_url = base_url ~= "" and base_url or nil, getenv = getenv }
   if not client then
     io.stderr:write(tostring(err), "\n")
     return nil, err
@@ -31,8 +39,192 @@ function repl.start(getenv)
   rawset(_G, "client", client)
   rawset(_G, "tokens", client:orgs_api_tokens())
   rawset(_G, "org_id", org_id)
+  rawset(_G, "help", function(what) help.show(what, client, repl.history_path) end)
   print(BANNER:format(mistapi._VERSION, client.settings.base_url, org_id or "nil (set MIST_ORG_ID)"))
   return client
+end
+
+-- A value as the REPL shows it: tables without a look of their own laid out.
+local function shown(v)
+  if type(v) == "table" then
+    local mt = getmetatable(v)
+    if not (type(mt) == "table" and rawget(mt, "__tostring")) then return display.value(v) end
+  end
+  return tostring(v)
+end
+repl.shown = shown
+
+--- The text of an error that reached the prompt: a mistapi error as its
+-- message (with the caller's line, in the raising style), anything else with
+-- the traceback down to the line typed.
+function repl.error_text(err, traceback)
+  local errors = require "mistapi.errors"
+  if errors.is_error(err) then return tostring(err) end
+  local text = tostring(err)
+  if traceback then
+    -- keep the frames of the code the user ran, not the REPL's own
+    local kept = {}
+    for line in traceback:gmatch("[^\n]+") do
+      if line:find("mistapi/cli/repl", 1, true) or line:find("[C]: in function 'xpcall'", 1, true) then break end
+      kept[#kept + 1] = line
+    end
+    if #kept > 1 then text = text .. "\n" .. table.concat(kept, "\n", 2) end
+  end
+  return text
+end
+
+local function pack(...) return { n = select("#", ...), ... } end
+
+--- Compiles and runs one chunk the way the prompt does.
+-- @return "incomplete" when more lines are needed, else true
+function repl.eval(chunk, out)
+  out = out or print
+  local code = chunk:gsub("^%s*=", "return ")
+  local f, rerr = load("return " .. code, "=stdin", "t", _G)
+  local err
+  if not f then f, err = load(code, "=stdin", "t", _G) end
+  if not f then
+    -- more lines to come when either reading stopped at the end (`1 +`, `x =`)
+    if err:match("<eof>$") or rerr:match("<eof>$") then return "incomplete" end
+    out(err)
+    return true
+  end
+  local trace
+  local r = pack(xpcall(f, function(e)
+    trace = debug.traceback("", 2)
+    return e
+  end))
+  if not r[1] then
+    out(repl.error_text(r[2], trace))
+    return true
+  end
+  if r.n > 1 then
+    local parts = {}
+    for i = 2, r.n do parts[#parts + 1] = shown(r[i]) end
+    out(table.concat(parts, "\t"))
+  end
+  return true
+end
+
+-- A line worth keeping out of the history file: one holding a known secret, or
+-- a quoted run of 20+ letters and digits (a token or key typed in by hand).
+function repl.private_line(line, secrets)
+  for _, s in ipairs(secrets or {}) do
+    if type(s) == "string" and #s >= 8 and line:find(s, 1, true) then return true end
+  end
+  for quoted in line:gmatch("[\"']([%w]+)[\"']") do
+    if #quoted >= 20 then return true end
+  end
+  return false
+end
+
+-- The terminal's height, for how many rows a list shows before "... N more".
+local function terminal_rows()
+  local p = io.popen("stty size </dev/tty 2>/dev/null")
+  if not p then return nil end
+  local rows = tonumber((p:read("*l") or ""):match("^(%d+)"))
+  p:close()
+  return rows
+end
+
+local HISTORY_KEPT = 1000
+
+-- The history file: made 0600 if new, cut to its last HISTORY_KEPT lines, and
+-- opened for appending, so each line is kept as soon as it is typed (an
+-- os.exit() loses nothing). Returns its path and the append handle.
+local function history_file(getenv)
+  local path = getenv("MISTAPI_HISTORY")
+  if not path or path == "" then
+    local home = getenv("HOME")
+    if not home or home == "" then return nil end
+    path = home .. "/.mistapi_history"
+  end
+  local core = require "mistapi.core"
+  local made = core.create_private_file(path)
+  if made then made:close() end   -- an existing file is kept as it is
+  local old = io.open(path, "r")
+  if old then
+    local lines = {}
+    for line in old:lines() do lines[#lines + 1] = line end
+    old:close()
+    if #lines > 2 * HISTORY_KEPT then
+      local cut = io.open(path, "w")
+      if cut then
+        cut:write(table.concat(lines, "\n", #lines - HISTORY_KEPT + 1), "\n")
+        cut:close()
+      end
+    end
+  end
+  return path, io.open(path, "a")
+end
+
+-- Line input: readline on a terminal, else plain lines.
+local function line_reader(getenv, secrets)
+  local is_tty = os.execute("[ -t 0 ]")
+  is_tty = is_tty == true or is_tty == 0
+  local ok, rl = false, nil
+  if is_tty then ok, rl = pcall(require, "readline") end
+  if not ok then
+    return function(prompt)
+      if is_tty then io.write(prompt); io.flush() end
+      return io.read("l")
+    end
+  end
+  local path, log = history_file(getenv)
+  repl.history_path = path
+  rl.set_options { histfile = path or "", keeplines = HISTORY_KEPT, auto_add = false, completion = true }
+  rl.set_readline_name("mistapi")
+  rl.set_complete_function(function(text, from, to)
+    -- readline sets a space to follow each completion before every call: no
+    -- space after `tokens:list_org_api_tokens(` or `res.data`
+    rl.set_completion_append_character("")
+    local word = complete.word_at(text:sub(1, to))
+    local matches = complete.candidates(word, _G)
+    local cut = from - (to - #word + 1)   -- readline's word may start later than ours
+    if cut > 0 then
+      for i, m in ipairs(matches) do matches[i] = m:sub(cut + 1) end
+    end
+    return matches
+  end)
+  return function(prompt)
+    local line = rl.readline(prompt)
+    if line and line:match("%S") and not repl.private_line(line, secrets) then
+      rl.add_history(line)
+      if log then
+        log:write(line:gsub("\n", " "), "\n")
+        log:flush()
+      end
+    end
+    return line
+  end
+end
+
+--- Runs the session until end of input (Ctrl-D) or os.exit().
+-- @param getenv the environment lookup (default os.getenv)
+function repl.main(getenv)
+  getenv = getenv or os.getenv
+  local client = repl.start(getenv)
+  if not client then return 2 end
+  display.rows = math.max(5, (terminal_rows() or 24) - 6)
+  local secrets = {}
+  for _, name in ipairs { "MIST_APITOKEN", "MIST_API_TOKEN", "MIST_PASSWORD" } do
+    local v = getenv(name)
+    if v then
+      for part in v:gmatch("[^,%s]+") do secrets[#secrets + 1] = part end
+    end
+  end
+  local read = line_reader(getenv, secrets)
+  local chunk
+  while true do
+    local line = read(chunk and ">> " or "mistapi> ")
+    if line == nil then break end
+    chunk = chunk and (chunk .. "\n" .. line) or line
+    if repl.eval(chunk) ~= "incomplete" then chunk = nil end
+    io.stdout:flush()
+  end
+  io.write("\n")
+  client:close()
+  return 0
 end
 
 return repl
