@@ -68,6 +68,29 @@ describe("mistapi.raising", function()
     plain:close()
   end)
 
+  it("names the caller's line in the error it raises", function()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() return tokens:get_org_api_token(e.org_id, UNKNOWN_ID) end)
+    assert.is_false(ok)
+    assert.equal("spec/35-raising_spec.lua:" .. line, err.raised_at)
+    assert.matches("^mistapi: 404 GET .*%(raised at spec/35%-raising_spec%.lua:" .. line .. "%)$", tostring(err))
+    -- a script run by lua itself shows it on the uncaught error's first line
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(("local m = require 'mistapi.raising'\n"
+      .. "local c = m.new { base_url = %q, token = %q, getenv = function() end }\n"
+      .. "c:orgs_api_tokens():get_org_api_token(%q, %q)\n"):format(e.url, e.token, e.org_id, UNKNOWN_ID))
+    f:close()
+    local p = io.popen(("LUA_PATH_5_4='lua/?.lua;lua/?/init.lua;;' LUA_CPATH_5_4='build/5.4/?.so;;' "
+      .. "lua5.4 %s 2>&1"):format(script))
+    local out = p:read("*a")
+    p:close()
+    os.remove(script)
+    local first = out:match("^[^\n]*")
+    assert.truthy(first:find("mistapi: 404 GET", 1, true), first)
+    assert.truthy(first:find(":3)", 1, true), first)
+  end)
+
   it("still raises plain Lua errors on misuse", function()
     assert.has_error(function() tokens:get_org_api_token(42) end)
     assert.has_error(function() raising.new { timeout = "long" } end)

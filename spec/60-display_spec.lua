@@ -135,3 +135,59 @@ describe("display of an error", function()
     assert.equal("mistapi: 404 GET /api/v1/x: Not found.", tostring(e))
   end)
 end)
+
+describe("display of everything else the REPL shows", function()
+  local function ok(data) return result.new(data, { status = 200, headers = {} }) end
+
+  it("lays out any answer field by field, secrets masked (client:get_self())", function()
+    local self_answer = assert(core.decode(('{"name":"ci","email":"a@b.c","password":"%s","privileges":'
+      .. '[{"role":"admin","scope":"org","org_id":"%s","name":"Lab"}],"tags":[]}'):format(KEY, ORG)))
+    local text = tostring(ok(self_answer))
+    assert.truthy(text:find("^mistapi%.Result 200: {\n"), text)
+    assert.truthy(text:find('  email = "a@b.c",\n', 1, true), text)
+    assert.truthy(text:find('role = "admin"', 1, true), text)
+    assert.truthy(text:find("tags = []", 1, true), "an empty array stays an array")
+    assert.is_nil(text:find(KEY, 1, true), "a password field is masked")
+    assert.truthy(text:find("password = 1qkb...QQCL", 1, true))
+    assert.is_nil(text:find("table: 0x", 1, true))
+  end)
+
+  it("prints an array of privileges as its items, not as an address", function()
+    local t = decoded_token()
+    assert.equal("[\n  admin@org,\n  read@site:" .. SITE .. "[reporting,marketing]\n]", tostring(t.privileges),
+      "past 78 columns, one item a line")
+    t.privileges[2] = nil
+    assert.equal("[ admin@org ]", tostring(t.privileges))
+    assert.equal('[ "a", 2 ]', tostring(assert(core.decode('["a",2]'))))
+  end)
+
+  it("prints a bulk result item by item: the token, done, or the error", function()
+    local t = decoded_token()
+    local err = mistapi.errors.new("http", "Not found.", { status = 404, method = "GET", path = "/api/v1/x" })
+    local bulk = result.new({ t, false }, { status = nil, headers = {} }, 3, nil, { errors = { nil, err }, failed = 1 })
+    local lines = {}
+    for line in tostring(bulk):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.same({ "mistapi.Result (bulk): 2 asked, 1 done, 1 failed",
+                  "[1] " .. tostring(t), "[2] failed: mistapi: 404 GET /api/v1/x: Not found." }, lines)
+    local deleted = result.new({ true, true }, { status = 200, headers = {} }, 2, nil, { errors = {}, failed = 0 })
+    assert.equal("mistapi.Result 200: 2 asked, 2 done, 0 failed\n[1] done\n[2] done", tostring(deleted))
+    assert.is_nil(tostring(bulk):find(KEY, 1, true))
+  end)
+
+  it("shows a screenful of a long list and how many more; display.table shows all", function()
+    local parts = {}
+    for i = 1, 252 do parts[i] = ('{"name":"t%d","id":"%d"}'):format(i, i) end
+    local list = assert(core.decode("[" .. table.concat(parts, ",") .. "]", "tokens"))
+    local saved = display.rows
+    display.rows = 20
+    local text = tostring(ok(list))
+    display.rows = saved
+    local lines = {}
+    for line in text:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.equal("mistapi.Result 200: 252 tokens (the first 20 shown)", lines[1])
+    assert.equal(1 + 1 + 20 + 1, #lines, "head, header row, 20 rows, the rest line")
+    assert.truthy(lines[#lines]:find("^%.%.%. 232 more %(252 in all"), lines[#lines])
+    local _, all = display.table(list):gsub("\n", "")
+    assert.equal(252, all, "the header and every row")
+  end)
+end)

@@ -103,6 +103,9 @@ function Error:__tostring()
     parts[#parts] = parts[#parts] .. ":"
   end
   parts[#parts + 1] = tidy(self.message) or "?"
+  -- raised by mistapi.raising: the script's line that made the call (last, so
+  -- the text still starts with "mistapi:")
+  if type(self.raised_at) == "string" then parts[#parts + 1] = "(raised at " .. self.raised_at .. ")" end
   return table.concat(parts, " ")
 end
 

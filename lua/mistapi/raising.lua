@@ -17,6 +17,20 @@ local raising = setmetatable({}, { __index = mistapi })
 
 local wrap
 
+local THIS_FILE = debug.getinfo(1, "S").short_src
+
+-- "file:line" of the first Lua frame outside this file: the caller's call.
+local function caller_position()
+  for level = 3, 30 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return nil end
+    if info.short_src ~= THIS_FILE and (info.currentline or -1) > 0 then
+      return info.short_src .. ":" .. info.currentline
+    end
+  end
+  return nil
+end
+
 -- The objects whose methods are wrapped: a client and the resources it hands out.
 local function wrappable(v)
   local mt = type(v) == "table" and getmetatable(v)
@@ -27,7 +41,11 @@ end
 local function check(first, ...)
   if first == nil then
     local err = ...
-    if errors.is_error(err) then error(err, 0) end
+    if errors.is_error(err) then
+      -- a table error gets no position from error(): keep the caller's line in it
+      err.raised_at = err.raised_at or caller_position()
+      error(err, 0)
+    end
     if err ~= nil then error(tostring(err), 3) end
   end
   if wrappable(first) then return wrap(first), ... end

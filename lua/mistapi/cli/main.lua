@@ -63,15 +63,12 @@ local function read_token_file(path, stdin)
   return token
 end
 
+-- The library resolves the rest (MIST_HOST, MIST_BASE_URL, MIST_ENV_FILE, MIST_ORG_ID...).
 local function client_for(o, env, token, log)
   local mistapi = require "mistapi"
-  local base_url = o["base-url"]
-  if not (base_url or o.host or o.cloud) then
-    local env_url = env.getenv("MIST_BASE_URL")
-    if env_url and env_url ~= "" then base_url = env_url end
-  end
-  return mistapi.new { base_url = base_url, host = o.host, cloud = o.cloud, getenv = env.getenv,
-                       token = token, max_retries = o["max-retries"], timeout = o.timeout, log = log }
+  return mistapi.new { base_url = o["base-url"], host = o.host, cloud = o.cloud, getenv = env.getenv,
+                       token = token, org_id = o.org, max_retries = o["max-retries"], timeout = o.timeout,
+                       log = log }
 end
 
 -- The --debug line of one attempt, with every secret the run knows taken out.
@@ -133,10 +130,6 @@ end
 -- Runs a parsed command: resolves the org and the client it declares it needs.
 local function dispatch(ctx, o, env)
   local cmd = o.cmd
-  if cmd.org then
-    ctx.org = o.org or env.getenv("MIST_ORG_ID")
-    if not ctx.org or ctx.org == "" then return ctx.usage("no org: pass --org ID or set MIST_ORG_ID") end
-  end
   if cmd.client == false then return cmd.run(ctx, o) end
   local token
   if o["token-file"] then
@@ -154,6 +147,13 @@ local function dispatch(ctx, o, env)
     return ctx.fail(cerr)
   end
   ctx.client = client
+  if cmd.org then
+    ctx.org = client.settings.org_id
+    if not ctx.org or ctx.org == "" then
+      client:close()
+      return ctx.usage("no org: pass --org ID or set MIST_ORG_ID")
+    end
+  end
   local ok, status = pcall(cmd.run, ctx, o)
   client:close()
   if not ok then error(status, 0) end

@@ -9,7 +9,7 @@ local registry = {}
 
 --- Top-level commands, in the order the usage lists them.
 registry.NAMES = { "list", "get", "create", "update", "delete", "rotate", "audit", "plan", "apply", "self",
-  "help", "completion" }
+  "repl", "help", "completion" }
 
 --- Options every command takes. Each row: { name, kind, VALUE, help }. Kinds:
 -- flag, value, list (repeatable), count (whole >= 0), positive (whole >= 1),

@@ -29,13 +29,12 @@ function repl.start(getenv)
   local mistapi = require "mistapi"
   rawset(_G, "mistapi", mistapi)
   rawset(_G, "display", display)
-  local base_url = getenv("MIST_BASE_URL")
-  local client, err = mistapi.new { base_url = base_url ~= "" and base_url or nil, getenv = getenv }
+  local client, err = mistapi.new { getenv = getenv }   -- MIST_HOST, MIST_APITOKEN, MIST_ENV_FILE...
   if not client then
     io.stderr:write(tostring(err), "\n")
     return nil, err
   end
-  local org_id = getenv("MIST_ORG_ID")
+  local org_id = client.settings.org_id
   rawset(_G, "client", client)
   rawset(_G, "tokens", client:orgs_api_tokens())
   rawset(_G, "org_id", org_id)
@@ -60,7 +59,7 @@ repl.shown = shown
 function repl.error_text(err, traceback)
   local errors = require "mistapi.errors"
   if errors.is_error(err) then return tostring(err) end
-  local text = tostring(err)
+  local text = type(err) == "string" and err or shown(err)
   if traceback then
     -- keep the frames of the code the user ran, not the REPL's own
     local kept = {}
@@ -79,13 +78,17 @@ local function pack(...) return { n = select("#", ...), ... } end
 -- @return "incomplete" when more lines are needed, else true
 function repl.eval(chunk, out)
   out = out or print
-  local code = chunk:gsub("^%s*=", "return ")
-  local f, rerr = load("return " .. code, "=stdin", "t", _G)
+  local code = chunk:gsub("^%s*=", "")
+  -- An expression list is run as pack(<list>): no tail call, so a raised
+  -- error can still name the line typed ("stdin:1").
+  local f = load("local pack = ...; return pack(" .. code .. "\n)", "=stdin", "t", _G)
+  local as_expression = f ~= nil
   local err
   if not f then f, err = load(code, "=stdin", "t", _G) end
   if not f then
-    -- more lines to come when either reading stopped at the end (`1 +`, `x =`)
-    if err:match("<eof>$") or rerr:match("<eof>$") then return "incomplete" end
+    -- more lines to come when reading stopped at the end (`for i = 1, 2 do`, `x =`, `1 +`)
+    local _, rerr = load("return " .. code, "=stdin", "t", _G)
+    if err:match("<eof>$") or (rerr and rerr:match("<eof>$")) then return "incomplete" end
     out(err)
     return true
   end
@@ -93,14 +96,15 @@ function repl.eval(chunk, out)
   local r = pack(xpcall(f, function(e)
     trace = debug.traceback("", 2)
     return e
-  end))
+  end, pack))
   if not r[1] then
     out(repl.error_text(r[2], trace))
     return true
   end
-  if r.n > 1 then
+  local values = as_expression and r[2] or { n = 0 }
+  if values.n > 0 then
     local parts = {}
-    for i = 2, r.n do parts[#parts + 1] = shown(r[i]) end
+    for i = 1, values.n do parts[#parts + 1] = shown(values[i]) end
     out(table.concat(parts, "\t"))
   end
   return true
@@ -120,7 +124,7 @@ end
 
 -- The terminal's height, for how many rows a list shows before "... N more".
 local function terminal_rows()
-  local p = io.popen("stty size </dev/tty 2>/dev/null")
+  local p = io.popen("{ stty size </dev/tty; } 2>/dev/null")
   if not p then return nil end
   local rows = tonumber((p:read("*l") or ""):match("^(%d+)"))
   p:close()
