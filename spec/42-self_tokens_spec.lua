@@ -88,6 +88,26 @@ describe("create_api_token", function()
     assert.is_string(t.id)
   end)
 
+  it("refuses an empty list for an answer; hands over a longer one whole, every key hidden after", function()
+    local JSON = { ["Content-Type"] = "application/json" }
+    e:fault { kind = "raw", status = 200, method = "POST", body = "[]", headers = JSON }
+    local res, err = mine:create_api_token { name = "n" }
+    assert.is_nil(res)
+    assert.equal("decode", err.kind)
+    assert.equal("expected a token, got an empty array", err.message)
+    local k1, k2 = ("A"):rep(30) .. "first0000key", ("B"):rep(30) .. "second000key"
+    e:fault { kind = "raw", status = 200, method = "POST", headers = JSON,
+              body = '[{"id":"' .. UNKNOWN_ID .. '","name":"a","key":"' .. k1 .. '"},'
+                .. '{"name":"b","key":"' .. k2 .. '"}]' }
+    res = assert(mine:create_api_token { name = "n" })
+    assert.equal(2, #res.data)
+    assert.equal(k2, res.data[2].key)
+    e:fault { kind = "status", status = 400, count = 1, body = '{"detail":"' .. k1 .. " " .. k2 .. '"}' }
+    local _, later = mine:list_api_tokens()
+    assert.is_nil(later.detail:find(k1, 1, true))
+    assert.is_nil(later.detail:find(k2, 1, true))
+  end)
+
   it("hides the new key from later errors, as it hides the client's token", function()
     local key = assert(mine:create_api_token { name = "n" }).data.key
     e:fault { kind = "status", status = 400, count = 1, body = '{"detail":"echo ' .. key .. '"}' }
