@@ -259,3 +259,38 @@ describe("display", function()
     assert.is_nil(list:find("PRIVILEGES", 1, true))
   end)
 end)
+
+describe("help() and the REPL's completion", function()
+  it("help() lists the self methods and helpers, and the calls for any endpoint", function()
+    local text = mistapi.help_text()
+    for _, line in ipairs {
+      "mine = client:self_api_tokens()   -- SelfAPITokens in the Go SDK",
+      "POST   mine:create_api_token({ name = ... })",
+      "GET    mine:get_api_token(apitoken_id)",
+      "GET    mine:list_api_tokens([{ limit = 100, page = 1 }])",
+      "PUT    mine:update_api_token(apitoken_id, { name = ... })",
+      "DELETE mine:delete_api_token(apitoken_id)",
+      "for token in mine:each_api_token() do ... end",
+      "mine:get_api_tokens(ids [, { concurrency = 8 }])",
+      "client:request(method, path",
+      "client:get_all(path",
+    } do
+      assert.truthy(text:find(line, 1, true), line)
+    end
+  end)
+
+  it("completes the accessor on a client and the methods on the resource", function()
+    local complete = require "mistapi.cli.repl_complete"
+    local env = { client = client, mine = mine }
+    assert.same({ "client:self_api_tokens(" }, complete.candidates("client:self_", env))
+    local got = complete.candidates("mine:", env)
+    local set = {}
+    for _, c in ipairs(got) do set[c] = true end
+    for _, name in ipairs { "create_api_token", "get_api_token", "list_api_tokens", "update_api_token",
+                            "delete_api_token", "each_api_token", "list_all_api_tokens", "get_api_tokens",
+                            "delete_api_tokens" } do
+      assert.is_true(set["mine:" .. name .. "("], name)
+    end
+    assert.same({ "client:request(" }, complete.candidates("client:req", env))
+  end)
+end)

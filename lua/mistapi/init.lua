@@ -147,6 +147,10 @@ function mistapi.help_text()
       end
     end
   end
+  lines[#lines + 1] = "any endpoint (plain decoded answers, the same auth, retries and errors):"
+  for _, name in ipairs { "request", "each", "get_all" } do
+    lines[#lines + 1] = "  " .. request.usage[name]
+  end
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"
     .. " site_id = ..., sitegroup_id = ..., views = {...} }"

@@ -163,4 +163,14 @@ function request.get_all(client, path, opts)
     { pages = stats.pages })
 end
 
+--- One line of usage a function, for help() (the REPL's help(fn) finds them).
+request.usage = {
+  request = 'client:request(method, path [, { query = {...}, body = {...} | "json", idempotent = bool }])'
+    .. "   -- any endpoint; res.data is the decoded answer",
+  each = "for item in client:each(path [, { limit = 100, query = {...} }]) do ... end"
+    .. "   -- every item of any list; raises on error",
+  get_all = "client:get_all(path [, { limit = 100, query = {...}, progress = fn }])"
+    .. "   -- every item of any list, in one result",
+}
+
 return request
