@@ -149,9 +149,32 @@ describe("rotate_org_api_token", function()
     assert.equal(403, err.status)
     assert.truthy(tostring(err):find("rotate: verify failed", 1, true))
     assert.truthy(tostring(err):find("the old one is untouched", 1, true))
+    assert.truthy(tostring(err):find("outside the token's src_ips", 1, true))
     assert.equal(err.new_id, discarded)
     assert.same({ "edge", "emulator bootstrap token" }, names())
     assert.is_true(works(old.key))
+  end)
+
+  it("with verify = false reads the new token back instead of using its key (a host outside its src_ips)",
+    function()
+    local old = make("edge")
+    e:clear_log()
+    local report = assert(tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() return true end, src_ips = { "192.0.2.7" }, verify = false }))
+    assert.same({ "create", "store", "check", "delete", "rename" }, report.done)
+    for _, entry in ipairs(e:log()) do assert.is_not.equal("/api/v1/self", entry.path) end
+    local new = assert(tokens:get_org_api_token(e.org_id, report.new_id)).data
+    assert.same({ "192.0.2.7" }, new.src_ips)
+    -- the read-back still refuses privileges other than those asked for
+    local other = make("other")
+    -- the first GET of one token reads the old one; the second, the check, answers other privileges
+    e:fault { { kind = "latency", ms = 0, method = "GET", path = e:tokens_path() .. "/" },
+              { kind = "raw", method = "GET", path = e:tokens_path() .. "/",
+                body = '{"id":"' .. other.id .. '","name":"x","privileges":[{"role":"admin","scope":"org"}]}' } }
+    local _, err = tokens:rotate_org_api_token(e.org_id, other.id, {
+      store = function() return true end, verify = false })
+    assert.equal("check", err.step)
+    assert.truthy(err.message:find("admin@org", 1, true))
   end)
 
   it("refuses a new key whose /self privileges differ from those asked for", function()

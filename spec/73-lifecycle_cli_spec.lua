@@ -127,6 +127,12 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
       assert.is_nil(shell.try_read(path))
       assert.is_true(works(old.key))
       assert.equal(2, count_tokens())
+      -- --no-verify: the token is read back instead; this host can't use the key, by its src_ips
+      r = cli { "rotate", old.id, "--key-file", path, "--src-ip", "192.0.2.9", "--no-verify" }
+      assert.equal(0, r.status, r.err)
+      assert.equal("600", mode(path))
+      assert.is_false(works(old.key))
+      assert.equal(2, count_tokens())
     end)
 
     it("with an existing key file and nothing to finish: exit 6, no new token left, old kept", function()

@@ -71,9 +71,10 @@ function Run:create(s)
   end
   local ok, serr = call(opts.store, key, new, s.name)
   if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
-  if opts.verify ~= false then
-    local vok, verr = verify.key(t.client, key, s.to.privileges, opts)
-    if not vok then return self:fail(s, "verify", verr, undo(true), { key }) end
+  new.src_ips = new.src_ips or s.to.src_ips
+  local step, verr = verify.new_token(t, new, key, s.to.privileges, opts)
+  if not step then
+    return self:fail(s, opts.verify == false and "check" or "verify", verr, undo(true), { key })
   end
   self:did(s, { id = new.id, new = new })
   return true
@@ -91,7 +92,8 @@ function Run:replace(s)
   local opts = self.opts
   local report, err = rotate.run(self.t, s.id, {
     store = opts.store, load = opts.load, discard = opts.discard, restart = opts.restart,
-    allow_self = opts.allow_self, verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
+    allow_self = opts.allow_self, verify = opts.verify,
+    verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
     name = s.to.name, privileges = privileges.plain_all(s.to.privileges), src_ips = s.to.src_ips,
   })
   if not report then

@@ -129,7 +129,7 @@ function Rotation:resume(pending)
       local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
       local mine = not shown or display.mask(key) == p.key
       local ok, verr = false, nil
-      if mine then ok, verr = verify.key(self.t.client, key, self:expected(p), opts) end
+      if mine then ok, verr = verify.new_token(self.t, p, key, self:expected(p), opts) end
       why = mine and ("the key load gave fails its check (%s)"):format(errors.tidy(tostring(verr)))
         or "the key load gave is not that token's"
       if ok then
@@ -190,9 +190,10 @@ function Rotation:create()
   local ok, serr = call(self.opts.store, self.key, new, self.final)
   if not ok then return self:fail("store", serr, self:undo(new, false)) end
   self:did("store")
-  local vok, verr = verify.key(t.client, self.key, self:expected(), self.opts)
-  if not vok then return self:fail("verify", verr, self:undo(new, true)) end
-  self:did("verify")
+  new.src_ips = new.src_ips or self.src_ips
+  local step, verr = verify.new_token(t, new, self.key, self:expected(), self.opts)
+  if not step then return self:fail(self.opts.verify == false and "check" or "verify", verr, self:undo(new, true)) end
+  self:did(step)
   return true
 end
 
@@ -237,7 +238,8 @@ end
 -- @param t a mistapi.lifecycle.target
 -- @param opts { store = function(key, token, name) -> true | nil, msg (required),
 --   load = function(token, name) -> key, discard = function(token, name), name, privileges,
---   src_ips, keep_old, allow_self, restart, verify_attempts, verify_wait }
+--   src_ips, keep_old, allow_self, restart, verify (false: read the token back
+--   instead of using its key), verify_attempts, verify_wait }
 -- @return a report { new = token (whole key), new_id, old_id, done = {steps},
 --   resumed, kept_old }, or nil and an error with `step` and `state`
 function rotate.run(t, id, opts)

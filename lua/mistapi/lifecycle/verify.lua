@@ -57,4 +57,30 @@ function verify.key(client, key, expected, opts)
   return true
 end
 
+--- The check of a new token, by `opts.verify`: its key used for `/self`
+-- (the default, the only proof that the key works), or, with
+-- `opts.verify == false`, the token read back with the caller's client and
+-- its privileges compared (for a host outside the token's src_ips, which can't
+-- use the key at all).
+-- @param t the target; `token` the new token; `key` its key
+-- @return the step's name ("verify" or "check"), or nil and an error
+function verify.new_token(t, token, key, expected, opts)
+  if opts and opts.verify == false then
+    local got, err = t:get(token.id)
+    if not got then return nil, err end
+    if t.has_privileges and not privileges.same(got.privileges, expected) then
+      return nil, errors.new("validation", ("the new token has privileges %s, but %s were asked for"):format(
+        privileges.text(got.privileges), privileges.text(expected)))
+    end
+    return "check"
+  end
+  local ok, err = verify.key(t.client, key, expected, opts)
+  if ok then return "verify" end
+  if errors.is_error(err) and err:is_forbidden() and type(token.src_ips) == "table" and #token.src_ips > 0 then
+    err.message = errors.tidy(err.message) .. " (is this host outside the token's src_ips? verify = false,"
+      .. " the CLI's --no-verify, checks the token without using its key)"
+  end
+  return nil, err
+end
+
 return verify

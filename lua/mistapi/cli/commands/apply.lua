@@ -22,6 +22,8 @@ return {
     { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
     { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
     { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
+    { "no-verify", "flag", nil, "don't use new keys (a host outside their src_ips can't); read each token back"
+      .. " and compare its privileges instead" },
     { "restart", "flag", nil, "a replace whose earlier run was interrupted and whose key is lost starts afresh" },
     { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
   },
@@ -59,7 +61,7 @@ return {
     end
     local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
       store = ks and ks.store, load = ks and ks.load, discard = ks and ks.discard,
-      restart = o.restart, allow_self = o["allow-self"],
+      restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
     })
     if ks then ks.abandon() end
     local say = o.json and ctx.err or ctx.out

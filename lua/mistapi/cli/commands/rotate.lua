@@ -30,6 +30,8 @@ return {
     { "privilege", "privilege", "P", "new privileges (ROLE:SCOPE[:ID]); default: the old token's" },
     { "view", "view", "VIEW", "a UI view for the --privilege before it" },
     { "src-ip", "list", "IP", "new src_ips (the only way to change them); default: the old token's" },
+    { "no-verify", "flag", nil, "don't use the new key (a host outside its src_ips can't); read the token back"
+      .. " and compare its privileges instead" },
     { "restart", "flag", nil, "delete an unfinished rotation of ID whose key is lost, and rotate afresh" },
     { "allow-self", "flag", nil, "allow deleting the token this command itself runs with" },
   },
@@ -47,6 +49,7 @@ return {
     local report, err = tokens:rotate_org_api_token(ctx.org, o.id, {
       store = ks.store, load = ks.load, discard = ks.discard,
       keep_old = o["keep-old"], allow_self = o["allow-self"], restart = o.restart,
+      verify = not o["no-verify"],
       name = o.name, privileges = privileges, src_ips = #o.src_ips > 0 and o.src_ips or nil,
     })
     if not report then
