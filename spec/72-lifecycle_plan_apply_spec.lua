@@ -129,7 +129,7 @@ describe("plan_org_api_tokens and apply_org_api_tokens", function()
     assert.truthy(tostring(again):find("No changes.", 1, true))
     local second = assert(tokens:apply_org_api_tokens(e.org_id, desired(), {
       store = function() error("nothing to store") end, prune = true }))
-    assert.same({}, second.done)
+    assert.equal(0, #second.done)
     for _, entry in ipairs(e:log()) do assert.equal("GET", entry.method) end
   end)
 
@@ -168,7 +168,7 @@ describe("plan_org_api_tokens and apply_org_api_tokens", function()
         return true
       end,
     })
-    assert.is_nil(res)
+    assert.is_true(res == nil)
     assert.equal("store", err.step:match("(%w+)$"))
     assert.equal(1, #err.done)
     assert.equal("a-first", err.done[1].name)
@@ -186,7 +186,7 @@ describe("plan_org_api_tokens and apply_org_api_tokens", function()
     local p = assert(tokens:plan_org_api_tokens(e.org_id, state, { prune = true }))
     assert.is_true(p.steps[2].own)
     local res, err = tokens:apply_org_api_tokens(e.org_id, p, { store = keep_keys({}) })
-    assert.is_nil(res)
+    assert.is_true(res == nil)
     assert.equal("validation", err.kind)
     assert.truthy(err.message:find("allow_self", 1, true))
     assert.is_nil(by_name()["x"])   -- refused before anything was done
@@ -211,12 +211,12 @@ describe("plan_org_api_tokens and apply_org_api_tokens", function()
       [{ tokens = { { privileges = READ } } }] = "object of name",
     } do
       local res, err = tokens:plan_org_api_tokens(e.org_id, bad)
-      assert.is_nil(res)
+      assert.is_true(res == nil)
       assert.equal("validation", err.kind)
       assert.truthy(err.message:find(words, 1, true), err.message)
     end
     local res, err = tokens:plan_org_api_tokens(e.org_id, "/nonexistent/desired.json")
-    assert.is_nil(res)
+    assert.is_true(res == nil)
     assert.equal("validation", err.kind)
   end)
 end)
