@@ -38,7 +38,7 @@ function repl.start(getenv)
   rawset(_G, "client", client)
   rawset(_G, "tokens", client:orgs_api_tokens())
   rawset(_G, "org_id", org_id)
-  rawset(_G, "help", function(what) help.show(what, client, repl.history_path) end)
+  rawset(_G, "help", function(what, text) help.show(what, client, repl.history_path, text) end)
   print(BANNER:format(mistapi._VERSION, client.settings.base_url, org_id or "nil (set MIST_ORG_ID)"))
   return client
 end
@@ -79,6 +79,10 @@ local function pack(...) return { n = select("#", ...), ... } end
 function repl.eval(chunk, out)
   out = out or print
   local code = chunk:gsub("^%s*=", "")
+  -- help(mine.list_all_api_tokens): the helpers are shared functions, so tell
+  -- help how it was written
+  local asked = code:match("^%s*help%s*%(%s*([%a_][%w_]*[%.:][%w_%.:]*)%s*%)%s*$")
+  if asked then code = ("help(%s, %q)"):format(asked:gsub(":", "."), asked) end
   -- An expression list is run as pack(<list>): no tail call, so a raised
   -- error can still name the line typed ("stdin:1").
   local f = load("local pack = ...; return pack(" .. code .. "\n)", "=stdin", "t", _G)

@@ -22,57 +22,90 @@ local CLIENT = {
   login = "client:login()   -- log in now (a session client logs in by itself on its first call)",
   logout = "client:logout()   -- end the login session",
   close = "client:close()   -- free the connection; the client can't be used after",
+  request = "client:request(method, path [, { query = {...}, body = {...} }])   -- any endpoint (docs/any_endpoint.md)",
+  each = "for item in client:each(path [, opts]) do ... end   -- every item of a list at any path",
+  get_all = "client:get_all(path [, opts])   -- every page of a list at any path, in one result",
 }
 
-local function helper_usage(row, kind, name)
-  local class = resource.class_of(row.accessor)
-  local list, v = class.ops.list, row.var
-  local parent = list and list.params[1] or ""
-  local first = parent ~= "" and (parent .. ", ") or ""
-  if kind == "each" then
-    return ("for item in %s:%s(%s) do ... end   -- every item of every page; raises on error")
-      :format(v, name, parent)
-  elseif kind == "list_all" then
-    return ("%s:%s(%s [, { limit = 100, progress = fn }])   -- every page in one result"):format(v, name, parent)
-  elseif kind == "get_many" or kind == "delete_many" then
-    return ("%s:%s(%sids [, { concurrency = 8 }])   -- many at once: res.data[i], res.errors[i], res.failed")
-      :format(v, name, first)
+-- The lines of help() that call `var:name(`, with an operation's method and path.
+local function lines_for(row, name)
+  local found = {}
+  local call = row.var .. ":" .. name .. "("
+  for line in require("mistapi").help_text():gmatch("[^\n]+") do
+    if line:find(call, 1, true) then found[#found + 1] = (line:gsub("^%s+", "")) end
+  end
+  local op = operations[name]
+  if op and op.resource == row.accessor then
+    found[#found + 1] = ("  %s %s -> %s%s"):format(op.method, op.path, op.returns,
+      op.idempotent and "" or "   (not retried once the server may have seen it)")
+  end
+  return found
+end
+
+-- The resource row of a value handed out by the client, or nil.
+local function row_of(v)
+  local mt = type(v) == "table" and getmetatable(v)
+  if type(mt) ~= "table" then return nil end
+  for _, row in ipairs(resources) do
+    if rawget(mt, "__name") == row.class then return row end
   end
   return nil
 end
 
+-- The value a dotted name stands for in `env`, without running code.
+local function lookup(env, path)
+  local keys_of = require("mistapi.cli.repl_complete").keys_of
+  local v = env
+  for name in path:gmatch("[^%.:]+") do
+    if v == nil then return nil end
+    v = keys_of(v)[name]
+  end
+  return v
+end
+
 --- The usage text of a function the REPL can reach, or nil.
-function help.usage_of(fn, client)
-  for _, row in ipairs(resources) do
-    local class = resource.class_of(row.accessor)
-    for _, op in ipairs(operations.of(row.accessor)) do
-      if class[op.name] == fn then
-        return ("%s\n  %s %s -> %s%s"):format(op.usage, op.method, op.path, op.returns,
-          op.idempotent and "" or "   (not retried once the server may have seen it)")
+-- @param fn the function
+-- @param client the REPL's client
+-- @param text optional: how it was written (`mine.list_all_api_tokens`); the
+--   generic helpers are one function shared by every resource, so the name
+--   and the value before it tell which one was meant
+function help.usage_of(fn, client, text)
+  local found = {}
+  local base, name = (text or ""):match("^([%w_%.]-)[%.:]([%w_]+)$")
+  local row = base and row_of(lookup(_G, base))
+  if row and resource.class_of(row.accessor)[name] == fn then
+    found = lines_for(row, name)
+  else
+    -- by identity: every resource method that is this function
+    for _, r in ipairs(resources) do
+      for k, v in pairs(resource.class_of(r.accessor)) do
+        if v == fn and type(k) == "string" then
+          for _, line in ipairs(lines_for(r, k)) do found[#found + 1] = line end
+        end
       end
     end
-    for kind, name in pairs(row.helpers or {}) do
-      if class[name] == fn then return helper_usage(row, kind, name) end
-    end
-    if client and client[row.accessor] == fn then
-      return ("%s = client:%s()   -- %s in the Go SDK"):format(row.var, row.accessor, row.go)
+  end
+  for _, r in ipairs(resources) do
+    if client and client[r.accessor] == fn then
+      found[#found + 1] = ("%s = client:%s()   -- %s in the Go SDK"):format(r.var, r.accessor, r.go)
     end
   end
   if client then
-    for name, text in pairs(CLIENT) do
-      if client[name] == fn then return text end
+    for k, line in pairs(CLIENT) do
+      if client[k] == fn then found[#found + 1] = line end
     end
   end
   local mistapi = package.loaded["mistapi"]
   if mistapi and fn == mistapi.new then
-    return "client = mistapi.new { token = ..., host = ..., org_id = ... }   -- see docs/configuration.md"
+    found[#found + 1] = "client = mistapi.new { token = ..., host = ..., org_id = ... }   -- docs/configuration.md"
   end
+  if #found > 0 then return table.concat(found, "\n") end
   -- any loaded mistapi module with a usage table for its functions
-  for name, mod in pairs(package.loaded) do
-    if type(name) == "string" and name:match("^mistapi%.") and type(mod) == "table"
+  for modname, mod in pairs(package.loaded) do
+    if type(modname) == "string" and modname:match("^mistapi%.") and type(mod) == "table"
         and type(rawget(mod, "usage")) == "table" then
-      for fname, text in pairs(mod.usage) do
-        if rawget(mod, fname) == fn then return text end
+      for fname, line in pairs(mod.usage) do
+        if rawget(mod, fname) == fn then return line end
       end
     end
   end
@@ -83,7 +116,7 @@ end
 -- @param what nil, or a function to describe
 -- @param client the REPL's client (for its methods)
 -- @param history_path where the history goes, for the text
-function help.show(what, client, history_path)
+function help.show(what, client, history_path, text)
   local mistapi = require "mistapi"
   if what == nil then
     print(mistapi.help_text())
@@ -94,7 +127,7 @@ function help.show(what, client, history_path)
     print("help(fn): give a function, as help(tokens.create_org_api_token); help() shows them all")
     return
   end
-  print(help.usage_of(what, client) or "no usage known for this function; help() lists every call")
+  print(help.usage_of(what, client, text) or "no usage known for this function; help() lists every call")
 end
 
 return help
