@@ -16,15 +16,13 @@ In this REPL: Tab completes names, fields and methods (mistapi., client:, tokens
 an expression prints its values; help(tokens.create_org_api_token) shows one call;
 display.table(res.data) prints every row of a long list; history is kept in %s.]]
 
--- The client's own methods, which no row describes.
+-- The client's own methods, which no row describes (request, each and get_all
+-- have their lines in mistapi.request's usage table, found below).
 local CLIENT = {
   get_self = "client:get_self()   -- GET /api/v1/self: who the token (or user) is, with privileges",
   login = "client:login()   -- log in now (a session client logs in by itself on its first call)",
   logout = "client:logout()   -- end the login session",
   close = "client:close()   -- free the connection; the client can't be used after",
-  request = "client:request(method, path [, { query = {...}, body = {...} }])   -- any endpoint (docs/any_endpoint.md)",
-  each = "for item in client:each(path [, opts]) do ... end   -- every item of a list at any path",
-  get_all = "client:get_all(path [, opts])   -- every page of a list at any path, in one result",
 }
 
 -- The lines of help() that call `var:name(`, with an operation's method and path.
