@@ -82,8 +82,12 @@ function usage.command(name, sub)
                     "subcommands:" }
     for _, s in ipairs(mod.group) do
       local submod = registry.load(name, s)
-      lines[#lines + 1] = ("  %-26s %s"):format(synopsis(submod, s):gsub("^mistapi%-tokens ", ""),
-        submod.summary)
+      local left = synopsis(submod, s):gsub("^mistapi%-tokens ", "")
+      if #left > 26 then
+        lines[#lines + 1] = "  " .. left
+        left = ""
+      end
+      lines[#lines + 1] = ("  %-26s %s"):format(left, submod.summary)
     end
     return table.concat(lines, "\n")
   end
