@@ -4,6 +4,10 @@
 # A failing step doesn't stop the others: every step runs, the closing line
 # adds them up, and `make test` fails when anything failed.
 
+# Real proxies for spec/36 (spec/support/proxies.lua): tinyproxy (http,
+# CONNECT), stunnel4 in front of it (an https proxy), dante-server (socks5).
+EXTRA_DEB_PACKAGES += tinyproxy stunnel4 dante-server
+
 BUSTED      := /usr/bin/busted
 COUNTS_FILE := build/test-counts.txt
 COUNTS      := $(abspath $(COUNTS_FILE))

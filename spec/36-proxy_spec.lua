@@ -1,11 +1,14 @@
--- The proxy option for real: a second nginx, started here as a forward proxy
--- for plain-http targets, carries the client's calls to the emulator.
--- (https and socks5 proxies go through the same libcurl option; no server
--- for them is at hand here, so they are not exercised.)
+-- The proxy option for real. An http forward proxy (a second nginx) carries
+-- the client's calls to the emulator; an https proxy (stunnel4 in front of
+-- tinyproxy: TLS to the proxy, its certificate checked) and a socks5 proxy
+-- (dante-server) carry them to the emulator's TLS port, its certificate
+-- checked through the tunnel. Proxies with a certificate we must not trust
+-- are refused.
 local emu = require "support.emulator"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
 local shell = require "support.shell"
+local proxies = require "support.proxies"
 local ports = require "support.ports"
 
 local ADMIN = { { role = "admin", scope = "org" } }
@@ -127,5 +130,138 @@ describe("an http forward proxy", function()
     assert.is_nil(res)
     assert.same("transport", err.kind)
     assert.is_nil(tostring(err):find("s3cretpr0xy", 1, true))
+  end)
+end)
+
+-- One list call through client c, which it then closes. -> res, err
+local function calls_list(c, e)
+  local t = c:orgs_api_tokens()
+  local res, err = t:list_org_api_tokens(e.org_id)
+  c:close()
+  return res, err
+end
+
+describe("an https proxy (stunnel4 in front of tinyproxy)", function()
+  local e, tiny, good, https
+
+  setup(function()
+    e = emu.start()
+    tiny = proxies.tinyproxy()
+    good = proxies.cert { ca = e, name = "localhost" }   -- signed by the CA the client trusts
+    https = proxies.stunnel(tiny.port, good)
+  end)
+  teardown(function()
+    for _, x in ipairs { https, tiny } do x:stop() end
+    good.stop()
+    e:stop()
+  end)
+
+  local function client(proxy, base)
+    return assert(mistapi.new { base_url = base or e.tls_url, token = e.token, ca_file = e.ca_file,
+      proxy = proxy, max_retries = 0, getenv = no_env })
+  end
+
+  it("carries calls to the https server, the proxy's certificate checked against ca_file", function()
+    local c = client(https.url)
+    local t = c:orgs_api_tokens()
+    local made = assert(t:create_org_api_token(e.org_id, { name = "via https proxy", privileges = ADMIN }))
+    assert(t:get_org_api_token(e.org_id, made.data.id))
+    c:close()
+    -- tinyproxy opened the tunnel to the emulator's TLS port: the calls went through it
+    local port = e.tls_url:match(":(%d+)$")
+    assert.truthy(tiny:log():find("CONNECT localhost:" .. port, 1, true))
+    assert.is_nil(tiny:log():find(e.token, 1, true))
+    assert.is_nil(tiny:log():find(made.data.key, 1, true))
+  end)
+
+  it("carries a plain-http call inside its TLS too", function()
+    local res, err = calls_list(client(https.url, e.url), e)
+    assert.is_nil(err)
+    assert.same(200, res.status)
+    assert.truthy(tiny:log():find("GET " .. e.url .. "/api/v1/orgs/" .. e.org_id .. "/apitokens", 1, true))
+  end)
+
+  it("refuses a proxy whose certificate no trusted CA signed, before sending anything", function()
+    local self_signed = proxies.cert { name = "localhost" }
+    local bad = proxies.stunnel(tiny.port, self_signed)
+    finally(function() bad:stop() self_signed.stop() end)
+    local before = #tiny:log()
+    local res, err = calls_list(client(bad.url), e)
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.is_false(err.reached)
+    assert.matches("certificate", err.message)
+    assert.same(before, #tiny:log(), "nothing went past the proxy's TLS")
+  end)
+
+  it("refuses a proxy whose certificate names another host", function()
+    local wrong = proxies.cert { ca = e, name = "wrong.example" }
+    local bad = proxies.stunnel(tiny.port, wrong)
+    finally(function() bad:stop() wrong.stop() end)
+    local before = #tiny:log()
+    local res, err = calls_list(client(bad.url), e)
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.is_false(err.reached)
+    assert.same(before, #tiny:log(), "nothing went past the proxy's TLS")
+  end)
+
+  it("refuses it without ca_file too: the system's trust store knows no test CA", function()
+    -- a plain-http server behind it, so only the proxy's certificate is in question
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, proxy = https.url,
+      max_retries = 0, getenv = no_env })
+    local before = #tiny:log()
+    local res, err = calls_list(c, e)
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.is_false(err.reached)
+    assert.same(before, #tiny:log(), "nothing went past the proxy's TLS")
+  end)
+end)
+
+describe("a socks5 proxy (dante-server)", function()
+  local e, socks
+
+  setup(function()
+    e = emu.start()
+    socks = proxies.dante()
+  end)
+  teardown(function()
+    socks:stop()
+    e:stop()
+  end)
+
+  local function through(url, base)
+    return assert(mistapi.new { base_url = base or e.tls_url, token = e.token, ca_file = e.ca_file,
+      proxy = url, max_retries = 0, getenv = no_env })
+  end
+
+  for _, scheme in ipairs { "socks5h", "socks5" } do
+    it("carries calls to the https server as " .. scheme .. ", the server's certificate checked", function()
+      local url = scheme .. "://127.0.0.1:" .. socks.port
+      local before = #socks:log()
+      local res, err = calls_list(through(url), e)
+      assert.is_nil(err)
+      assert.same(200, res.status)
+      -- dante logs each connection it passes on: one to the emulator's TLS port
+      local port = e.tls_url:match(":(%d+)$")
+      assert.truthy(socks:log():sub(before + 1):find("127%.0%.0%.1%." .. port))
+    end)
+  end
+
+  it("refuses a server whose certificate names another host, through the tunnel", function()
+    local res, err = calls_list(through(socks.url, e.tls_wrong_url), e)
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.matches("certificate", err.message)
+  end)
+
+  it("refuses a server whose certificate no trusted CA signed, through the tunnel", function()
+    local c = assert(mistapi.new { base_url = e.tls_url, token = e.token, proxy = socks.url,
+      max_retries = 0, getenv = no_env })
+    local res, err = calls_list(c, e)
+    assert.is_nil(res)
+    assert.same("transport", err.kind)
+    assert.matches("certificate", err.message)
   end)
 end)
