@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     decode_as(L, data, size, NULL);
     decode_as(L, data, size, "token");
     decode_as(L, data, size, "tokens");
+    decode_as(L, data, size, "user_token");
+    decode_as(L, data, size, "user_tokens");
     fuzz_reset(L);
     return 0;
 }
