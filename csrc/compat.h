@@ -18,6 +18,16 @@
 void mistapi_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 #endif
 
+#if LUA_VERSION_NUM >= 502 && LUA_VERSION_NUM < 504
+/* 5.2 and 5.3: one user value slot at most, which the core never uses. */
+#define lua_newuserdatauv(L, sz, nuv) lua_newuserdata((L), (sz))
+#endif
+
+#if LUA_VERSION_NUM == 502
+/* 5.2 has no integer subtype: every number is a double, as in 5.1. */
+#define lua_isinteger(L, i) 0
+#endif
+
 /* Only the module entry point leaves the .so. */
 #define MISTAPI_EXPORT __attribute__((visibility("default")))
 #define MISTAPI_LOCAL  __attribute__((visibility("hidden")))

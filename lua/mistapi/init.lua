@@ -18,7 +18,7 @@ local auth = require "mistapi.auth"
 require "mistapi.display"   -- readable tostring for tokens, privileges and results
 
 local mistapi = {
-  _VERSION = "0.1.0",
+  _VERSION = "0.2.0",
   errors = errors,
   clouds = require "mistapi.clouds",
   operations = operations,

@@ -19,7 +19,7 @@ Ngx.name = "ngx"
 local KEEPALIVE_MS = 60000  -- idle time of a pooled connection
 local POOL_SIZE = 32        -- pooled connections for each host and TLS setting
 local STALE_TRIES = 4       -- fresh tries when a pooled connection turns out closed
-local VERSION = "0.1.0"
+local VERSION = "0.2.0"
 
 --- Opens the transport; it holds only settings (cosockets live per request).
 function Ngx.new(s)
