@@ -13,5 +13,6 @@ int luaopen_mistapi_core(lua_State *L)
     mistapi_register_model(L);
     mistapi_register_clock(L);
     mistapi_register_private_file(L);
+    mistapi_register_interrupt(L);
     return 1;
 }

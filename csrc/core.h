@@ -17,5 +17,6 @@ MISTAPI_LOCAL void mistapi_register_json(lua_State *L);   /* json_decode.c, json
 MISTAPI_LOCAL void mistapi_register_model(lua_State *L);  /* model_token.c, validate.c */
 MISTAPI_LOCAL void mistapi_register_clock(lua_State *L);  /* clock.c */
 MISTAPI_LOCAL void mistapi_register_private_file(lua_State *L);  /* private_file.c */
+MISTAPI_LOCAL void mistapi_register_interrupt(lua_State *L);     /* interrupt.c */
 
 #endif

@@ -11,6 +11,6 @@ repl: build-5.4
 	@set -u; env=$$(emulator/bin/mist-emulator start --env) || exit 1; eval "$$env"; \
 	dir=$$MIST_EMU_DIR; \
 	trap 'emulator/bin/mist-emulator stop "$$dir"; echo "emulator stopped"' EXIT; \
-	trap 'exit 129' HUP; trap 'exit 143' TERM; \
+	trap 'exit 129' HUP; trap 'exit 143' TERM; trap '' INT; \
 	LUA_PATH_5_4='$(REPL_LUA_PATH)' LUA_CPATH_5_4='$(REPL_LUA_CPATH)' \
 	lua5.4 -e 'os.exit(require "mistapi.cli.repl".main())'

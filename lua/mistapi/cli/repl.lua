@@ -176,7 +176,7 @@ local function line_reader(getenv, secrets)
     return function(prompt)
       if is_tty then io.write(prompt); io.flush() end
       return io.read("l")
-    end
+    end, is_tty
   end
   local path, log = history_file(getenv)
   repl.history_path = path
@@ -204,7 +204,7 @@ local function line_reader(getenv, secrets)
       end
     end
     return line
-  end
+  end, true
 end
 
 --- Runs the session until end of input (Ctrl-D) or os.exit().
@@ -221,7 +221,11 @@ function repl.main(getenv)
       for part in v:gmatch("[^,%s]+") do secrets[#secrets + 1] = part end
     end
   end
-  local read = line_reader(getenv, secrets)
+  local read, interactive = line_reader(getenv, secrets)
+  -- a stray Ctrl-C must not end the session (nor cut a call in half): Ctrl-U
+  -- clears a line, Ctrl-D leaves
+  local core = require "mistapi.core"
+  local was_ignored = interactive and core.ignore_interrupt(true)
   local chunk
   while true do
     local line = read(chunk and ">> " or "mistapi> ")
@@ -231,6 +235,7 @@ function repl.main(getenv)
     io.stdout:flush()
   end
   io.write("\n")
+  if interactive then core.ignore_interrupt(was_ignored) end
   client:close()
   return 0
 end
