@@ -11,11 +11,34 @@ local errors = require "mistapi.errors"
 local operations = require "mistapi.operations"
 local pipeline = require "mistapi.pipeline"
 local transport = require "mistapi.transport"
-local resource = require "mistapi.resource"
 local resources = require "mistapi.resources"
-local request = require "mistapi.request"
-local auth = require "mistapi.auth"
-require "mistapi.display"   -- readable tostring for tokens, privileges and results
+local result = require "mistapi.result"
+
+-- What only some programs use loads on first use, so `require "mistapi"`
+-- stays cheap: the resources' classes (on the first client:<accessor>()),
+-- login sessions, client:request, and the printing of tokens and results.
+local function lazy(name)
+  return function() return require(name) end
+end
+local resource, request, auth, display = lazy "mistapi.resource", lazy "mistapi.request",
+  lazy "mistapi.auth", lazy "mistapi.display"
+
+-- A readable tostring for tokens, privileges and results: display.lua loads
+-- on the first one and puts its own functions in these metatables. The
+-- core's metatables are made here when it hasn't made them yet
+-- (luaL_newmetatable keeps an existing one).
+do
+  local reg = debug.getregistry()
+  local function printed(mt, how)
+    mt.__tostring = function(v) return display()[how](v) end
+  end
+  for name, how in pairs({ ["mistapi.Token"] = "token", ["mistapi.UserToken"] = "user_token",
+                           ["mistapi.Privilege"] = "privilege" }) do
+    if type(reg[name]) ~= "table" then reg[name] = { __name = name } end
+    if not reg[name].__tostring then printed(reg[name], how) end
+  end
+  if not result.mt.__tostring then printed(result.mt, "result") end
+end
 
 local mistapi = {
   _VERSION = "0.2.0",
@@ -42,7 +65,7 @@ function mistapi.new(opts)
   client.pipeline = pipeline.new(settings, t)
   if #settings.tokens == 0 then
     -- email and password: a login session, opened on the first call or by client:login()
-    client.pipeline.auth = auth.new(settings, client.pipeline)
+    client.pipeline.auth = auth().new(settings, client.pipeline)
   end
   return client
 end
@@ -68,7 +91,7 @@ end
 
 --- Who the client is: GET /api/v1/self (a token's or a user's privileges).
 function Client:get_self()
-  return auth.get_self(self.pipeline)
+  return auth().get_self(self.pipeline)
 end
 
 -- One method a resource of mistapi.resources, each made once a client:
@@ -84,7 +107,7 @@ for _, row in ipairs(resources) do
     end
     local r = made[accessor]
     if not r then
-      r = resource.new(accessor, self)
+      r = resource().new(accessor, self)
       made[accessor] = r
     end
     return r
@@ -93,13 +116,13 @@ end
 
 --- Any endpoint: one call, a plain decoded answer (see mistapi.request).
 -- @function Client:request
-Client.request = request.request
+function Client.request(...) return request().request(...) end
 --- Every item of a list at any path, for a generic `for` (see mistapi.request).
 -- @function Client:each
-Client.each = request.each
+function Client.each(...) return request().each(...) end
 --- Every item of a list at any path, as one result (see mistapi.request).
 -- @function Client:get_all
-Client.get_all = request.get_all
+function Client.get_all(...) return request().get_all(...) end
 
 --- Frees the connection; the client can't be used after. Safe to call twice.
 function Client:close()
@@ -122,7 +145,7 @@ function mistapi.help_text()
     "mistapi " .. mistapi._VERSION .. ": client = mistapi.new{...}; then",
   }
   for _, row in ipairs(resources) do
-    local class, v = resource.class_of(row.accessor), row.var
+    local class, v = resource().class_of(row.accessor), row.var
     lines[#lines + 1] = ("%s = client:%s()   -- %s in the Go SDK"):format(v, row.accessor, row.go)
     for _, op in ipairs(operations.of(row.accessor)) do
       lines[#lines + 1] = ("  %-6s %s"):format(op.method, op.usage)
@@ -149,7 +172,7 @@ function mistapi.help_text()
   end
   lines[#lines + 1] = "any endpoint (plain decoded answers, the same auth, retries and errors):"
   for _, name in ipairs { "request", "each", "get_all" } do
-    lines[#lines + 1] = "  " .. request.usage[name]
+    lines[#lines + 1] = "  " .. request().usage[name]
   end
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"

@@ -4,7 +4,7 @@
 -- names its model; the pipeline decodes an answer by a shape of `shapes`.
 -- @module mistapi.models
 
-local core = require "mistapi.core"
+local core = require "mistapi.lazy_core"
 
 local models = {
   org_apitoken = {

@@ -3,7 +3,7 @@
 -- the pager and the bulk calls go through here.
 -- @module mistapi.pipeline
 
-local core = require "mistapi.core"
+local core = require "mistapi.lazy_core"
 local errors = require "mistapi.errors"
 local shapes = require "mistapi.models".shapes
 local retry = require "mistapi.retry"

@@ -7,14 +7,16 @@
 -- client's pipeline (auth, retries, rotation, redaction, logging, errors).
 -- @module mistapi.resource
 
-local bulk = require "mistapi.bulk"
-local core = require "mistapi.core"
+local core = require "mistapi.lazy_core"
 local errors = require "mistapi.errors"
 local models = require "mistapi.models"
 local operations = require "mistapi.operations"
-local pager = require "mistapi.pager"
 local resources = require "mistapi.resources"
 local result = require "mistapi.result"
+
+-- Paging and bulk load with the first call that needs them.
+local function pager() return require "mistapi.pager" end
+local function bulk() return require "mistapi.bulk" end
 
 local resource = {}
 
@@ -93,9 +95,9 @@ local function invoke(self, op, a, b, c)
     if not body then return nil, err end
   elseif op.query then
     local opts
-    opts, err = pager.check_options(extra, 3)
+    opts, err = pager().check_options(extra, 3)
     if not opts then return nil, err end
-    path = path .. pager.query(opts.limit, opts.page)
+    path = path .. pager().query(opts.limit, opts.page)
   end
   return self.pipeline:call({ method = op.method, path = path, body = body }, op)
 end
@@ -106,7 +108,7 @@ local function many(self, op, parent, ids, opts)
   if type(ids) ~= "table" then
     error(("%s: ids must be an array of strings, got %s"):format(op.name, type(ids)), 3)
   end
-  opts = bulk.check_options(opts, 3)
+  opts = bulk().check_options(opts, 3)
   local reqs = {}
   for i = 1, #ids do
     local id = ids[i]
@@ -121,7 +123,7 @@ local function many(self, op, parent, ids, opts)
     end
     reqs[i] = { method = op.method, path = path }
   end
-  local items = bulk.run(self.pipeline, reqs, op, opts)
+  local items = bulk().run(self.pipeline, reqs, op, opts)
   local data, errs, failed, attempts = {}, {}, 0, 0
   for i = 1, #reqs do
     local item = items[i]
@@ -150,13 +152,13 @@ function Base:walk(a, b)
     if not path then return nil, err end
     opts = b
   end
-  opts, err = pager.check_options(opts, 3)
+  opts, err = pager().check_options(opts, 3)
   if not opts then return nil, err end
   local pipeline = self.pipeline
   local function fetch(path_and_query)
     return pipeline:call({ method = "GET", path = path_and_query }, list)
   end
-  return pager.walk(fetch, path, opts, self.client.settings.base_url)
+  return pager().walk(fetch, path, opts, self.client.settings.base_url)
 end
 
 -- Every item of every page, for a generic `for`. Raises on error, since a

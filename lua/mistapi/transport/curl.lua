@@ -1,8 +1,9 @@
 --- The libcurl transport: one `mistapi.core` session a client, so
--- connections, DNS and TLS sessions are kept between calls.
+-- connections, DNS and TLS sessions are kept between calls. The session is
+-- made by the first call, so a client costs nothing until it is used.
 -- @module mistapi.transport.curl
 
-local core = require "mistapi.core"
+local core = require "mistapi.lazy_core"
 
 local Curl = {}
 Curl.__index = Curl
@@ -10,7 +11,14 @@ Curl.name = "curl"
 
 --- Opens a transport with the client's settings.
 function Curl.new(s)
-  local session = core.session {
+  return setmetatable({ s = s }, Curl)
+end
+
+-- The session, made on first use; a closed transport stays closed.
+function Curl:open()
+  if self.closed then error("session is closed", 3) end
+  local s = self.s
+  self.session = core.session {
     timeout = s.timeout,
     connect_timeout = s.connect_timeout,
     ca_file = s.ca_file,
@@ -20,12 +28,12 @@ function Curl.new(s)
     user_agent = s.user_agent,
     allow_http = s.allow_http,
   }
-  return setmetatable({ session = session }, Curl)
+  return self.session
 end
 
 --- One request: `{method, url, headers, body}` -> resp | nil, info.
 function Curl:request(req)
-  local status, headers, body = self.session:request(req.method, req.url, req.headers, req.body)
+  local status, headers, body = (self.session or self:open()):request(req.method, req.url, req.headers, req.body)
   if not status then return nil, headers end
   return { status = status, headers = headers, body = body }
 end
@@ -33,14 +41,18 @@ end
 --- Many requests at once, results in input order (the session reads the
 -- same named fields, so the requests go as they are).
 function Curl:batch(reqs, concurrency, progress)
-  return self.session:batch(reqs, concurrency, progress)
+  return (self.session or self:open()):batch(reqs, concurrency, progress)
 end
 
-Curl.sleep = core.sleep
-Curl.now = core.now
+function Curl.sleep(seconds) return core.sleep(seconds) end
+function Curl.now() return core.now() end
 
 function Curl:close()
-  self.session:close()
+  if self.session then
+    self.session:close()
+  else
+    self.closed = true
+  end
 end
 
 return Curl
