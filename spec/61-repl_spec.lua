@@ -169,6 +169,8 @@ describe("make repl", function()
     assert.is_true(s:wait_for("made", 10))
     s:line("tokens:list_org_api_tokens(org_id)")
     assert.is_true(s:wait_for("LAST USED", 10), "the table header")
+    -- the rows may still be on their way to the screen: wait for both
+    assert.is_true(s:wait_for("emulator bootstrap token  ", 10) and s:wait_for("repl_two_longer_name  ", 10))
     local screen = s:screen()
     local header = lines_with(screen, "LAST USED")[1]
     local boot = lines_with(screen, "emulator bootstrap token  ")
