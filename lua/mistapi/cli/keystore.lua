@@ -13,7 +13,7 @@ local keystore = {}
 local function read_key(path)
   local f = io.open(path, "r")
   if not f then return nil end
-  local line = f:read("l")
+  local line = f:read("*l")
   f:close()
   return line and line:match("^%s*(%S+)%s*$")
 end

@@ -55,7 +55,7 @@ local function read_token_file(path, stdin)
     if not f then
       return nil, ("--token-file %s: %s"):format(path, (tostring(err):gsub("^[^:]*: ", ""):lower()))
     end
-    text = f:read("l")
+    text = f:read("*l")
     f:close()
   end
   local token = text and text:match("^%s*(%S+)%s*$")
@@ -118,7 +118,7 @@ local function default_env(env)
     getenv = env.getenv or os.getenv,
     stdout = env.stdout or function(s) io.stdout:write(s); io.stdout:flush() end,
     stderr = env.stderr or function(s) io.stderr:write(s) end,
-    stdin = env.stdin or function() return io.stdin:read("l") end,
+    stdin = env.stdin or function() return io.stdin:read("*l") end,
     isatty = env.isatty or function()
       local ok = os.execute("[ -t 0 ]")
       return ok == true or ok == 0

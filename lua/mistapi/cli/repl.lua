@@ -175,7 +175,7 @@ local function line_reader(getenv, secrets)
   if not ok then
     return function(prompt)
       if is_tty then io.write(prompt); io.flush() end
-      return io.read("l")
+      return io.read("*l")
     end, is_tty
   end
   local path, log = history_file(getenv)
