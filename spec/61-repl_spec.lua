@@ -9,13 +9,22 @@ local ROOT = os.getenv("PWD") or "."
 local q = shell.quote
 local UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
+-- n random bytes as hex: tmux servers are per user, and runs of this spec
+-- at once (or LuaJIT's unseeded math.random) must not share a socket name
+local function random_hex(n)
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local bytes = f:read(n)
+  f:close()
+  return (bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
+end
+
 -- One REPL in its own tmux server, with its own HOME (for the history file).
 local Session = {}
 Session.__index = Session
 
 local function new_session()
   local s = setmetatable({
-    socket = ("mistapi-spec-%d-%d"):format(os.time(), math.random(1, 1e6)),
+    socket = "mistapi-spec-" .. random_hex(8),
     home = os.tmpname(),
   }, Session)
   os.remove(s.home)
