@@ -7,6 +7,7 @@ SHELL := /bin/bash
 include mk/deps.mk
 include mk/build.mk
 include mk/lua_versions.mk
+include mk/help.mk
 include mk/emulator.mk
 -include mk/bench.mk
 -include mk/safety.mk
