@@ -44,6 +44,7 @@ LUA_VERSION ?= 5.4
 LUA_LDIR    ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 LUA_CDIR    ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
 BINDIR      ?= $(PREFIX)/bin
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 LUA_INTERP_5.1 := luajit
 LUA_INTERP  ?= $(or $(LUA_INTERP_$(LUA_VERSION)),lua$(LUA_VERSION))
 CLI         := mistapi-tokens
@@ -52,11 +53,11 @@ INSTALL_DIRS_FILE = $(LUA_LDIR)/mistapi/.install-dirs
 .PHONY: install uninstall
 install: build/$(LUA_VERSION)/mistapi/core.so
 	@set -e; made=; \
-	for d in "$(LUA_CDIR)/mistapi" "$(LUA_LDIR)/mistapi" "$(BINDIR)"; do \
+	for d in "$(LUA_CDIR)/mistapi" "$(LUA_LDIR)/mistapi" "$(BINDIR)" "$(COMPLETIONDIR)"; do \
 	  while [ ! -d "$(DESTDIR)$$d" ] && [ "$$d" != / ] && [ "$$d" != . ]; do made="$$made$$d\n"; d=$$(dirname "$$d"); done; \
 	done; \
 	old=$$(cat "$(DESTDIR)$(INSTALL_DIRS_FILE)" 2>/dev/null || true); \
-	install -d "$(DESTDIR)$(LUA_CDIR)/mistapi" "$(DESTDIR)$(LUA_LDIR)/mistapi" "$(DESTDIR)$(BINDIR)"; \
+	install -d "$(DESTDIR)$(LUA_CDIR)/mistapi" "$(DESTDIR)$(LUA_LDIR)/mistapi" "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(COMPLETIONDIR)"; \
 	install -m 0644 build/$(LUA_VERSION)/mistapi/core.so "$(DESTDIR)$(LUA_CDIR)/mistapi/core.so"; \
 	(cd lua && find mistapi -name '*.lua' -exec install -D -m 0644 {} "$(DESTDIR)$(LUA_LDIR)/{}" \;); \
 	ldir=$$(realpath -m --relative-to="$(BINDIR)" "$(LUA_LDIR)"); \
@@ -68,15 +69,16 @@ install: build/$(LUA_VERSION)/mistapi/core.so
 	  echo "  package.cpath = d .. '/$$cdir/?.so;' .. package.cpath end"; \
 	  tail -n +2 bin/$(CLI); } > "$(DESTDIR)$(BINDIR)/$(CLI).tmp"; \
 	chmod 0755 "$(DESTDIR)$(BINDIR)/$(CLI).tmp"; mv "$(DESTDIR)$(BINDIR)/$(CLI).tmp" "$(DESTDIR)$(BINDIR)/$(CLI)"; \
+	"$(DESTDIR)$(BINDIR)/$(CLI)" completion bash > "$(DESTDIR)$(COMPLETIONDIR)/$(CLI)"; \
 	{ printf '%s\n' "$$old"; printf "$$made"; } | sed '/^$$/d' | sort -u > "$(DESTDIR)$(INSTALL_DIRS_FILE)"; \
 	echo "installed mistapi for Lua $(LUA_VERSION) in $(DESTDIR)$(PREFIX), and $(BINDIR)/$(CLI) (run by $(LUA_INTERP))"
 
-# The CLI is removed only when it is this install's (run by this Lua): two installs
+# The CLI (and its bash completion) is removed only when it is this install's (run by this Lua): two installs
 # for different Lua versions share one bin/$(CLI), and the last one wrote it.
 uninstall:
 	@set -e; dirs=$$(cat "$(DESTDIR)$(INSTALL_DIRS_FILE)" 2>/dev/null || true); \
 	if head -n 1 "$(DESTDIR)$(BINDIR)/$(CLI)" 2>/dev/null | grep -qx '#!/usr/bin/env $(LUA_INTERP)'; then \
-	  rm -f "$(DESTDIR)$(BINDIR)/$(CLI)"; fi; \
+	  rm -f "$(DESTDIR)$(BINDIR)/$(CLI)" "$(DESTDIR)$(COMPLETIONDIR)/$(CLI)"; fi; \
 	rm -rf "$(DESTDIR)$(LUA_CDIR)/mistapi" "$(DESTDIR)$(LUA_LDIR)/mistapi"; \
 	printf '%s\n' "$$dirs" | awk '{ print length, $$0 }' | sort -rn | cut -d' ' -f2- | \
 	  while IFS= read -r d; do [ -n "$$d" ] && rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done; \

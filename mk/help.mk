@@ -1,5 +1,5 @@
 # make help: every target, one line each. A target added to a .PHONY line of
-# mk/ gets its line here too (spec/67-make_help_spec.lua checks).
+# mk/ gets its line here too (spec/68-make_help_spec.lua checks).
 
 .PHONY: help
 help:

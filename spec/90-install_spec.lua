@@ -90,6 +90,8 @@ describe("installing", function()
       ran, said = sh(client_env() .. ("cd /tmp && env -u LUA_PATH -u LUA_CPATH %s list --json"):format(q(cli)))
       assert.is_true(ran, said)
       assert.truthy(said:find('"name":"emulator bootstrap token"', 1, true))
+      assert.truthy(shell.read_file(prefix .. "/share/bash-completion/completions/mistapi-tokens")
+        :find("complete ", 1, true))
       -- uninstall: nothing left, not even the folders install made
       ok, out = sh(("make -C %s --no-print-directory uninstall %s"):format(q(root), args))
       assert.is_true(ok, out)
