@@ -113,6 +113,8 @@ function Run:delete(s)
 end
 
 --- Applies a plan, or a desired state (planned first with `opts`).
+-- @param t a mistapi.lifecycle.target
+-- @param plan_or_desired a plan (mistapi.lifecycle.plan), or a desired state
 -- @param opts { store = function(key, token, name) (needed when tokens are
 --   made), load, discard, restart, allow_self, prune, prefix, managed,
 --   verify = true, verify_attempts, verify_wait }

@@ -175,6 +175,7 @@ function Audit:rotation(token)
 end
 
 --- Audits the tokens of target `t` (see mistapi.lifecycle.target).
+-- @param t a mistapi.lifecycle.target
 -- @param opts { stale_days = 90, max_age_days = 365, unused_grace_days = 7,
 --   rules = { rule = false, ... }, severity = { rule = "high", ... },
 --   min_severity = "low", now = os.time() }

@@ -73,6 +73,7 @@ local function step_for(entry, current, t)
 end
 
 --- Compares the desired state with the tokens of target `t`.
+-- @param t a mistapi.lifecycle.target
 -- @param source a desired state (table or JSON file path)
 -- @param opts { prune = false, prefix =, managed = { names } } (these two
 --   override the state's own)

@@ -236,6 +236,7 @@ end
 
 --- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
 -- @param t a mistapi.lifecycle.target
+-- @param id the old token's id
 -- @param opts { store = function(key, token, name) -> true | nil, msg (required),
 --   load = function(token, name) -> key, discard = function(token, name), name, privileges,
 --   src_ips, keep_old, allow_self, restart, verify (false: read the token back

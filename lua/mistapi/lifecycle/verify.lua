@@ -62,7 +62,11 @@ end
 -- `opts.verify == false`, the token read back with the caller's client and
 -- its privileges compared (for a host outside the token's src_ips, which can't
 -- use the key at all).
--- @param t the target; `token` the new token; `key` its key
+-- @param t the target
+-- @param token the new token
+-- @param key its whole key
+-- @param expected the privileges asked for
+-- @param opts { verify = false | nil, verify_attempts, verify_wait }
 -- @return the step's name ("verify" or "check"), or nil and an error
 function verify.new_token(t, token, key, expected, opts)
   if opts and opts.verify == false then
