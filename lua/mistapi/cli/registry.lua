@@ -21,7 +21,7 @@ registry.GLOBAL_OPTIONS = {
   { "debug", "flag", nil, "show each request on stderr (method, path, status, time, attempt); -v too" },
   { "max-retries", "count", "N", "retries of a call that failed in a way worth retrying (default 3)" },
   { "timeout", "seconds", "S", "seconds for one attempt (default 30)" },
-  { "base-url", "value", "URL", "the Mist API (default: $MIST_BASE_URL, else $MIST_HOST, else api.mist.com)" },
+  { "base-url", "value", "URL", "the Mist API (default: $MIST_HOST, else $MIST_BASE_URL, else api.mist.com)" },
   { "host", "value", "HOST", "the Mist API's host name, as api.eu.mist.com" },
   { "cloud", "value", "NAME", "a Mist cloud by name (global01, eu01, ...)" },
   { "help", "flag", nil, "this text; -h too" },
