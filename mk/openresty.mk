@@ -18,15 +18,22 @@ OPENRESTY_RENDER = sed -e '/^[[:space:]]*\#/!{' \
   -e "s|@CA_FILE@|$$2|g; s|@RESOLVER@|$(OPENRESTY_RESOLVER)|g; s|@RESOLVER_TIMEOUT@|$(OPENRESTY_RESOLVER_TIMEOUT)|g" \
   -e '}' examples/openresty/nginx.conf
 
+# The example holds an org admin's token: it listens on loopback only. Put your own
+# TLS proxy (with its own authentication) in front to reach it from elsewhere.
+OPENRESTY_CHECK_LISTEN = case "$(OPENRESTY_LISTEN)" in 127.*:*|localhost:*|\[::1\]:*) ;; \
+  *) echo "make: OPENRESTY_LISTEN=$(OPENRESTY_LISTEN) is not a loopback address: the example server holds an admin token" >&2; exit 1;; esac
+
 .PHONY: openresty-conf openresty-example
 openresty-conf: build-5.1
 	@test -n "$(OPENRESTY_DIR)" || { echo "make openresty-conf: set OPENRESTY_DIR" >&2; exit 1; }
+	@$(OPENRESTY_CHECK_LISTEN)
 	@set -e; mkdir -p "$(OPENRESTY_DIR)/logs" "$(OPENRESTY_DIR)/tmp" "$(OPENRESTY_DIR)/conf.d"; \
 	dir=$$(cd "$(OPENRESTY_DIR)" && pwd); render() { $(OPENRESTY_RENDER); }; \
 	render "$$dir" "$(OPENRESTY_CA_FILE)" > "$$dir/nginx.conf"; \
 	echo "wrote $$dir/nginx.conf; run: nginx -p $$dir -c $$dir/nginx.conf -e $$dir/logs/error.log"
 
 openresty-example: deps build-5.1
+	@$(OPENRESTY_CHECK_LISTEN)
 	@set -eu; dir=$$(mktemp -d /tmp/mistapi-openresty.XXXXXX); \
 	mkdir -p "$$dir/logs" "$$dir/tmp" "$$dir/conf.d"; \
 	env=$$(emulator/bin/mist-emulator start --env --dir "$$dir/emu"); eval "$$env"; \

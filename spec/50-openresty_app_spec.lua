@@ -230,6 +230,39 @@ describe("examples/openresty in nginx", function()
   end)
 end)
 
+describe("make openresty-conf", function()
+  local function conf(vars)
+    local dir = os.tmpname()
+    os.remove(dir)
+    local r = shell.capture(("make -C %s --no-print-directory -o deps -o build-5.1 openresty-conf OPENRESTY_DIR=%s %s")
+      :format(sh_quote(nginx_app.ROOT), sh_quote(dir), vars or ""))
+    r.conf = shell.read_file(dir .. "/nginx.conf")
+    os.execute("rm -rf " .. sh_quote(dir))
+    return r
+  end
+
+  it("takes the resolver from /etc/resolv.conf and listens on loopback", function()
+    local r = conf()
+    assert.equal(0, r.status)
+    local ns = shell.read_file("/etc/resolv.conf"):match("\nnameserver%s+(%S+)") or
+      shell.read_file("/etc/resolv.conf"):match("^nameserver%s+(%S+)")
+    if ns then
+      if ns:find(":", 1, true) then ns = "[" .. ns .. "]" end
+      assert.truthy(r.conf:find("\n  resolver " .. ns .. " ipv6=off;", 1, true))
+    end
+    assert.truthy(r.conf:find("\n    listen 127.0.0.1:8080 default_server;\n    return 421;", 1, true))
+    assert.truthy(r.conf:find("server_name 127.0.0.1 localhost;", 1, true))
+    assert.truthy(r.conf:find("\nenv MISTAPI_APP_SECRET;", 1, true))
+  end)
+
+  it("refuses to listen on anything but loopback", function()
+    local r = conf("OPENRESTY_LISTEN=0.0.0.0:8080")
+    assert.is_not.equal(0, r.status)
+    assert.matches("not a loopback address", r.err, 1, true)
+    assert.equal("", r.conf)
+  end)
+end)
+
 describe("examples/openresty with no shared secret set", function()
   it("refuses every /tokens call rather than serve without one", function()
     local e = emulator.start()
