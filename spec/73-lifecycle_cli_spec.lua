@@ -36,8 +36,8 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
   end
 
   -- One command line in this process. -> { status, out, err }
-  local function cli(argv, stdin)
-    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id }
+  local function cli(argv, stdin, token)
+    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = token or e.token, MIST_ORG_ID = e.org_id }
     local out, err = {}, {}
     local status = main.run(argv, {
       getenv = function(k) return env[k] end,
@@ -196,6 +196,24 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
       no_secret_in(r.out .. r.err)
       assert.is_true(works(read(path)))
       assert.is_false(works(old.key))
+    end)
+  end)
+
+  describe("self rotate", function()
+    it("rotates a token of your own the same way", function()
+      local me = e:make_self_token { name = "me" }
+      local old = e:make_self_token { name = "laptop" }
+      secrets[#secrets + 1] = me.key
+      secrets[#secrets + 1] = old.key
+      local path = dir .. "/laptop.key"
+      local r = cli({ "self", "rotate", old.id, "--key-file", path }, nil, me.key)
+      secrets[#secrets + 1] = read(path)
+      no_secret_in(r.out .. r.err)
+      assert.equal(0, r.status, r.err)
+      assert.equal("600", mode(path))
+      assert.is_true(works(read(path)))
+      assert.is_false(works(old.key))
+      assert.equal(2, cli({ "self", "rotate", old.id }, nil, me.key).status)
     end)
   end)
 

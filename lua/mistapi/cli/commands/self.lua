@@ -5,5 +5,5 @@
 
 return {
   summary = "your own API tokens, which act with your privileges",
-  group = { "list", "get", "create", "update", "delete" },
+  group = { "list", "get", "create", "update", "delete", "rotate" },
 }
