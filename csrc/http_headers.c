@@ -35,33 +35,76 @@ static int is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-/* Sets t[name] = value, or appends ", value" when the name repeats. */
-static void add_header(lua_State *L, int t, int name, const char *v, size_t vlen, const char *sep)
+/* One piece of a header value: a line's value, or a folded continuation.
+ * Pieces of the same name are chained and joined once at the end, so a
+ * name repeated tens of thousands of times costs linear time (joining
+ * onto the growing value at each repeat was quadratic). Offsets fit 32
+ * bits: the raw headers are capped at MISTAPI_MAX_HEADER_BYTES. */
+typedef struct {
+    unsigned int off, len;         /* the value, within the raw buffer */
+    int next;                      /* the next piece of this header, or -1 */
+    int tail;                      /* first piece only: the last piece so far */
+    char sep;                      /* ',' (a repeat: ", ") or ' ' (folded) */
+} piece;
+
+static void trim(const char **v, const char **ve)
 {
-    lua_pushvalue(L, name);
-    lua_pushvalue(L, name);
-    lua_rawget(L, t);
-    if (lua_isnil(L, -1)) {
+    while (*v < *ve && is_blank(**v))
+        (*v)++;
+    while (*ve > *v && is_blank((*ve)[-1]))
+        (*ve)--;
+}
+
+/* Adds piece k to the chain that starts at first. */
+static void chain(piece *ps, int first, int k)
+{
+    ps[ps[first].tail].next = k;
+    ps[first].tail = k;
+}
+
+/* Stack: ..., index table (name -> first piece). Pushes t. */
+static void join_pieces(lua_State *L, const char *base, const piece *ps, int index)
+{
+    int t;
+    lua_newtable(L);
+    t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        luaL_Buffer b;
+        int k = (int)lua_tointeger(L, -1);
         lua_pop(L, 1);
-        lua_pushlstring(L, v, vlen);
-    } else {
-        lua_pushstring(L, sep);
-        lua_pushlstring(L, v, vlen);
-        lua_concat(L, 3);
+        lua_pushvalue(L, -1);                 /* the name, for rawset */
+        luaL_buffinit(L, &b);
+        luaL_addlstring(&b, base + ps[k].off, ps[k].len);
+        for (k = ps[k].next; k >= 0; k = ps[k].next) {
+            if (ps[k].sep == ',')
+                luaL_addlstring(&b, ", ", 2);
+            else
+                luaL_addchar(&b, ' ');
+            luaL_addlstring(&b, base + ps[k].off, ps[k].len);
+        }
+        luaL_pushresult(&b);
+        lua_rawset(L, t);
     }
-    lua_rawset(L, t);
 }
 
 void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
 {
     /* An empty buffer may have no storage: no pointer arithmetic on NULL. */
-    const char *p = raw->data != NULL ? raw->data : "";
+    const char *base = raw->data != NULL ? raw->data : "";
+    const char *p = base;
     const char *end = raw->data != NULL ? p + raw->len : p;
-    int t, name;
+    size_t lines = 1;
+    const char *q;
+    piece *ps;
+    int np = 0, cur = -1, index;
+
+    for (q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+        lines++;
+    /* Owned by Lua, so a memory error while building the table frees it. */
+    ps = lua_newuserdatauv(L, lines * sizeof *ps, 0);
     lua_newtable(L);
-    t = lua_gettop(L);
-    lua_pushnil(L); /* the last header name, for folded continuation lines */
-    name = t + 1;
+    index = lua_gettop(L);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *next = eol ? eol + 1 : end;
@@ -76,12 +119,11 @@ void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
         if (is_blank(*p)) {
             v = p;
             ve = le;
-            while (v < ve && is_blank(*v))
-                v++;
-            while (ve > v && is_blank(ve[-1]))
-                ve--;
-            if (!lua_isnil(L, name) && ve > v)
-                add_header(L, t, name, v, (size_t)(ve - v), " ");
+            trim(&v, &ve);
+            if (cur >= 0 && ve > v) {
+                ps[np] = (piece){ (unsigned)(v - base), (unsigned)(ve - v), -1, np, ' ' };
+                chain(ps, cur, np++);
+            }
             p = next;
             continue;
         }
@@ -97,18 +139,29 @@ void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
             for (c = p; c < colon; c++)
                 luaL_addchar(&b, (char)tolower((unsigned char)*c));
             luaL_pushresult(&b);
-            lua_replace(L, name);
         }
         v = colon + 1;
         ve = le;
-        while (v < ve && is_blank(*v))
-            v++;
-        while (ve > v && is_blank(ve[-1]))
-            ve--;
-        add_header(L, t, name, v, (size_t)(ve - v), ", ");
+        trim(&v, &ve);
+        ps[np] = (piece){ (unsigned)(v - base), (unsigned)(ve - v), -1, np, ',' };
+        lua_pushvalue(L, -1);
+        lua_rawget(L, index);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushinteger(L, np);
+            lua_rawset(L, index);
+            cur = np;
+        } else {
+            cur = (int)lua_tointeger(L, -1);
+            lua_pop(L, 2);
+            chain(ps, cur, np);
+        }
+        np++;
         p = next;
     }
-    lua_pop(L, 1);
+    join_pieces(L, base, ps, index);
+    lua_replace(L, index - 1);         /* the table where the pieces were */
+    lua_settop(L, index - 1);
 }
 
 static int bad_char(const char *s, size_t len, int is_name)
