@@ -95,7 +95,8 @@ typedef struct mistapi_session {
     CURLSH *share;                /* TLS sessions across the pooled handles */
     mistapi_xfer **pool;          /* pool[0] serves request(); batch uses the first n */
     int pool_len;
-    int busy;
+    int busy;                     /* inside request() or batch(): handles in use */
+    int close_pending;            /* __gc called while busy: free once not busy */
     int closed;
 } mistapi_session;
 

@@ -26,61 +26,87 @@ static int method_index(const char *m)
     return -1;
 }
 
-/* Raises unless requests[i] is { method, url [, headers [, body]] } (named
- * or positional). Leaves the stack as it found it. */
-static void check_item(lua_State *L, int reqs, int i)
+/* The request of requests[i], read once, into a table of our own:
+ * { method index, url, headers (a copy, values as strings), body }. A
+ * caller's __index may answer differently at each read and progress may
+ * change the caller's tables while the batch runs; neither reaches what
+ * is sent or what a result is made from. Raises on a bad item (before
+ * anything is sent). Pushes the copy. */
+static void snapshot_item(lua_State *L, int reqs, int i)
 {
     char what[48];
     int top = lua_gettop(L);
-    int t;
+    int t, m, h;
     size_t len;
     const char *s;
     lua_rawgeti(L, reqs, i);
     if (lua_type(L, -1) != LUA_TTABLE)
         luaL_error(L, "requests[%d] must be a table { method, url, headers, body }", i);
     t = lua_gettop(L);
+    lua_createtable(L, 4, 0);
     get_field(L, t, "method", 1);
-    if (lua_type(L, -1) != LUA_TSTRING || method_index(lua_tostring(L, -1)) < 0)
+    m = lua_type(L, -1) == LUA_TSTRING ? method_index(lua_tostring(L, -1)) : -1;
+    if (m < 0)
         luaL_error(L, "requests[%d].method must be one of GET, POST, PUT, DELETE", i);
+    lua_pop(L, 1);
+    lua_pushinteger(L, m);
+    lua_rawseti(L, t + 1, 1);
     get_field(L, t, "url", 2);
     s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
     if (s == NULL || strlen(s) != len)
         luaL_error(L, "requests[%d].url must be a string without NUL", i);
+    lua_rawseti(L, t + 1, 2);
     get_field(L, t, "headers", 3);
+    h = lua_gettop(L);
     snprintf(what, sizeof what, "requests[%d].headers", i);
-    mistapi_headers_check(L, lua_gettop(L), what);
+    mistapi_headers_check(L, h, what);
+    if (lua_istable(L, h)) {
+        /* checked, then copied by raw reads: values become strings */
+        lua_newtable(L);
+        lua_pushnil(L);
+        while (lua_next(L, h) != 0) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_tostring(L, -1);
+            lua_rawset(L, h + 1);
+        }
+        lua_rawseti(L, t + 1, 3);
+    }
+    lua_settop(L, h - 1);
     get_field(L, t, "body", 4);
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "requests[%d].body must be a string or nil", i);
-    lua_settop(L, top);
+    lua_rawseti(L, t + 1, 4);
+    lua_replace(L, t);
+    lua_settop(L, top + 1);
 }
 
-/* Prepares x for requests[i] and adds it to the multi handle. Checks the
- * item again: progress may have changed the table meanwhile. */
+/* Prepares x for copy[i] (see snapshot_item) and adds it to the multi handle. */
 static void start_item(lua_State *L, mistapi_session *s, mistapi_xfer *x, int i)
 {
     int top = lua_gettop(L);
     int t;
     size_t body_len = 0;
-    const char *method, *url, *body;
-    check_item(L, 2, i);
+    const char *url, *body;
+    int method;
     lua_rawgeti(L, 2, i);
     t = lua_gettop(L);
-    get_field(L, t, "method", 1);
-    method = lua_tostring(L, -1);
-    get_field(L, t, "url", 2);
+    lua_rawgeti(L, t, 1);
+    method = (int)lua_tointeger(L, -1);
+    lua_rawgeti(L, t, 2);
     url = lua_tostring(L, -1);
-    get_field(L, t, "headers", 3);
-    get_field(L, t, "body", 4);
+    lua_rawgeti(L, t, 3);
+    lua_rawgeti(L, t, 4);
     body = lua_isnil(L, -1) ? NULL : lua_tolstring(L, -1, &body_len);
-    if (mistapi_xfer_prepare(L, x, method_index(method), url, t + 3, body, body_len) != 0)
+    if (mistapi_xfer_prepare(L, x, method, url, t + 3, body, body_len) != 0)
         luaL_error(L, "cannot prepare requests[%d] (out of memory?)", i);
     x->index = i;
     mistapi_multi_start(L, s, x);
     lua_settop(L, top);
 }
 
-/* results[x->index] = { status, headers, body } or { err = info } */
+/* results[x->index] = { status, headers, body } or { err = info }; both
+ * tables are the batch's own, out of the caller's reach. */
 static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results)
 {
     int top = lua_gettop(L);
@@ -90,8 +116,8 @@ static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results
         int t;
         lua_rawgeti(L, 2, x->index);
         t = lua_gettop(L);
-        get_field(L, t, "url", 2);
-        get_field(L, t, "headers", 3);
+        lua_rawgeti(L, t, 2);
+        lua_rawgeti(L, t, 3);
         lua_createtable(L, 0, 1);
         mistapi_push_failure(L, x, rc, lua_tostring(L, t + 1), t + 2);
         lua_setfield(L, -2, "err");
@@ -105,7 +131,7 @@ static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results
 static int batch_run(lua_State *L)
 {
     mistapi_session *s = lua_touserdata(L, 1);
-    int total = (int)lua_rawlen(L, 2);
+    int total = (int)lua_rawlen(L, 2);   /* the batch's own copy: fixed */
     int concurrency = (int)lua_tointeger(L, 3);
     int has_progress = !lua_isnil(L, 4);
     int next = 1, active = 0, done = 0, k;
@@ -154,9 +180,14 @@ int mistapi_session_batch(lua_State *L)
     lua_settop(L, 4);
     luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
     total = (int)lua_rawlen(L, 2);
-    /* Misuse raises before anything is sent. */
-    for (i = 1; i <= total; i++)
-        check_item(L, 2, i);
+    /* Each item read once, into the batch's own copy; misuse raises before
+     * anything is sent. The copy stands in for requests from here on. */
+    lua_createtable(L, total, 0);
+    for (i = 1; i <= total; i++) {
+        snapshot_item(L, 2, i);
+        lua_rawseti(L, 5, i);
+    }
+    lua_replace(L, 2);
 
     /* Protected, so an error (a raising progress included) first takes every
      * handle off the multi, then propagates. */

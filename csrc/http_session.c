@@ -52,6 +52,9 @@ void mistapi_session_guarded(lua_State *L, mistapi_session *s, lua_CFunction fn,
     status = lua_pcall(L, nargs, nresults, 0);
     s->busy = 0;
     mistapi_session_detach_all(s);
+    /* __gc called from inside (a callback) waited for the handles to be free. */
+    if (s->close_pending)
+        session_cleanup(s);
     if (status != 0)
         lua_error(L);
 }
@@ -167,9 +170,16 @@ static int session_close(lua_State *L)
     return 0;
 }
 
+/* The collector never calls this while busy (the running call holds the
+ * session), but Lua code can: then the handles the call still uses stay
+ * until it returns, and are freed right after. */
 static int session_gc(lua_State *L)
 {
-    session_cleanup(luaL_checkudata(L, 1, MISTAPI_SESSION_MT));
+    mistapi_session *s = luaL_checkudata(L, 1, MISTAPI_SESSION_MT);
+    if (s->busy)
+        s->close_pending = 1;
+    else
+        session_cleanup(s);
     return 0;
 }
 

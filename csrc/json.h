@@ -15,6 +15,9 @@
 /* yajl_gen refuses to open a level at YAJL_MAX_DEPTH (128): 127 fit. */
 #define MISTAPI_ENCODE_MAX_DEPTH 127
 #define MISTAPI_DECODE_MAX_DEPTH 512
+/* core.decode's default memory budget: FACTOR times the text, plus FLOOR. */
+#define MISTAPI_DECODE_BUDGET_FACTOR 4
+#define MISTAPI_DECODE_BUDGET_FLOOR  ((size_t)4 * 1024 * 1024)
 
 typedef struct mistapi_enc mistapi_enc;
 /* A writer body: runs under lua_pcall with the encoded value at stack index

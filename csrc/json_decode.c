@@ -35,9 +35,42 @@ typedef struct {
     const char *reason;            /* ours, when a callback stopped the parse */
     const char *why;               /* a field of the wrong type: what was expected */
     int why_kind;                  /* ... and the kind of value found */
+    lua_Integer max_items;         /* most items of a token list; 0: no bound */
+    size_t heap0;                  /* the Lua heap's size when the decode began */
+    size_t budget;                 /* most bytes the heap may grow by */
+    unsigned ticks;                /* values since the heap was last looked at */
+    int over;                      /* a limit stopped the parse: why = "limit" */
+    char limit_reason[96];
     yajl_handle h;
     frame f[MISTAPI_DECODE_MAX_DEPTH + 1];
 } decoder;
+
+/* The Lua heap in bytes: the real cost of what the decode built so far,
+ * on Lua 5.4 and LuaJIT alike, whatever the shape of the text. */
+static size_t heap_bytes(lua_State *L)
+{
+    return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
+}
+
+/* Looked at every MISTAPI_DECODE_CHECK_EVERY values: cheap, and the
+ * overshoot stays a few hundred KiB. */
+#define MISTAPI_DECODE_CHECK_EVERY 1024u
+
+static int within_budget(decoder *d)
+{
+    size_t now;
+    if (++d->ticks <= MISTAPI_DECODE_CHECK_EVERY)
+        return 1;
+    d->ticks = 0;
+    now = heap_bytes(d->L);
+    if (now <= d->heap0 || now - d->heap0 <= d->budget)
+        return 1;
+    snprintf(d->limit_reason, sizeof d->limit_reason,
+             "the decoded answer takes more than max_decoded (%lu bytes)", (unsigned long)d->budget);
+    d->reason = d->limit_reason;
+    d->over = 1;
+    return 0;
+}
 
 /* With a shape: whether the value on top of the stack, of kind vk, fits
  * where it goes in the model. */
@@ -85,6 +118,15 @@ static int deliver(decoder *d, int vk)
         return 1;
     f = &d->f[d->depth];
     if (d->shape != SHAPE_NONE && f->kind != K_ARRAY && f->kind != K_OBJECT && !fits(d, f, vk))
+        return 0;
+    if (f->kind == K_TOKENS && d->max_items > 0 && f->n >= d->max_items) {
+        snprintf(d->limit_reason, sizeof d->limit_reason,
+                 "more than the %ld items asked for", (long)d->max_items);
+        d->reason = d->limit_reason;
+        d->over = 1;
+        return 0;
+    }
+    if (!within_budget(d))
         return 0;
     if (f->is_array)
         lua_rawseti(d->L, -2, ++f->n);
@@ -224,21 +266,24 @@ static int open_container(decoder *d, int is_array)
     kind = child_kind(d, is_array);
     switch (kind) {
     case K_TOKEN:
-        lua_createtable(L, 0, 12);
+        /* Pre-sized only where the count of tokens is bounded (one token,
+         * or a list with max_items): an answer of many tiny objects can't
+         * multiply the pre-sizing. Other tables grow as their keys come. */
+        lua_createtable(L, 0, d->depth == 0 || d->max_items > 0 ? 12 : 0);
         lua_pushvalue(L, d->mt_token);
         lua_setmetatable(L, -2);
         break;
     case K_PRIVILEGE:
-        lua_createtable(L, 0, 4);
+        lua_createtable(L, 0, 0);
         lua_pushvalue(L, d->mt_privilege);
         lua_setmetatable(L, -2);
         break;
     case K_OBJECT:
     case K_PAGE:
-        lua_createtable(L, 0, 4);
+        lua_createtable(L, 0, 0);
         break;
     default:
-        lua_createtable(L, kind == K_PRIVILEGES ? 2 : 0, 0);
+        lua_createtable(L, 0, 0);
         lua_pushvalue(L, d->array_mt);
         lua_setmetatable(L, -2);
         break;
@@ -340,6 +385,12 @@ static int decode_run(lua_State *L)
         d->failed = 2;
         return 0;
     }
+    /* A last look, for answers shorter than one check interval. */
+    d->ticks = MISTAPI_DECODE_CHECK_EVERY;
+    if (!within_budget(d)) {
+        d->failed = 2;
+        return 0;
+    }
     return 1;
 }
 
@@ -393,7 +444,10 @@ static int push_syntax_error(lua_State *L, decoder *d)
     }
     lua_pushnil(L);
     lua_pushfstring(L, "JSON: %s at byte %d", reason, (int)at);
-    lua_pushliteral(L, "syntax");
+    if (d->over)
+        lua_pushliteral(L, "limit");
+    else
+        lua_pushliteral(L, "syntax");
     return 3;
 }
 
@@ -431,7 +485,27 @@ static int shape_arg(lua_State *L, int idx, const mistapi_model **model)
     return luaL_argerror(L, idx, lua_pushfstring(L, "invalid shape '%s'", name));
 }
 
-/* core.decode(text [, shape]) -> value | nil, message, "syntax" | "model" */
+
+/* A whole number within [1, max] from field name of the table at idx, or
+ * dflt when absent; raises otherwise (misuse). */
+static double read_limit(lua_State *L, int idx, const char *name, double max, double dflt)
+{
+    double v = dflt;
+    if (lua_isnoneornil(L, idx))
+        return dflt;
+    lua_getfield(L, idx, name);
+    if (!lua_isnil(L, -1)) {
+        v = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : -1;
+        if (!(v >= 1 && v <= max) || (double)(lua_Integer)v != v)
+            luaL_error(L, "decode option %s must be a whole number, at least 1", name);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* core.decode(text [, shape [, limits]]) -> value | nil, message, why
+ * why: "syntax", "model" or "limit" (past limits.max_items or
+ * limits.max_decoded, see HACKING.md). */
 static int json_decode(lua_State *L)
 {
     decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
@@ -440,6 +514,18 @@ static int json_decode(lua_State *L)
     const mistapi_model *model;
     int shape = shape_arg(L, 2, &model);
     int status;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    d->max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
+    /* By default a few times the text: a real answer takes about 2.5. */
+    d->budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0,
+                                   (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len +
+                                       (double)MISTAPI_DECODE_BUDGET_FLOOR);
+    d->ticks = 0;
+    d->over = 0;
+    lua_settop(L, 1);
+    d->heap0 = heap_bytes(L);
 
     if (len == 0) {
         lua_pushnil(L);

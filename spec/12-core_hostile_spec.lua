@@ -52,3 +52,144 @@ describe("core: a hostile server's headers", function()
     assert.equals(", c", headers["x-c"])
   end)
 end)
+
+describe("core: decode's limits", function()
+  local function page(n)
+    return "[" .. ("{},"):rep(n - 1) .. "{}]"
+  end
+
+  it("a token list with more items than asked for is a 'limit' refusal", function()
+    local v, msg, why = core.decode(page(101), "tokens", { max_items = 100 })
+    assert.is_nil(v)
+    assert.equals("limit", why)
+    assert.matches("more than the 100 items asked for", msg)
+    v = assert(core.decode(page(100), "tokens", { max_items = 100 }))
+    assert.equals(100, #v)
+    -- a page paged by a body link counts its results the same way
+    v, msg, why = core.decode('{"results":' .. page(3) .. ',"next":null}', "tokens", { max_items = 2 })
+    assert.is_nil(v)
+    assert.equals("limit", why)
+  end)
+
+  it("16 MiB of empty tables is refused within a few times its size", function()
+    for _, shape in ipairs { "tokens", false } do
+      local text = ("[" .. ("[],"):rep(5592405)):sub(1, -2) .. "]"
+      if shape then text = text:gsub("%[%]", "{}") end
+      local grown, v, msg, why = heap_growth(function()
+        return core.decode(text, shape or nil)
+      end)
+      assert.is_nil(v)
+      assert.equals("limit", why)
+      assert.matches("max_decoded", msg)
+      -- the default budget is 4 times the text plus 4 MiB; before it, 2.7 GB
+      assert.is_true(grown < 6 * #text, ("heap grew by %d bytes for %d"):format(grown, #text))
+      text = nil -- luacheck: ignore
+      collectgarbage("collect")
+    end
+  end)
+
+  it("the caller's max_decoded holds a small answer too; real answers fit the default", function()
+    local tok = '{"id":"5a4e1c7e-1f3c-4a7e-9a1b-2c3d4e5f6a7b","name":"t","created_time":1700000000,' ..
+      '"privileges":[{"role":"admin","scope":"org"}],"src_ips":["10.0.0.0/8"]}'
+    local list = "[" .. (tok .. ","):rep(999) .. tok .. "]"
+    assert.equals(1000, #assert(core.decode(list, "tokens", { max_items = 1000 })))
+    local v, msg, why = core.decode(list, "tokens", { max_decoded = 65536 })
+    assert.is_nil(v)
+    assert.equals("limit", why)
+    assert.matches("max_decoded %(65536 bytes%)", msg)
+    assert.is_nil(core.decode("[1,2,3]", nil, { max_decoded = 1 }))
+  end)
+
+  it("raises on a limit that is no whole number from 1", function()
+    for _, bad in ipairs { 0, -1, 1.5, "10", 1e300, 0 / 0 } do
+      assert.has_error(function() core.decode("[]", nil, { max_items = bad }) end)
+      assert.has_error(function() core.decode("[]", nil, { max_decoded = bad }) end)
+    end
+    assert.has_error(function() core.decode("[]", nil, "limits") end)
+  end)
+end)
+
+describe("core: session:batch against a hostile caller", function()
+  local static = require "support.static_nginx"
+  local srv
+
+  setup(function() srv = static.start() end)
+  teardown(function() if srv then srv:stop() end end)
+
+  it("reads each request field once: a shifty __index can't change what is sent", function()
+    local s = core.session { allow_http = true, timeout = 5 }
+    local reads = {}
+    local answers = {
+      method = { "PUT", "PATCH", 42 },
+      url = { srv.url .. "/echo?first", "http://127.0.0.1:1/second", false },
+      headers = { { ["X-Custom"] = "first" }, { ["X-Custom"] = "a\r\nb" }, "headers" },
+      body = { "first", {}, 7 },
+    }
+    local item = setmetatable({}, { __index = function(_, k)
+      reads[k] = (reads[k] or 0) + 1
+      local list = answers[k]
+      return list and list[math.min(reads[k], #list)]
+    end })
+    local r = s:batch({ item }, 1)
+    s:close()
+    assert.same({ method = 1, url = 1, headers = 1, body = 1 }, reads)
+    assert.equals(200, r[1].status)
+    assert.equals("PUT", r[1].headers["x-echo-method"])
+    assert.equals("first", r[1].headers["x-echo-custom"])
+    assert.equals("first", r[1].body)
+  end)
+
+  it("progress replacing running items, their headers or the list changes nothing", function()
+    local s = core.session { allow_http = true, timeout = 1 }
+    local headers = { ["X-Custom"] = "kept" }
+    local reqs = {
+      { "GET", srv.url .. "/echo?fast" },
+      { "GET", srv.url .. "/slow", headers },
+      { "GET", srv.url .. "/echo?third", headers },
+    }
+    local calls = 0
+    local r = s:batch(reqs, 2, function()
+      calls = calls + 1
+      reqs[2] = "a string where a table was"
+      reqs[3] = 42
+      reqs[4] = { "GET", "http://127.0.0.1:1/added" }
+      headers["X-Custom"] = {}
+      headers[1] = true
+    end)
+    s:close()
+    assert.equals(3, calls)
+    assert.equals(3, #r)
+    assert.equals(200, r[1].status)
+    assert.equals("timeout", r[2].err.kind)
+    assert.equals(200, r[3].status)
+    assert.equals("kept", r[3].headers["x-echo-custom"])
+  end)
+
+  it("__gc called from progress waits: the batch ends, then the session is closed", function()
+    local s = core.session { allow_http = true, timeout = 5 }
+    local reqs = {}
+    for i = 1, 6 do reqs[i] = { "GET", srv.url .. "/echo?gc=" .. i } end
+    local gc = getmetatable(s).__gc
+    local r = s:batch(reqs, 3, function(done)
+      if done == 1 then gc(s) end
+      if done == 2 then gc(s) end
+    end)
+    assert.equals(6, #r)
+    for i = 1, 6 do assert.equals(200, r[i].status) end
+    local ok, err = pcall(s.request, s, "GET", srv.url .. "/ping")
+    assert.is_false(ok)
+    assert.matches("closed", err)
+    s:close()
+    gc(s)
+  end)
+
+  it("close from progress still raises 'busy', and the batch's handles stay whole", function()
+    local s = core.session { allow_http = true, timeout = 5 }
+    local ok, err = pcall(s.batch, s, { { "GET", srv.url .. "/ping" }, { "GET", srv.url .. "/ping" } },
+      2, function() s:close() end)
+    assert.is_false(ok)
+    assert.matches("busy", err)
+    assert.equals(200, (s:request("GET", srv.url .. "/ping")))
+    s:close()
+  end)
+end)
