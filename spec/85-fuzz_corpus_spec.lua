@@ -24,7 +24,7 @@ local function assert_failure(what, name, v, msg)
 end
 
 describe("fuzz corpus replay", function()
-  it("decode: a value, or nil, 'JSON: ...', 'syntax', or nil, message, 'model' for a shape", function()
+  it("decode: a value, or nil, 'JSON: ...', 'syntax' or 'limit', or nil, message, 'model' for a shape", function()
     local files = corpus("decode")
     assert.truthy(#files >= 5, "the decode corpus is there")
     for _, f in ipairs(files) do
@@ -32,7 +32,7 @@ describe("fuzz corpus replay", function()
         local v, msg, why = core.decode(f.data, shape or nil)
         if v == nil then
           assert_failure("decode", f.name, v, msg)
-          assert.truthy(why == "syntax" and msg:sub(1, 6) == "JSON: " or why == "model" and shape,
+          assert.truthy((why == "syntax" or why == "limit") and msg:sub(1, 6) == "JSON: " or why == "model" and shape,
             f.name .. " as " .. tostring(shape))
         end
       end
