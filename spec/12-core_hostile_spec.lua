@@ -69,6 +69,7 @@ describe("core: decode's limits", function()
     v, msg, why = core.decode('{"results":' .. page(3) .. ',"next":null}', "tokens", { max_items = 2 })
     assert.is_nil(v)
     assert.equals("limit", why)
+    assert.matches("more than the 2 items", msg)
   end)
 
   -- Under the sanitizers (MISTAPI_SANITIZED=1) 2 MiB: their allocators keep
