@@ -34,6 +34,7 @@ typedef struct mistapi_http_opts {
     long connect_timeout_ms;
     size_t max_body;
     int allow_http;
+    int raw_headers;              /* answers carry the header block as a string */
     char *ca_file;
     char *ca_path;
     char *proxy;
@@ -74,6 +75,7 @@ MISTAPI_LOCAL int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method
 /* Response and request headers (http_headers.c). */
 MISTAPI_LOCAL size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud);
 MISTAPI_LOCAL void mistapi_headers_push(lua_State *L, const mistapi_buf *raw);
+MISTAPI_LOCAL int mistapi_headers_parse(lua_State *L);  /* core.headers(raw) */
 MISTAPI_LOCAL void mistapi_headers_check(lua_State *L, int idx, const char *what);
 MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist **out);
 

@@ -164,6 +164,20 @@ void mistapi_headers_push(lua_State *L, const mistapi_buf *raw)
     lua_settop(L, index - 1);
 }
 
+/* core.headers(raw) -> table: the header block a raw_headers session gave,
+ * made into the table request() would have given. */
+int mistapi_headers_parse(lua_State *L)
+{
+    size_t len;
+    const char *raw = luaL_checklstring(L, 1, &len);
+    mistapi_buf b;
+    b.data = (char *)raw; /* only read */
+    b.len = len;
+    b.cap = len;
+    mistapi_headers_push(L, &b);
+    return 1;
+}
+
 static int bad_char(const char *s, size_t len, int is_name)
 {
     size_t i;

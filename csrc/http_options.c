@@ -103,6 +103,12 @@ void mistapi_http_opts_read(lua_State *L, int idx, mistapi_http_opts *o)
     o->allow_http = lua_toboolean(L, -1);
     lua_pop(L, 1);
 
+    lua_getfield(L, idx, "raw_headers");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "session option raw_headers must be a boolean");
+    o->raw_headers = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+
     o->ca_file = read_string(L, idx, "ca_file");
     o->ca_path = read_string(L, idx, "ca_path");
     o->user_agent = read_string(L, idx, "user_agent");

@@ -10,23 +10,28 @@ int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc)
     return rc == CURLE_OK && x->failure == XFER_OK;
 }
 
-/* Three values: status (integer), headers (table), body (string). */
+/* Three values: status (integer), headers (a table, or with the session's
+ * raw_headers the header block as a string, for core.headers to make a
+ * table of when it is read: most callers never read it), body (string). */
 void mistapi_push_response_values(lua_State *L, mistapi_xfer *x)
 {
     long status = 0;
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
-    mistapi_headers_push(L, &x->headers);
+    if (x->opts->raw_headers)
+        lua_pushlstring(L, x->headers.data != NULL ? x->headers.data : "", x->headers.len);
+    else
+        mistapi_headers_push(L, &x->headers);
     lua_pushlstring(L, x->body.data != NULL ? x->body.data : "", x->body.len);
 }
 
-/* { status = <integer>, headers = {...}, body = <string> } */
+/* { status = <integer>, headers = {...} | raw_headers = <string>, body = <string> } */
 void mistapi_push_response(lua_State *L, mistapi_xfer *x)
 {
     lua_createtable(L, 0, 3);
     mistapi_push_response_values(L, x);
     lua_setfield(L, -4, "body");
-    lua_setfield(L, -3, "headers");
+    lua_setfield(L, -3, x->opts->raw_headers ? "raw_headers" : "headers");
     lua_setfield(L, -2, "status");
 }
 

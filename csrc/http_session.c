@@ -231,4 +231,6 @@ void mistapi_register_http(lua_State *L)
     lua_setfield(L, -2, "session");
     lua_pushcfunction(L, http_curl_version);
     lua_setfield(L, -2, "curl_version");
+    lua_pushcfunction(L, mistapi_headers_parse);
+    lua_setfield(L, -2, "headers");
 }

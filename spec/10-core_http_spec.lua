@@ -115,6 +115,28 @@ describe("core.session", function()
       assert.equals("first second", res.headers["x-folded"])
     end)
 
+    it("with raw_headers, hands back the header block, which core.headers makes the same table of", function()
+      local raw_session = core.session { allow_http = true, timeout = 5, raw_headers = true }
+      for _, path in ipairs { "/multi", "/interim" } do
+        local status, raw, body = raw_session:request("GET", srv.url .. path)
+        local _, headers, plain_body = http:request("GET", srv.url .. path)
+        assert.equals(200, status)
+        assert.equals("string", type(raw))
+        assert.equals(plain_body, body)
+        local made = core.headers(raw)
+        for name, value in pairs(headers) do
+          if name ~= "date" then assert.equals(value, made[name], name) end
+        end
+        for name in pairs(made) do assert.is_not_nil(headers[name], name) end
+      end
+      local items = raw_session:batch({ { method = "GET", url = srv.url .. "/multi" } }, 1)
+      assert.equals("string", type(items[1].raw_headers))
+      assert.is_nil(items[1].headers)
+      assert.equals("one, two, three", core.headers(items[1].raw_headers)["x-multi"])
+      raw_session:close()
+      assert.has_error(function() core.headers(nil) end)
+    end)
+
     it("names itself mistapi-lua with the libcurl version, unless told otherwise", function()
       local res = assert(fetch(http, "GET", srv.url .. "/echo"))
       assert.equals("mistapi-lua/" .. core.version .. " libcurl/" .. core.curl_version(),
@@ -291,6 +313,7 @@ describe("core.session", function()
       assert.has_error(function() core.session { max_body = 0 } end)
       assert.has_error(function() core.session { max_body = 1.5 } end)
       assert.has_error(function() core.session { allow_http = "yes" } end)
+      assert.has_error(function() core.session { raw_headers = 1 } end)
       assert.has_error(function() core.session { ca_file = 1 } end)
       local ok, err = pcall(core.session, { proxy = "ftp://user:proxypassw0rd@host" })
       assert.is_false(ok)

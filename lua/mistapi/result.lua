@@ -2,16 +2,38 @@
 -- `attempts`, and `token_index` (which of several tokens answered).
 -- @module mistapi.result
 
+local core = require "mistapi.lazy_core"
+
 local Result = { __name = "mistapi.Result" }
-Result.__index = Result
 
 local result = { mt = Result }
 
+-- The curl transport's answers carry their header block unparsed
+-- (`raw_headers`), since most callers never read it: such a result keeps the
+-- block here (weakly, by result) and makes `headers` a plain table field of
+-- its own when it is first read.
+local unread = setmetatable({}, { __mode = "k" })
+
+function Result.__index(r, key)
+  if key == "headers" then
+    local raw = unread[r]
+    if raw then
+      unread[r] = nil
+      local h = core.headers(raw)
+      rawset(r, "headers", h)
+      return h
+    end
+  end
+  return Result[key]
+end
+
 function result.new(data, resp, attempts, token_index, extra)
+  local headers = rawget(resp, "headers")
   local r = setmetatable({
-    data = data, status = resp.status, headers = resp.headers,
+    data = data, status = resp.status, headers = headers,
     attempts = attempts, token_index = token_index,
   }, Result)
+  if headers == nil then unread[r] = rawget(resp, "raw_headers") end
   if extra then
     for k, v in pairs(extra) do r[k] = v end
   end

@@ -14,6 +14,17 @@ function Curl.new(s)
   return setmetatable({ s = s }, Curl)
 end
 
+-- An answer whose `headers` table is made from the raw header block when
+-- first read: most calls never read it, and making it costs about a tenth
+-- of a small call.
+local Answer = {}
+function Answer.__index(resp, key)
+  if key ~= "headers" then return nil end
+  local h = core.headers(rawget(resp, "raw_headers"))
+  rawset(resp, "headers", h)
+  return h
+end
+
 -- The session, made on first use; a closed transport stays closed.
 function Curl:open()
   if self.closed then error("session is closed", 3) end
@@ -27,21 +38,26 @@ function Curl:open()
     max_body = s.max_body,
     user_agent = s.user_agent,
     allow_http = s.allow_http,
+    raw_headers = true,
   }
   return self.session
 end
 
 --- One request: `{method, url, headers, body}` -> resp | nil, info.
 function Curl:request(req)
-  local status, headers, body = (self.session or self:open()):request(req.method, req.url, req.headers, req.body)
-  if not status then return nil, headers end
-  return { status = status, headers = headers, body = body }
+  local status, raw, body = (self.session or self:open()):request(req.method, req.url, req.headers, req.body)
+  if not status then return nil, raw end
+  return setmetatable({ status = status, raw_headers = raw, body = body }, Answer)
 end
 
 --- Many requests at once, results in input order (the session reads the
 -- same named fields, so the requests go as they are).
 function Curl:batch(reqs, concurrency, progress)
-  return (self.session or self:open()):batch(reqs, concurrency, progress)
+  local answers = (self.session or self:open()):batch(reqs, concurrency, progress)
+  for i = 1, #answers do
+    if answers[i].raw_headers then setmetatable(answers[i], Answer) end
+  end
+  return answers
 end
 
 function Curl.sleep(seconds) return core.sleep(seconds) end
