@@ -43,6 +43,15 @@ describe("start-up", function()
     end
   end)
 
+  it("a resource's class carries the lifecycle methods without loading the lifecycle", function()
+    local out = " " .. run(NEW .. "local tokens = client:orgs_api_tokens() "
+      .. "assert(type(tokens.rotate_org_api_token) == 'function') " .. LOADED):gsub("%s+$", "") .. " "
+    for _, late in ipairs { "mistapi.lifecycle.rotate", "mistapi.lifecycle.audit", "mistapi.lifecycle.plan",
+                            "mistapi.lifecycle.apply", "mistapi.display" } do
+      assert.falsy(out:find(" " .. late .. " ", 1, true), late .. " loaded with the class: " .. out)
+    end
+  end)
+
   it("the first call that needs the core loads it, and checks as before", function()
     local out = run(NEW .. [[
       local tokens = client:orgs_api_tokens()

@@ -5,11 +5,9 @@
 -- give `nil, err`, wrong types raise) before anything is sent.
 -- @module mistapi.lifecycle.methods
 
-local apply = require "mistapi.lifecycle.apply"
-local audit = require "mistapi.lifecycle.audit"
-local plan = require "mistapi.lifecycle.plan"
-local rotate = require "mistapi.lifecycle.rotate"
-local target = require "mistapi.lifecycle.target"
+-- Every program that uses the token resources builds their class with these
+-- methods; the lifecycle itself (some 75 KB of Lua) loads on its first call.
+local function lib(name) return require("mistapi.lifecycle." .. name) end
 
 local methods = {}
 
@@ -18,13 +16,13 @@ local function org_target(r, org_id, id)
   local ok, err
   if id ~= nil then ok, err = r:path_of(r.ops.get, org_id, id) else ok, err = r:path_of(r.ops.list, org_id) end
   if not ok then return nil, err end
-  return target.of(r, org_id)
+  return lib("target").of(r, org_id)
 end
 
 local function self_target(r, id)
   local ok, err = r:path_of(r.ops.get, id)
   if not ok then return nil, err end
-  return target.of(r)
+  return lib("target").of(r)
 end
 
 local ORG = {}
@@ -33,35 +31,35 @@ local ORG = {}
 function ORG:rotate_org_api_token(org_id, apitoken_id, opts)
   local t, err = org_target(self, org_id, apitoken_id)
   if not t then return nil, err end
-  return rotate.run(t, apitoken_id, opts)
+  return lib("rotate").run(t, apitoken_id, opts)
 end
 
 --- Deletes a token a rotation kept (opts.keep_old), once its replacement exists.
 function ORG:finish_org_api_token_rotation(org_id, apitoken_id, opts)
   local t, err = org_target(self, org_id, apitoken_id)
   if not t then return nil, err end
-  return rotate.finish(t, apitoken_id, opts)
+  return lib("rotate").finish(t, apitoken_id, opts)
 end
 
 --- Audits the org's tokens: { findings = { {token_id, name, rule, severity, detail, advice} }, notes }.
 function ORG:audit_org_api_tokens(org_id, opts)
   local t, err = org_target(self, org_id)
   if not t then return nil, err end
-  return audit.run(t, opts)
+  return lib("audit").run(t, opts)
 end
 
 --- The steps that bring the org's tokens to `desired` (a table or a JSON file).
 function ORG:plan_org_api_tokens(org_id, desired, opts)
   local t, err = org_target(self, org_id)
   if not t then return nil, err end
-  return plan.make(t, desired, opts)
+  return lib("plan").make(t, desired, opts)
 end
 
 --- Carries out a plan, or plans `desired` and carries it out.
 function ORG:apply_org_api_tokens(org_id, plan_or_desired, opts)
   local t, err = org_target(self, org_id)
   if not t then return nil, err end
-  return apply.run(t, plan_or_desired, opts)
+  return lib("apply").run(t, plan_or_desired, opts)
 end
 
 local SELF = {}
@@ -70,14 +68,14 @@ local SELF = {}
 function SELF:rotate_api_token(apitoken_id, opts)
   local t, err = self_target(self, apitoken_id)
   if not t then return nil, err end
-  return rotate.run(t, apitoken_id, opts)
+  return lib("rotate").run(t, apitoken_id, opts)
 end
 
 --- Deletes one of the caller's own tokens that a rotation kept.
 function SELF:finish_api_token_rotation(apitoken_id, opts)
   local t, err = self_target(self, apitoken_id)
   if not t then return nil, err end
-  return rotate.finish(t, apitoken_id, opts)
+  return lib("rotate").finish(t, apitoken_id, opts)
 end
 
 local SETS = { org = ORG, self = SELF }
