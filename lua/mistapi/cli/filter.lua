@@ -20,6 +20,7 @@ function filter.unused_for(t, days, now)
 end
 
 --- The tokens of `list` that pass the filters, in order.
+-- @param list an array of tokens
 -- @param opts { name = PATTERN, unused_days = N, now = epoch seconds }
 function filter.tokens(list, opts)
   if not (opts.name or opts.unused_days) then return list end

@@ -32,7 +32,8 @@ registry.GLOBAL_OPTIONS = {
 registry.SHORT = { ["-h"] = "help", ["-v"] = "debug" }
 
 --- The module of a command (require caches it).
--- @param name "list", or "self" with `sub` "list" for a group's subcommand
+-- @param name "list", or a group ("self")
+-- @param sub nil, or the group's subcommand ("list")
 function registry.load(name, sub)
   return require("mistapi.cli.commands." .. name .. (sub and ("." .. sub) or ""))
 end

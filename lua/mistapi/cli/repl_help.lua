@@ -114,6 +114,7 @@ end
 -- @param what nil, or a function to describe
 -- @param client the REPL's client (for its methods)
 -- @param history_path where the history goes, for the text
+-- @param text how `what` was written (see usage_of)
 function help.show(what, client, history_path, text)
   local mistapi = require "mistapi"
   if what == nil then
