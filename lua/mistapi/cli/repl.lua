@@ -79,6 +79,9 @@ local function pack(...) return { n = select("#", ...), ... } end
 function repl.eval(chunk, out)
   out = out or print
   local code = chunk:gsub("^%s*=", "")
+  -- each chunk is a function of its own, so a `local` would be gone by the
+  -- next line: at the prompt, `local x = ...` and `local function f` make globals
+  code = code:gsub("^(%s*)local%s+function%s", "%1function "):gsub("^(%s*)local%s+([%a_][%w_%s,]*=)", "%1%2")
   -- help(mine.list_all_api_tokens): the helpers are shared functions, so tell
   -- help how it was written
   local asked = code:match("^%s*help%s*%(%s*([%a_][%w_]*[%.:][%w_%.:]*)%s*%)%s*$")
