@@ -11,7 +11,10 @@ EXTRA_DEB_PACKAGES += tinyproxy stunnel4 dante-server
 BUSTED      := /usr/bin/busted
 COUNTS_FILE := build/test-counts.txt
 COUNTS      := $(abspath $(COUNTS_FILE))
-BUSTED_ARGS ?=
+# Files and tests run in a random order, so no spec leans on another; the
+# closing lines print the seed: `make test BUSTED_ARGS="--shuffle --seed=N"`
+# replays an order, `make test BUSTED_ARGS=` runs them in file order.
+BUSTED_ARGS ?= --shuffle
 
 # $(call counted,COMMAND): runs COMMAND; a busted run appends its own counts,
 # any other command counts as one check. A failure that left no count (a
