@@ -110,7 +110,7 @@ describe("an http forward proxy", function()
     local base = e.url .. "/api/v1/orgs/" .. e.org_id .. "/apitokens"
     -- nginx writes an access-log line just after it answers: wait (bounded) for the last one
     local log, last = proxy.log(), "GET " .. base .. "?limit=100&page=1 200"
-    for _ = 1, 40 do
+    for _ = 1, 200 do
       if log:find(last, 1, true) then break end
       core.sleep(0.05)
       log = proxy.log()
