@@ -6,13 +6,16 @@
 # is not what `make docs` would write now.
 
 EXTRA_DEB_PACKAGES += lua-ldoc lua-markdown
-LDOC_MARKDOWN = LUA_PATH="$(CURDIR)/tools/?.lua;;" MISTAPI_REFERENCE_DIR=$(1) ldoc --filter ldoc_markdown.write . >/dev/null 2>&1
+# /usr/bin/ldoc starts on whichever Lua lua-any picks (5.2 once lua5.2 is installed),
+# and Debian's lua-markdown is for 5.1 only: run it on 5.1.
+LDOC = lua5.1 /usr/bin/ldoc
+LDOC_MARKDOWN = LUA_PATH="$(CURDIR)/tools/?.lua;;" MISTAPI_REFERENCE_DIR=$(1) $(LDOC) --filter ldoc_markdown.write . >/dev/null 2>&1
 
 .PHONY: docs reference
 docs: deps reference
 	@rm -rf doc/api
 	@mkdir -p build
-	@ldoc . > build/ldoc.log 2>&1 || { cat build/ldoc.log >&2; exit 1; }
+	@$(LDOC) . > build/ldoc.log 2>&1 || { cat build/ldoc.log >&2; exit 1; }
 	@if grep -v -e '^reading configuration from' -e '^output written to' -e '^found master module' build/ldoc.log >&2; then \
 	  echo "make docs: ldoc warned (above)" >&2; exit 1; fi
 	@echo "API reference: docs/reference.md (committed), doc/api/index.html"
