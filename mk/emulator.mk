@@ -9,8 +9,10 @@ EXTRA_DEB_PACKAGES += lua-socket $(if $(shell command -v npm),,nodejs npm)
 PRISM := tools/node_modules/.bin/prism
 
 .PHONY: emulator prism-install
+# --env: the lines it prints are `export` lines, the library's variables among
+# them; paste them into another shell and everything there talks to this one.
 emulator: deps
-	emulator/bin/mist-emulator run
+	emulator/bin/mist-emulator run --env
 
 # Prism into tools/node_modules from tools/package-lock.json; skipped when already there.
 # Offline-tolerant: if npm can't fetch it, the conformance spec reports itself pending.
