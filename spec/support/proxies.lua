@@ -46,9 +46,19 @@ local function listening(port)
   return ok ~= nil
 end
 
--- A process group (setsid) is alive while its leader is.
+-- Running, not a zombie nobody has reaped yet (the group's leader).
 local function alive(pid)
-  return run("kill -0 " .. pid .. " 2>/dev/null")
+  local f = io.open("/proc/" .. pid .. "/stat", "r")
+  if not f then return false end
+  local stat = f:read("*a") or ""
+  f:close()
+  return stat:match("%) (%a)") ~= "Z"
+end
+
+-- A signal to every process of the group `pid` leads (dante forks helpers).
+-- (dash's kill takes "-PID" for a group, not "-- -PID")
+local function signal_group(sig, pid)
+  run("kill -" .. sig .. " -" .. pid .. " 2>/dev/null")
 end
 
 local Proxy = {}
@@ -61,13 +71,13 @@ end
 function Proxy:stop()
   if self.stopped then return end
   self.stopped = true
-  -- dante forks helpers: the whole group goes, bounded, then by force
-  run("kill -TERM -- -" .. self.pid .. " 2>/dev/null")
+  -- the whole group goes: asked first, then (bounded) by force
+  signal_group("TERM", self.pid)
   for _ = 1, 250 do
-    if not run("kill -0 -- -" .. self.pid .. " 2>/dev/null") then break end
+    if not alive(self.pid) then break end
     socket.sleep(0.02)
   end
-  run("kill -KILL -- -" .. self.pid .. " 2>/dev/null")
+  signal_group("KILL", self.pid)
   run("rm -rf " .. quote(self.dir))
 end
 Proxy.__gc = Proxy.stop
@@ -106,7 +116,7 @@ local function start(name, program, conf)
       if not alive(pid) then break end
       socket.sleep(0.02)
     end
-    run("kill -KILL -- -" .. pid .. " 2>/dev/null")
+    signal_group("KILL", pid)
     return nil, text
   end)
   if not proxy then
