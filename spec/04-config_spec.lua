@@ -146,6 +146,32 @@ describe("config.resolve", function()
     assert.is_nil(config.resolve { token = "t0123456789", getenv = env_of {} }.org_id)
   end)
 
+  it("reads only the variables it declares, and the README's table lists each", function()
+    local function slurp(path)
+      local f = assert(io.open(path))
+      local text = f:read("*a")
+      f:close()
+      return text
+    end
+    local declared = {}
+    for _, name in ipairs(config.VARIABLES) do declared[name] = true end
+    local read = 0
+    for name in slurp("lua/mistapi/config.lua"):gmatch('env%("(MIST_[%u_]+)"%)') do   -- env( and getenv(
+      read = read + 1
+      assert.is_true(declared[name] == true, name .. " is read but not in config.VARIABLES")
+    end
+    assert.is_true(read >= #config.VARIABLES)
+    local rows = {}
+    for line in slurp("README.md"):match("\n## Configuration\n(.-)\n## "):gmatch("[^\n]+") do
+      local first = line:match("^|([^|]*)|")
+      if first then rows[#rows + 1] = first end
+    end
+    local first_column = table.concat(rows, "\n")
+    for _, name in ipairs(config.VARIABLES) do
+      assert.truthy(first_column:find("`" .. name .. "`", 1, true), name .. " is missing from the README's table")
+    end
+  end)
+
   it("names the option a misspelt one meant", function()
     local ok, err = pcall(config.resolve, { max_retry = 2, token = "t0123456789" })
     assert.is_false(ok)
