@@ -35,6 +35,7 @@ typedef struct mistapi_http_opts {
     size_t max_body;
     int allow_http;
     int raw_headers;              /* answers carry the header block as a string */
+    int no_env_proxy;             /* ignore http_proxy & co. (plain http to loopback) */
     char *ca_file;
     char *ca_path;
     char *proxy;

@@ -61,6 +61,14 @@ static int has_prefix(const char *s, const char *prefix)
     return 1;
 }
 
+static int has_control(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+            return 1;
+    return 0;
+}
+
 static void check_proxy(lua_State *L, const char *proxy)
 {
     if (proxy == NULL)
@@ -109,11 +117,22 @@ void mistapi_http_opts_read(lua_State *L, int idx, mistapi_http_opts *o)
     o->raw_headers = lua_toboolean(L, -1);
     lua_pop(L, 1);
 
+    lua_getfield(L, idx, "no_env_proxy");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+        luaL_error(L, "session option no_env_proxy must be a boolean");
+    o->no_env_proxy = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+
     o->ca_file = read_string(L, idx, "ca_file");
     o->ca_path = read_string(L, idx, "ca_path");
     o->user_agent = read_string(L, idx, "user_agent");
+    /* sent as a header line: CR or LF would add headers of its own */
+    if (o->user_agent != NULL && has_control(o->user_agent))
+        luaL_error(L, "session option user_agent must have no control characters");
     o->proxy = read_string(L, idx, "proxy");
     check_proxy(L, o->proxy);
+    if (o->proxy != NULL && has_control(o->proxy))
+        luaL_error(L, "session option proxy must have no control characters");
 }
 
 void mistapi_http_opts_free(mistapi_http_opts *o)
@@ -152,8 +171,14 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
         SET(CURLOPT_CAPATH, o->ca_path);
         SET(CURLOPT_PROXY_CAPATH, o->ca_path);
     }
-    if (o->proxy != NULL)
+    if (o->proxy != NULL) {
         SET(CURLOPT_PROXY, o->proxy);
+    } else if (o->no_env_proxy) {
+        /* "" turns off the proxy variables of the environment, NOPROXY "*"
+         * their no_proxy too: the request goes straight to its host. */
+        SET(CURLOPT_PROXY, "");
+        SET(CURLOPT_NOPROXY, "*");
+    }
     /* Proxy CONNECT answers are not the server's headers. */
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
     if (o->user_agent != NULL) {

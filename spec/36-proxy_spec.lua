@@ -100,7 +100,9 @@ describe("an http forward proxy", function()
   end)
 
   it("carries every call to the server, as its access log shows", function()
-    local c = assert(mistapi.new { base_url = e.url, token = e.token, proxy = proxy.url, getenv = no_env })
+    -- plain http through a proxy: only when the caller says insecure_http
+    local c = assert(mistapi.new { base_url = e.url, token = e.token, proxy = proxy.url, getenv = no_env,
+      insecure_http = true })
     local t = c:orgs_api_tokens()
     local made = assert(t:create_org_api_token(e.org_id, { name = "via proxy", privileges = ADMIN }))
     assert(t:get_org_api_token(e.org_id, made.data.id))
@@ -124,7 +126,7 @@ describe("an http forward proxy", function()
   it("reports a proxy that refuses as a transport failure, without the proxy's password", function()
     local port = ports.dead()
     local c = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env,
-      proxy = "http://user:s3cretpr0xy@127.0.0.1:" .. port })
+      proxy = "http://user:s3cretpr0xy@127.0.0.1:" .. port, insecure_http = true })
     local res, err = c:orgs_api_tokens():list_org_api_tokens(e.org_id)
     c:close()
     assert.is_nil(res)
@@ -158,7 +160,7 @@ describe("an https proxy (stunnel4 in front of tinyproxy)", function()
 
   local function client(proxy, base)
     return assert(mistapi.new { base_url = base or e.tls_url, token = e.token, ca_file = e.ca_file,
-      proxy = proxy, max_retries = 0, getenv = no_env })
+      proxy = proxy, max_retries = 0, getenv = no_env, insecure_http = true })
   end
 
   it("carries calls to the https server, the proxy's certificate checked against ca_file", function()
@@ -209,7 +211,7 @@ describe("an https proxy (stunnel4 in front of tinyproxy)", function()
   it("refuses it without ca_file too: the system's trust store knows no test CA", function()
     -- a plain-http server behind it, so only the proxy's certificate is in question
     local c = assert(mistapi.new { base_url = e.url, token = e.token, proxy = https.url,
-      max_retries = 0, getenv = no_env })
+      max_retries = 0, getenv = no_env, insecure_http = true })
     local before = #tiny:log()
     local res, err = calls_list(c, e)
     assert.is_nil(res)
@@ -233,7 +235,7 @@ describe("a socks5 proxy (dante-server)", function()
 
   local function through(url, base)
     return assert(mistapi.new { base_url = base or e.tls_url, token = e.token, ca_file = e.ca_file,
-      proxy = url, max_retries = 0, getenv = no_env })
+      proxy = url, max_retries = 0, getenv = no_env, insecure_http = true })
   end
 
   for _, scheme in ipairs { "socks5h", "socks5" } do

@@ -67,7 +67,8 @@ function bulk.run(p, reqs, policy, opts)
       p:log(r, resp and resp.status, info, started, attempts[i])
       local status = resp and resp.status
       if status and status >= 200 and status < 300 then
-        local data, derr = pipeline.decode(policy.response, r, resp, attempts[i])
+        local data, derr = pipeline.decode(policy.response, r, resp, attempts[i],
+          { max_decoded = s.max_decoded, pipeline = p })
         finish(i, derr or result.new(data, resp, attempts[i], nil))
       else
         local next_step = p:after_failure(policy, resp, info, retries[i], rotations, deadline)

@@ -26,7 +26,7 @@ local TYPES = {
   proxy = "string", insecure_http = "boolean", max_body = "number", user_agent = "string",
   transport = "string", log = "function", pass_unknown_fields = "boolean", env_file = "string",
   email = "string", password = "string", two_factor = "string", getenv = "function",
-  org_id = "string", clock = "table",
+  org_id = "string", clock = "table", max_decoded = "number",
 }
 
 -- The variables the library reads, first wins within a row; the README's table lists them.
@@ -147,6 +147,10 @@ local function resolve_base_url(o, env)
     url = host:match("^https?://") and host or ("https://" .. host)
   end
   url = url:gsub("/+$", "")
+  if url:find("[%c%s]") then
+    -- it starts every request target and the Host header
+    return nil, "base_url: has a space or a control character"
+  end
   local scheme, hostport = url:match("^(https?)://([^/?#]+)$")
   if not scheme then
     return nil, ('base_url: "%s" is not an http(s) URL with no path'):format(errors.tidy(url))
@@ -218,6 +222,22 @@ function config.resolve(opts)
         "base_url: plain http is allowed only to a loopback address (or with insecure_http = true)")
     end
     s.allow_http = true
+    -- Plain http is allowed because the peer is this machine: the token must
+    -- not travel in clear to a proxy the environment names (http_proxy...).
+    -- Only a proxy named here, with insecure_http = true, is used.
+    s.no_env_proxy = true
+    if opts.proxy and not opts.insecure_http then
+      return nil, errors.validation(
+        "proxy: plain http through a proxy sends the token in clear to it; use https, or insecure_http = true")
+    end
+  end
+  -- Options that end up in a header (User-Agent, Proxy-Authorization) are
+  -- checked as a header value is: no CR, LF, NUL or other control character.
+  for _, name in ipairs { "user_agent", "proxy" } do
+    if s[name] ~= nil and (s[name] == "" or s[name]:find("[%c\127]")) then
+      return nil, errors.validation(("%s: must be non-empty with no control characters (it is sent in a header)")
+        :format(name))
+    end
   end
 
   local tokens
@@ -252,6 +272,10 @@ function config.resolve(opts)
     if v ~= nil and (v ~= v or v < 0 or (v == 0 and not allow_zero)) then
       return errors.validation(("%s: must be a positive number, got %s"):format(name, tostring(v)))
     end
+  end
+  local md = s.max_decoded
+  if md ~= nil and not (md >= 1 and md <= 2 ^ 53 and md == math.floor(md)) then
+    return nil, errors.validation("max_decoded: must be a whole number of bytes, at least 1")
   end
   for _, name in ipairs { "timeout", "connect_timeout", "retry_base", "retry_cap", "deadline", "max_body" } do
     local e = positive(name)

@@ -51,6 +51,11 @@ function cookies.absorb(jar, header, now)
     local name, value, attrs = one:match("^%s*(" .. NAME .. ")=([^;]*)(.*)$")
     if name then
       value = value:match("^%s*\"?(.-)\"?%s*$")
+    end
+    -- RFC 6265's cookie-octets only: a value with a control character (a bare
+    -- CR...), a space, a quote, a backslash or a comma would break the Cookie
+    -- header of every later call. Such a cookie is ignored, as if not sent.
+    if name and not value:find('[^\33-\126]') and not value:find('["\\,]') then
       if value == "" or expired(attrs, now) then
         jar[name] = nil
       else

@@ -8,6 +8,7 @@
 
 local result = require "mistapi.result"
 local pretty = require "mistapi.pretty"
+local errors = require "mistapi.errors"
 
 local display = {}
 
@@ -37,11 +38,19 @@ display.Token = TokenMT
 display.UserToken = UserTokenMT
 display.Privilege = PrivilegeMT
 
+--- Server text for a screen: `tostring(v)` with each control character
+-- (C0, DEL, C1) shown as "?" (`errors.strip_controls`), so it can't break the
+-- layout, forge lines or send the terminal escape sequences; nil is "-".
+function display.scrub(v)
+  if v == nil then return "-" end
+  return errors.strip_controls(tostring(v))
+end
+
 -- Server text shown on one line: control characters can't break the layout
 -- or forge lines, and very long values are cut.
 local function clean(v, max)
   if v == nil then return "-" end
-  local s = tostring(v):gsub("%c", "?")
+  local s = display.scrub(v)
   max = max or 60
   if #s > max then s = s:sub(1, max - 3) .. "..." end
   return s

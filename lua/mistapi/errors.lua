@@ -4,7 +4,9 @@
 -- where they apply `status`, `detail`, `body`, `headers`, `retry_after`,
 -- `method`, `url`, `attempts`, `token_index`. Nothing in it is a secret but
 -- `body`, which holds the raw answer so that a new token's key is never lost;
--- `tostring` never shows `body`.
+-- `tostring` never shows `body`. An error answer's `body` has the client's
+-- secrets hidden and is cut to `MAX_ERROR_BODY` bytes (then `body_size` is
+-- its full size and the message says so).
 -- @module mistapi.errors
 
 local errors = {}
@@ -22,35 +24,124 @@ local REASONS = {
   [502] = "Bad gateway", [503] = "Service unavailable", [504] = "Gateway timeout",
 }
 
--- Text from a server or from curl is shown on one line, bounded, without
--- control characters, so a hostile answer can't forge or flood a log.
-local MAX_SHOWN = 300
-local function tidy(text)
-  if type(text) ~= "string" then return nil end
-  text = text:gsub("[%c]+", " ")
-  if #text > MAX_SHOWN then text = text:sub(1, MAX_SHOWN) .. "..." end
-  return text
-end
-errors.tidy = tidy
+-- What a terminal or a log reader could act on: C0 controls, DEL, and the C1
+-- controls as UTF-8 (U+0080..U+009F; U+009B is a CSI on some terminals).
+local CONTROL = "[%c\127]"
+local C1 = "\194[\128-\159]"
+errors.CONTROL, errors.C1 = CONTROL, C1
 
---- Replaces each secret found in `text` with a masked form.
--- @param text string or nil
--- @param secrets array of strings (tokens, keys) to hide
-function errors.redact(text, secrets)
-  if type(text) ~= "string" or not secrets then return text end
+--- Replaces each control character of `text` by `with` (default "?"): the
+-- one rule for what server text may hold on a screen or in a log.
+-- @param text string
+-- @param with replacement (a string)
+function errors.strip_controls(text, with)
+  with = with or "?"
+  return (text:gsub(C1, with):gsub(CONTROL, with))
+end
+
+local MAX_SHOWN = 300
+
+-- Secrets as a sorted, de-duplicated list, longest first, so that a secret
+-- inside another is hidden as part of the longer one.
+local function secret_list(secrets)
+  local list, seen = {}, {}
   for i = 1, #secrets do
-    local s = secrets[i]
-    if type(s) == "string" and #s >= 8 then
-      local from = 1
-      while true do
-        local a, b = text:find(s, from, true)
-        if not a then break end
-        text = text:sub(1, a - 1) .. "[redacted]" .. text:sub(b + 1)
-        from = a + #"[redacted]"
-      end
+    local v = secrets[i]
+    -- every non-empty secret, however short: a 6-character password is a password too
+    if type(v) == "string" and v ~= "" and not seen[v] then
+      seen[v] = true
+      list[#list + 1] = v
     end
   end
+  table.sort(list, function(a, b) return #a > #b end)
+  return list
+end
+
+--- Replaces each secret found in `text` with "[redacted]". Linear in the
+-- text: every secret is searched for once from left to right and the text is
+-- put together once at the end (rebuilding it at each match was quadratic).
+-- @param text string or nil
+-- @param secrets array of strings (tokens, keys, the password, cookie values) to hide
+function errors.redact(text, secrets)
+  if type(text) ~= "string" or not secrets or text == "" then return text end
+  local list = secret_list(secrets)
+  if #list == 0 then return text end
+  -- the spans to hide, by start; a span inside an earlier one is skipped
+  local starts, stops = {}, {}
+  for i = 1, #list do
+    local secret = list[i]
+    local from = 1
+    while true do
+      local a, b = text:find(secret, from, true)
+      if not a then break end
+      starts[#starts + 1], stops[#stops + 1] = a, b
+      from = b + 1
+    end
+  end
+  if #starts == 0 then return text end
+  local order = {}
+  for i = 1, #starts do order[i] = i end
+  table.sort(order, function(x, y) return starts[x] < starts[y] end)
+  local out, pos = {}, 1
+  for _, k in ipairs(order) do
+    local a, b = starts[k], stops[k]
+    if b >= pos then
+      if a > pos then out[#out + 1] = text:sub(pos, a - 1) end
+      out[#out + 1] = "[redacted]"
+      pos = b + 1
+    end
+  end
+  out[#out + 1] = text:sub(pos)
+  return table.concat(out)
+end
+
+--- The one scrubber for text from a server (or curl) on its way to a log
+-- line, an error text or a terminal: the secrets hidden, on one line (each
+-- run of control characters becomes a space), at most `max` bytes (default
+-- 300, then "..."). Cut before it is cleaned, so a long text costs little.
+-- @param text string or nil (nil gives nil)
+-- @param secrets optional array of strings to hide
+-- @param max optional byte bound
+function errors.scrub(text, secrets, max)
+  if type(text) ~= "string" then return nil end
+  max = max or MAX_SHOWN
+  local longest = 0
+  if secrets then
+    for i = 1, #secrets do
+      if type(secrets[i]) == "string" and #secrets[i] > longest then longest = #secrets[i] end
+    end
+  end
+  -- enough of the text that a secret starting within the kept part is whole
+  if #text > max + longest then text = text:sub(1, max + longest) end
+  if secrets then text = errors.redact(text, secrets) end
+  text = text:gsub(C1, " "):gsub(CONTROL .. "+", " ")
+  if #text > max then text = text:sub(1, max) .. "..." end
   return text
+end
+
+--- `errors.scrub` without secrets: server text on one line, bounded.
+function errors.tidy(text)
+  return errors.scrub(text)
+end
+local tidy = errors.tidy
+
+--- How much of an answer's body an error keeps (256 KiB): plenty for a
+-- person, and a hostile server can't make each error cost its whole body.
+errors.MAX_ERROR_BODY = 256 * 1024
+
+--- The body to keep on an error: the secrets hidden, at most
+-- MAX_ERROR_BODY bytes. Returns the body and, when it was cut, its full size.
+function errors.error_body(body, secrets)
+  if type(body) ~= "string" then return body end
+  local max = errors.MAX_ERROR_BODY
+  if #body <= max then return errors.redact(body, secrets) end
+  local longest = 0
+  for i = 1, #(secrets or {}) do
+    if type(secrets[i]) == "string" and #secrets[i] > longest then longest = #secrets[i] end
+  end
+  -- redact a little past the cut, so a secret across it is hidden whole
+  local kept = errors.redact(body:sub(1, max + longest), secrets)
+  return kept:sub(1, max), #body
 end
 
 --- Makes an error. `fields` becomes the error (it is not copied).
@@ -97,8 +188,9 @@ function Error:__tostring()
   end
   local where = self.path or self.url
   if self.method and where then
-    parts[#parts + 1] = self.method
-    parts[#parts + 1] = where .. ":"
+    -- a path may come from a server's `next` link: scrubbed like the message
+    parts[#parts + 1] = tidy(tostring(self.method))
+    parts[#parts + 1] = tidy(tostring(where)) .. ":"
   else
     parts[#parts] = parts[#parts] .. ":"
   end

@@ -5,6 +5,7 @@
 -- @module mistapi.pager
 
 local errors = require "mistapi.errors"
+local target = require "mistapi.target"
 
 local pager = {}
 
@@ -14,6 +15,10 @@ pager.MAX_LIMIT = MAX_LIMIT
 -- server that never stops can't loop us forever; reaching it is an error.
 local MAX_PAGES = 100000
 pager.MAX_PAGES = MAX_PAGES
+-- The highest page number asked for or taken from a server: past 2^31 no
+-- list is real, and a query must print it as a whole number.
+local MAX_PAGE_NUMBER = 2147483647
+pager.MAX_PAGE_NUMBER = MAX_PAGE_NUMBER
 
 local function whole(v)
   return type(v) == "number" and v == math.floor(v)
@@ -34,8 +39,9 @@ function pager.check_options(opts, level)
   if limit ~= nil and not (whole(limit) and limit >= 1 and limit <= MAX_LIMIT) then
     return nil, errors.validation(("limit: %s is not a whole number from 1 to %d"):format(tostring(limit), MAX_LIMIT))
   end
-  if page ~= nil and not (whole(page) and page >= 1) then
-    return nil, errors.validation(("page: %s is not a whole number from 1"):format(tostring(page)))
+  if page ~= nil and not (whole(page) and page >= 1 and page <= MAX_PAGE_NUMBER) then
+    return nil, errors.validation(("page: %s is not a whole number from 1 to %d"):format(
+      tostring(page), MAX_PAGE_NUMBER))
   end
   if max_pages ~= nil and not (whole(max_pages) and max_pages >= 1 and max_pages <= MAX_PAGES) then
     return nil, errors.validation(("max_pages: %s is not a whole number from 1 to %d"):format(
@@ -59,22 +65,38 @@ local function page_path(path, limit, page)
   return path .. q
 end
 
-local function header_int(headers, name)
-  local v = tonumber(headers[name])
-  if v and whole(v) and v >= 0 then return v end
-  return nil
+-- A paging header as a whole number from `low` to `high`: nil when absent,
+-- false when the server sent something else (a hostile or broken answer).
+local function header_int(headers, name, low, high)
+  local text = headers[name]
+  if text == nil then return nil end
+  local v = type(text) == "string" and text:match("^%s*(%d+)%s*$") and tonumber(text)
+  if v and v >= low and v <= high then return v end
+  return false
 end
 
 -- A `next` link must stay on the same server: keep only its path and query.
+-- -> path, or nil (no next page), or false and why (a link that can't be sent)
 local function next_path(link, base_url)
-  if type(link) ~= "string" or link == "" then return nil end
-  if link:sub(1, 1) == "/" then return link end
-  if link:sub(1, #base_url + 1) == base_url .. "/" then return link:sub(#base_url + 1) end
-  return nil
+  if link == nil or link == "" or link == false then return nil end
+  if type(link) ~= "string" then return false, "is not a string" end
+  local path
+  if link:sub(1, 1) == "/" then
+    path = link
+  elseif link:sub(1, #base_url + 1) == base_url .. "/" then
+    path = link:sub(#base_url + 1)
+  else
+    -- another server's link: the list ends here, as 0.1.0 did
+    return nil
+  end
+  local ok, why = target.check_path(path)
+  if not ok then return false, "has " .. why end
+  return path
 end
 
 --- An iterator over every item of every page.
--- @param fetch function(path_and_query) -> result | nil, err (a decoded page)
+-- @param fetch function(path_and_query, max_items) -> result | nil, err (a
+--   decoded page; max_items is the page size asked for, which bounds its items)
 -- @param path the list path, without a query
 -- @param opts {limit, page, progress, max_pages}
 -- @param base_url to recognise absolute `next` links
@@ -90,6 +112,7 @@ function pager.walk(fetch, path, opts, base_url)
   local items, pos = nil, 0
   local pages, count, total = 0, 0, nil
   local next_request = page_path(path, limit, page_no)
+  local asked = limit   -- the page size the next request asks for
   local done = false
   local stats = { pages = 0, attempts = 0 }
 
@@ -101,7 +124,7 @@ function pager.walk(fetch, path, opts, base_url)
       return nil, errors.new("decode", ("the list did not end after %d pages (max_pages); %d items so far")
         :format(pages, count), { method = "GET", path = next_request, pages = pages })
     end
-    local res, err = fetch(next_request)
+    local res, err = fetch(next_request, asked)
     if not res then return nil, err end
     pages = pages + 1
     stats.pages, stats.attempts = pages, stats.attempts + (res.attempts or 1)
@@ -116,19 +139,31 @@ function pager.walk(fetch, path, opts, base_url)
     count = count + #list
     items, pos = list, 0
     local h = res.headers or {}
-    local h_total, h_limit, h_page = header_int(h, "x-page-total"), header_int(h, "x-page-limit"),
-      header_int(h, "x-page-page")
+    local h_total, h_limit, h_page = header_int(h, "x-page-total", 0, 2 ^ 53),
+      header_int(h, "x-page-limit", 1, MAX_LIMIT), header_int(h, "x-page-page", 1, MAX_PAGE_NUMBER - 1)
+    local function hostile(what)
+      done, items = true, nil
+      return nil, errors.new("decode", what, { method = "GET", path = errors.scrub(next_request, nil, 4096),
+        pages = pages, status = res.status })
+    end
     if link ~= nil then
-      next_request = next_path(link, base_url)
+      local why
+      next_request, why = next_path(link, base_url)
+      if next_request == false then
+        return hostile("the answer's `next` link " .. why .. "; it was not followed")
+      end
       total = tonumber(data.total) or total
       done = next_request == nil or #list == 0
+    elseif h_total == false or h_limit == false or h_page == false then
+      return hostile(("the answer's paging headers are not whole numbers in range " ..
+        "(X-Page-Total from 0, X-Page-Limit from 1 to %d, X-Page-Page from 1)"):format(MAX_LIMIT))
     elseif h_total then
       total = h_total
       local per = h_limit or limit
       local this = h_page or page_no
       done = #list == 0 or this * per >= h_total
       page_no = this + 1
-      next_request = page_path(path, per, page_no)
+      next_request, asked = page_path(path, per, page_no), per
     else
       done = true   -- a plain array: the only page
     end

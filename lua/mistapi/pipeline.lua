@@ -73,38 +73,72 @@ local function server_detail(body)
   return nil
 end
 
+-- Answer headers that carry the session itself: never kept on an error.
+local SESSION_HEADERS = { ["set-cookie"] = true, ["set-cookie2"] = true, authorization = true, cookie = true }
+
+-- An answer's headers as an error keeps them: the session's cookies left
+-- out, the client's secrets hidden in the rest.
+local function error_headers(headers, secrets)
+  local out = {}
+  for name, value in pairs(headers or {}) do
+    if SESSION_HEADERS[name] then
+      out[name] = "[redacted]"
+    elseif type(value) == "string" then
+      out[name] = errors.redact(value, secrets)
+    end
+  end
+  return out
+end
+pipeline.error_headers = error_headers
+
+-- The fields of an error about an answer's body: the body (secrets hidden,
+-- capped) and, when it was cut, its full size; the note for the message.
+local function body_fields(fields, body, secrets)
+  local kept, size = errors.error_body(body, secrets)
+  fields.body, fields.body_size = kept, size
+  if size then
+    return ("; the error keeps the first %d of the body's %d bytes"):format(#kept, size)
+  end
+  return ""
+end
+
 function Pipeline:http_error(req, resp, attempts)
   local secrets = self:secrets()
   local status = resp.status
-  local detail = errors.redact(server_detail(resp.body), secrets)
+  local detail = errors.scrub(server_detail(resp.body), secrets, 4096)
   local message = detail
   if status >= 300 and status < 400 then
     message = ("redirect%s not followed"):format(
-      resp.headers.location and (" to " .. errors.tidy(errors.redact(resp.headers.location, secrets))) or "")
+      resp.headers.location and (" to " .. errors.scrub(resp.headers.location, secrets)) or "")
   end
   message = message or errors.reason(status) or ("HTTP " .. status)
-  return errors.new("http", message, {
-    status = status, detail = detail, body = errors.redact(resp.body, secrets), headers = resp.headers,
+  local fields = {
+    status = status, detail = detail, headers = error_headers(resp.headers, secrets),
     retry_after = retry.parse_retry_after(resp.headers["retry-after"]),
     method = req.method, url = req.url, path = req.path,
     attempts = attempts, token_index = self.token_index,
-  })
+  }
+  message = message .. body_fields(fields, resp.body, secrets)
+  return errors.new("http", message, fields)
 end
 
 function Pipeline:transport_error(req, info, attempts)
   local kind = info.kind == "timeout" and "timeout" or "transport"
-  return errors.new(kind, errors.redact(info.message, self:secrets()) or kind, {
+  local secrets = self:secrets()
+  local fields = {
     method = req.method, url = req.url, path = req.path, attempts = attempts,
     token_index = self.token_index, code = info.code, reached = info.reached,
-    body = info.body,
-  })
+  }
+  local message = (errors.redact(info.message, secrets) or kind) .. body_fields(fields, info.body, secrets)
+  return errors.new(kind, message, fields)
 end
 
 function Pipeline:log(req, status, info, started, attempt)
   local hook = self.s.log
   if not hook then return end
   hook {
-    method = req.method, path = req.path, status = status,
+    -- the path may come from a server's `next` link: one line, no control characters
+    method = req.method, path = errors.scrub(req.path, nil, 4096), status = status,
     error = info and (info.kind == "timeout" and "timeout" or "transport") or nil,
     duration = self.transport.now() - started, attempt = attempt,
     token_index = #self.s.tokens > 0 and self.token_index or nil,
@@ -181,11 +215,26 @@ function Pipeline:send(req, policy)
   end
 end
 
-local function decode_failure(req, resp, attempts, message)
-  return errors.new("decode", message, {
-    status = resp.status, body = resp.body, headers = resp.headers,
+-- The body of a 2xx answer that could not be read. A create's is kept whole
+-- (it may hold the new token's one-time key); any other is capped as an
+-- error answer's is (secrets: the client's, when the pipeline is known).
+local function decode_failure(req, resp, attempts, message, secrets)
+  local fields = {
+    status = resp.status, headers = error_headers(resp.headers, secrets or {}),
     method = req.method, url = req.url, path = req.path, attempts = attempts,
-  })
+  }
+  if req.method == "POST" then
+    fields.body = resp.body
+  else
+    message = message .. body_fields(fields, resp.body, secrets or {})
+  end
+  return errors.new("decode", message, fields)
+end
+
+-- nil and the decode error; the secrets are gathered only now, on failure.
+local function failed(req, resp, attempts, limits, message)
+  local p = limits and limits.pipeline
+  return nil, decode_failure(req, resp, attempts, message, p and p:secrets())
 end
 
 local function is_array(t)
@@ -193,8 +242,11 @@ local function is_array(t)
 end
 
 --- Turns a 2xx answer into data by the operation's response shape (a name
--- of mistapi.models.shapes; nil: a JSON object, unchecked).
-function pipeline.decode(shape, req, resp, attempts)
+-- of mistapi.models.shapes; nil: a JSON object, unchecked). `req.max_items`
+-- (the page size asked for) bounds a list's items; `limits` (optional:
+-- `max_decoded`, and `pipeline`, whose secrets an error's body hides) bound
+-- and guard the rest.
+function pipeline.decode(shape, req, resp, attempts, limits)
   local s = shape and shapes[shape]
   if s and s.empty then return nil end
   local body = resp.body
@@ -203,35 +255,42 @@ function pipeline.decode(shape, req, resp, attempts)
   if s and s.listed and body:find("^%s*%[") then core_shape = s.list_core end
   -- With a model shape the core also checks each field's type against the
   -- model and makes epochs integers; such a refusal is a "model" one.
-  local data, err, why = core.decode(body, core_shape)
+  local max_decoded = limits and limits.max_decoded
+  local data, err, why = core.decode(body, core_shape, (req.max_items or max_decoded) and {
+    max_items = req.max_items, max_decoded = max_decoded } or nil)
   if data == nil then
-    return nil, decode_failure(req, resp, attempts,
-      why == "model" and err or ("the answer is not JSON: " .. tostring(err)))
+    return failed(req, resp, attempts, limits, why == "model" and err
+      or why == "limit" and ("the answer is too big to take: " .. tostring(err))
+      or ("the answer is not JSON: " .. tostring(err)))
   end
   if s and s.any then
     if data == core.null then return nil end
     return data
   end
   if type(data) ~= "table" then
-    return nil, decode_failure(req, resp, attempts, "expected a JSON " ..
-      (s and s.list and "array" or "object") .. ", got " .. type(data))
+    return failed(req, resp, attempts, limits,
+      "expected a JSON " .. (s and s.list and "array" or "object") .. ", got " .. type(data))
   end
   if s and s.listed and core_shape == s.list_core then
     -- One object as a list of it, as the spec declares for createApiToken:
     -- the object. A longer list is handed over whole (a key in it is never lost).
-    if #data == 0 then
-      return nil, decode_failure(req, resp, attempts, "expected a " .. s.noun .. ", got an empty array")
-    end
+    if #data == 0 then return failed(req, resp, attempts, limits, "expected a " .. s.noun .. ", got an empty array") end
     if #data == 1 then return data[1] end
     return data
   elseif s and s.list then
     -- A list paged by a body `next` link: {"results": [...], "next": ...}.
     -- (the core checked every item of either against the model)
     if not is_array(data) and not (type(data.results) == "table" and is_array(data.results)) then
-      return nil, decode_failure(req, resp, attempts, "expected a JSON array of " .. s.noun .. ", got an object")
+      return failed(req, resp, attempts, limits, "expected a JSON array of " .. s.noun .. ", got an object")
+    end
+    local list = is_array(data) and data or data.results
+    if req.max_items and #list > req.max_items then
+      -- (the core counted a token list already; this is any other list)
+      return failed(req, resp, attempts, limits,
+        ("the page holds %d items, more than the %d asked for"):format(#list, req.max_items))
     end
   elseif data[1] ~= nil then
-    return nil, decode_failure(req, resp, attempts, "expected a JSON object, got an array")
+    return failed(req, resp, attempts, limits, "expected a JSON object, got an array")
   end
   return data
 end
@@ -257,7 +316,12 @@ function Pipeline:call(req, policy)
   end
   if not resp then return nil, err end
   local attempts = err
-  local data, derr = pipeline.decode(policy.response, req, resp, attempts)
+  local limits = self.limits
+  if not limits then
+    limits = { max_decoded = self.s.max_decoded, pipeline = self }
+    self.limits = limits
+  end
+  local data, derr = pipeline.decode(policy.response, req, resp, attempts, limits)
   if derr then return nil, derr end
   if policy.method == "POST" and type(data) == "table" then
     if type(data.key) == "string" then

@@ -118,8 +118,8 @@ local function walk(client, path, opts, level)
   if not checked then return nil, err end
   local pipeline = client.pipeline
   local policy = { method = "GET", idempotent = true, response = LIST }
-  local function fetch(path_and_query)
-    return pipeline:call({ method = "GET", path = path_and_query }, policy)
+  local function fetch(path_and_query, max_items)
+    return pipeline:call({ method = "GET", path = path_and_query, max_items = max_items }, policy)
   end
   return pager.walk(fetch, p, checked, client.settings.base_url)
 end

@@ -98,6 +98,8 @@ local function invoke(self, op, a, b, c)
     opts, err = pager().check_options(extra, 3)
     if not opts then return nil, err end
     path = path .. pager().query(opts.limit, opts.page)
+    -- a page holds at most what was asked for
+    return self.pipeline:call({ method = op.method, path = path, max_items = opts.limit }, op)
   end
   return self.pipeline:call({ method = op.method, path = path, body = body }, op)
 end
@@ -155,8 +157,8 @@ function Base:walk(a, b)
   opts, err = pager().check_options(opts, 3)
   if not opts then return nil, err end
   local pipeline = self.pipeline
-  local function fetch(path_and_query)
-    return pipeline:call({ method = "GET", path = path_and_query }, list)
+  local function fetch(path_and_query, max_items)
+    return pipeline:call({ method = "GET", path = path_and_query, max_items = max_items }, list)
   end
   return pager().walk(fetch, path, opts, self.client.settings.base_url)
 end

@@ -9,7 +9,7 @@ local output = {}
 local function joined(list)
   if type(list) ~= "table" or #list == 0 then return "-" end
   local parts = {}
-  for i = 1, #list do parts[i] = tostring(list[i]):gsub("%c", "?") end
+  for i = 1, #list do parts[i] = display.scrub(list[i]) end
   return table.concat(parts, ", ")
 end
 
@@ -18,12 +18,12 @@ function output.token(t)
   local privileges = {}
   for i, p in ipairs(t.privileges or {}) do privileges[i] = display.privilege(p) end
   local rows = {
-    { "name", (tostring(t.name or "-"):gsub("%c", "?")) },
-    { "id", t.id or "-" },
+    { "name", display.scrub(t.name) },
+    { "id", display.scrub(t.id) },
     { "privileges", joined(privileges) },
     { "src_ips", joined(t.src_ips) },
     { "created", display.time(t.created_time) },
-    { "created_by", (tostring(t.created_by or "-"):gsub("%c", "?")) },
+    { "created_by", display.scrub(t.created_by) },
     { "last_used", display.time(t.last_used, "never") },
     { "key", display.mask(t.key) },
   }
@@ -36,8 +36,8 @@ end
 -- source IPs of its own: it acts with its user's).
 function output.user_token(t)
   local rows = {
-    { "name", (tostring(t.name or "-"):gsub("%c", "?")) },
-    { "id", (tostring(t.id or "-"):gsub("%c", "?")) },
+    { "name", display.scrub(t.name) },
+    { "id", display.scrub(t.id) },
     { "created", display.time(t.created_time) },
     { "last_used", display.time(t.last_used, "never") },
     { "key", display.mask(t.key) },

@@ -4,6 +4,7 @@
 -- @module mistapi.transport.curl
 
 local core = require "mistapi.lazy_core"
+local target = require "mistapi.target"
 
 local Curl = {}
 Curl.__index = Curl
@@ -39,25 +40,50 @@ function Curl:open()
     user_agent = s.user_agent,
     allow_http = s.allow_http,
     raw_headers = true,
+    no_env_proxy = s.no_env_proxy,
   }
   return self.session
 end
 
 --- One request: `{method, url, headers, body}` -> resp | nil, info.
 function Curl:request(req)
+  local ok, why = target.check_url(req.url, self.s.base_url)
+  if not ok then return nil, target.refusal(why) end
   local status, raw, body = (self.session or self:open()):request(req.method, req.url, req.headers, req.body)
   if not status then return nil, raw end
   return setmetatable({ status = status, raw_headers = raw, body = body }, Answer)
 end
 
 --- Many requests at once, results in input order (the session reads the
--- same named fields, so the requests go as they are).
+-- same named fields, so the requests go as they are). A request whose
+-- target `mistapi.target` refuses is answered `{ err = ... }`, unsent.
 function Curl:batch(reqs, concurrency, progress)
-  local answers = (self.session or self:open()):batch(reqs, concurrency, progress)
+  local session = self.session or self:open()
+  local base, refused = self.s.base_url, nil
+  for i = 1, #reqs do
+    local ok, why = target.check_url(reqs[i].url, base)
+    if not ok then
+      refused = refused or {}
+      refused[i] = { err = target.refusal(why) }
+    end
+  end
+  local send, index = reqs, nil
+  if refused then
+    send, index = {}, {}
+    for i = 1, #reqs do
+      if not refused[i] then
+        send[#send + 1] = reqs[i]
+        index[#send] = i
+      end
+    end
+  end
+  local answers = #send > 0 and session:batch(send, concurrency, progress) or {}
   for i = 1, #answers do
     if answers[i].raw_headers then setmetatable(answers[i], Answer) end
   end
-  return answers
+  if not refused then return answers end
+  for k = 1, #send do refused[index[k]] = answers[k] end
+  return refused
 end
 
 function Curl.sleep(seconds) return core.sleep(seconds) end

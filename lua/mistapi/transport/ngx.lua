@@ -8,6 +8,7 @@
 -- @module mistapi.transport.ngx
 
 local ngx_http = require "mistapi.transport.ngx_http"
+local target = require "mistapi.target"
 local COSOCKET_PHASES = require("mistapi.transport").COSOCKET_PHASES
 
 local ngx = rawget(_G, "ngx")
@@ -31,6 +32,7 @@ function Ngx.new(s)
     allow_http = s.allow_http == true,
     ca_file = s.ca_file or s.ca_path,
     proxy = s.proxy,
+    base_url = s.base_url,
     user_agent = s.user_agent or ("mistapi-lua/" .. VERSION .. " ngx_lua/" .. tostring(ngx.config.ngx_lua_version)),
   }, Ngx)
 end
@@ -166,6 +168,8 @@ end
 function Ngx:request(req)
   local phase = ngx.get_phase()
   if not COSOCKET_PHASES[phase] then return nil, not_here(phase) end
+  local ok, why = target.check_url(req.url, self.base_url)
+  if not ok then return nil, target.refusal(why) end
   local u, perr = ngx_http.parse_url(req.url)
   if not u then return nil, refused("bad URL: " .. perr) end
   if u.scheme == "http" and not self.allow_http then

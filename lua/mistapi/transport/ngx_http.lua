@@ -3,6 +3,8 @@
 -- the caller's deadline and the body capped at max_body.
 -- @module mistapi.transport.ngx_http
 
+local request_target = require "mistapi.target"
+
 local ngx_http = {}
 
 local MAX_HEAD = 256 * 1024   -- status line and headers together, as curl caps them
@@ -37,6 +39,11 @@ end
 --- The request's bytes, or nil and a message when a header would break the framing.
 function ngx_http.format_request(method, u, headers, body, user_agent)
   if not method:match("^[A-Z]+$") then return nil, "bad method" end
+  -- the request line and the Host header: CR or LF there would split the request
+  local ok, why = request_target.check_path(u.target)
+  if not ok then return nil, "request target: " .. why end
+  if u.authority:find("[%c%s]") then return nil, "host: a control character or a space in it" end
+  if user_agent:find("[%c\127]") then return nil, "user_agent has a control character" end
   local lines = { method .. " " .. u.target .. " HTTP/1.1", "Host: " .. u.authority }
   local has = {}
   for name, value in pairs(headers or {}) do
@@ -81,27 +88,39 @@ local function read_until(conn, pattern, max, what)
 end
 
 -- Parses a head block: -> status, headers (names lower-cased, repeats joined
--- with ", "), version | nil, message
+-- with ", "), version | nil, message. The pieces of each name are gathered
+-- and joined once at the end: joining onto the growing value at each repeat
+-- made a header sent tens of thousands of times cost quadratic time.
 local function parse_head(text)
   local status_line, rest = text:match("^([^\r\n]*)\r?\n?(.*)$")
   local version, status = status_line:match("^HTTP/(%d%.%d) (%d%d%d)")
   if not version then return nil, "malformed status line" end
-  local headers, last = {}, nil
+  local pieces, last = {}, nil   -- name -> { value, sep, value, ... }
   for line in (rest .. "\n"):gmatch("([^\n]*)\n") do
     line = line:gsub("\r$", "")
     if line ~= "" then
       local name, value = line:match("^([^:%s]+):%s*(.-)%s*$")
       if name then
         name = name:lower()
-        headers[name] = headers[name] and (headers[name] .. ", " .. value) or value
+        local list = pieces[name]
+        if list then
+          list[#list + 1] = ", "
+          list[#list + 1] = value
+        else
+          pieces[name] = { value }
+        end
         last = name
       elseif last and line:match("^[ \t]") then
-        headers[last] = headers[last] .. " " .. line:match("^%s*(.-)%s*$")
+        local list = pieces[last]
+        list[#list + 1] = " "
+        list[#list + 1] = line:match("^%s*(.-)%s*$")
       else
         return nil, "malformed header line"
       end
     end
   end
+  local headers = {}
+  for name, list in pairs(pieces) do headers[name] = table.concat(list) end
   return tonumber(status), headers, version
 end
 
