@@ -44,6 +44,7 @@ server {
         redirect = "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\n\r\n",
         stall = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
         trickle = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+        repeated = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" .. ("X-Rep: v1234\r\n"):rep(4000) .. "\r\nok",
       }
       local case = ngx.var.arg_case
       local sock = assert(ngx.req.socket(true))
@@ -106,13 +107,18 @@ server {
       local a = ngx.req.get_uri_args()
       local t = T.new { allow_http = a.allow_http ~= "0", timeout = tonumber(a.timeout) or 5,
                         connect_timeout = tonumber(a.connect_timeout) or 5, max_body = tonumber(a.max_body),
-                        ca_file = a.ca_file, proxy = a.proxy }
+                        ca_file = a.ca_file, proxy = a.proxy, base_url = a.base_url, user_agent = a.ua }
       local headers = { ["X-Custom"] = a.custom or "yes" }
       local out = {}
+      -- gc=stop: the heap's growth over the requests, garbage included
+      if a.gc == "stop" then collectgarbage("collect"); collectgarbage("stop") end
+      local heap0 = collectgarbage("count")
       for i = 1, tonumber(a.times) or 1 do
         local resp, info = t:request { method = a.method or "GET", url = a.url, headers = headers, body = a.body }
         out[i] = resp and { status = resp.status, headers = resp.headers, body = resp.body } or { err = info }
       end
+      out[1].heap_growth = (collectgarbage("count") - heap0) * 1024
+      collectgarbage("restart")
       ngx.header["Content-Type"] = "application/json"
       ngx.print(require("cjson").encode(out))
     }
@@ -261,6 +267,40 @@ describe("the ngx transport in nginx", function()
       assert.is_false(r.err.reached)
       assert.matches("X%-Custom has a forbidden character", r.err.message)
       assert.is_nil(r.err.message:find("Injected", 1, true))
+    end)
+  end)
+
+  describe("hostile answers and targets", function()
+    it("joins a header repeated 4000 times in memory linear in its size", function()
+      local r = one(raw .. "/raw?case=repeated", { gc = "stop" })
+      assert.equal(200, r.status)
+      assert.equal(4000 * 7 - 2, #r.headers["x-rep"])
+      -- joining onto the growing value at each repeat made ~100 MB of garbage
+      assert.is_true(r.heap_growth < 1048576 + 16 * 4000 * 14, ("heap grew by %d bytes"):format(r.heap_growth))
+    end)
+
+    for name, tail in pairs { ["CR LF"] = "/echo HTTP/1.1\r\nX-Injected: yes\r\n\r\nDELETE /x",
+                              ["a NUL"] = "/echo\0", ["a space"] = "/echo x", ["a tab"] = "/echo\tx",
+                              ["DEL"] = "/echo\127" } do
+      it("never sends a request target holding " .. name, function()
+        local r = one(raw .. tail, { base_url = raw })
+        assert.equal("transport", r.err.kind)
+        assert.is_false(r.err.reached)
+        assert.truthy(r.err.message:find("not sent", 1, true), r.err.message)
+      end)
+    end
+
+    it("never sends a request off the client's base URL", function()
+      local r = one("http://127.0.0.1:" .. probe_port .. "/t/result?key=x", { base_url = raw })
+      assert.is_false(r.err.reached)
+      assert.truthy(r.err.message:find("base URL", 1, true), r.err.message)
+      assert.equal(200, one(raw .. "/echo", { base_url = raw }).status)
+    end)
+
+    it("refuses a user_agent that would add headers", function()
+      local r = one(raw .. "/echo", { ua = "ua\r\nX-Injected: yes" })
+      assert.is_false(r.err.reached)
+      assert.truthy(r.err.message:find("user_agent", 1, true), r.err.message)
     end)
   end)
 
