@@ -152,6 +152,13 @@ describe("display of everything else the REPL shows", function()
     assert.is_nil(text:find("table: 0x", 1, true))
   end)
 
+  it("writes the control characters of server text as escapes, C1 ones too", function()
+    local text = display.value({ name = "a\27[2Jb\194\155c\nd" })
+    assert.equal('{ name = "a\\27[2Jb\\194\\155c\\nd" }', text)
+    assert.is_nil(text:find("[%c\127]"))
+    assert.is_nil(text:find("\194[\128-\159]"))
+  end)
+
   it("prints an array of privileges as its items, not as an address", function()
     local t = decoded_token()
     assert.equal("[\n  admin@org,\n  read@site:" .. SITE .. "[reporting,marketing]\n]", tostring(t.privileges),

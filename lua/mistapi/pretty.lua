@@ -22,14 +22,17 @@ local function mask(v)
   return v:sub(1, 4) .. "..." .. v:sub(-4)
 end
 
+-- A string as a Lua literal, control characters (C0, DEL and the C1 ones in
+-- UTF-8, which some terminals act on) written as escapes.
 local function quote(s)
   if #s > 200 then s = s:sub(1, 197) .. "..." end
-  return '"' .. s:gsub('[%c"\\]', function(c)
+  s = s:gsub('[%c"\\]', function(c)
     if c == '"' or c == "\\" then return "\\" .. c end
     if c == "\n" then return "\\n" end
     if c == "\t" then return "\\t" end
     return ("\\%d"):format(c:byte())
-  end) .. '"'
+  end)
+  return '"' .. s:gsub("\194([\128-\159])", function(b) return ("\\194\\%d"):format(b:byte()) end) .. '"'
 end
 
 local function is_identifier(k)

@@ -3,6 +3,7 @@
 -- two calls of its resource (rotate and finish).
 -- @module mistapi.cli.rotation
 
+local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
 local keystore = require "mistapi.cli.keystore"
 local privilege = require "mistapi.cli.privilege"
@@ -59,7 +60,7 @@ function rotation.run(ctx, o, calls)
       done = report.done, resumed = report.resumed, kept_old = report.kept_old, key_file = ks.where }))
     return ctx.OK
   end
-  say(("rotated %s -> %s (%s)%s"):format(report.old_id, report.new_id, tostring(report.new.name):gsub("%c", "?"),
+  say(("rotated %s -> %s (%s)%s"):format(report.old_id, report.new_id, display.scrub(report.new.name),
     report.resumed and ", finishing an interrupted rotation" or ""))
   if not report.resumed then say(("the new key is in %s%s"):format(ks.where, to_stdout and "" or " (mode 0600)")) end
   if report.kept_old then

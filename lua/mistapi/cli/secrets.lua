@@ -1,7 +1,7 @@
 --- What the CLI must never print: the API tokens and password it was given.
 -- Every line it writes about a failure or a request goes through `scrub`,
--- which uses the library's own redaction and tidying (one line, bounded, no
--- control characters), so a server can't forge lines on the terminal either.
+-- the library's own scrubber (errors.scrub: one line, bounded, no control
+-- characters), so a server can't forge lines on the terminal either.
 -- @module mistapi.cli.secrets
 
 local errors = require "mistapi.errors"
@@ -21,11 +21,10 @@ function secrets.known(getenv, token)
   return list
 end
 
---- `text` with every known secret replaced and control characters removed.
+--- `text` with every known secret replaced, control characters removed, and
+-- cut to a bounded length: the library's one scrubber.
 function secrets.scrub(text, known)
-  text = errors.redact(tostring(text), known or {})
-  if errors.scrub then return errors.scrub(text, known) or text end   -- the library's scrubber, once it has one
-  return errors.tidy(text)
+  return errors.scrub(tostring(text), known or {})
 end
 
 return secrets

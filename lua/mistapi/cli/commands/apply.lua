@@ -4,12 +4,13 @@
 -- before anything is sent; the first failure stops the run.
 -- @module mistapi.cli.commands.apply
 
+local display = require "mistapi.display"
 local keystore = require "mistapi.cli.keystore"
 local plan_json = require "mistapi.cli.plan_json"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
 
-local function clean(s) return (tostring(s or "-"):gsub("%c", "?")) end
+local function clean(s) return display.scrub(s) end
 
 return {
   summary = "bring the org's tokens to a desired state (a JSON file); new keys go to files in DIR",

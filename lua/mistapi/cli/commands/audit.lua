@@ -10,7 +10,7 @@ local json = require "mistapi.cli.json"
 local EXIT_FOUND = 1
 
 local function clean(s, max)
-  s = tostring(s or "-"):gsub("%c", "?")
+  s = display.scrub(s)
   if max and #s > max then s = s:sub(1, max - 3) .. "..." end
   return s
 end
