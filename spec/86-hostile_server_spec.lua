@@ -254,6 +254,23 @@ describe("a hostile server", function()
     end)
   end)
 
+  describe("a create's undecodable answer", function()
+    it("is kept whole (the one-time key in it), however long, with the token hidden", function()
+      local newkey = "N3wK3y" .. ("k"):rep(60)
+      local body = '{"id":"x","key":"' .. newkey .. '","echo":"' .. e.token .. '"' .. (" "):rep(300000)
+      e:fault { kind = "raw", status = 200, body = body, method = "POST", path = e:tokens_path(),
+        headers = { ["Content-Type"] = "application/json" } }
+      local res, err = tokens:create_org_api_token(e.org_id, { name = "n", privileges = {
+        { role = "admin", scope = "org" } } })
+      assert.is_nil(res)
+      assert.equal("decode", err.kind)
+      assert.is_nil(err.body_size)
+      assert.equal(#body - #e.token + #"[redacted]", #err.body)
+      assert.truthy(err.body:find(newkey, 1, true), "the key is never lost")
+      assert.is_false(holds(err, e.token), "the token is nowhere in the error")
+    end)
+  end)
+
   describe("the CLI", function()
     local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 

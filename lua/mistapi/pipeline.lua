@@ -217,14 +217,16 @@ end
 
 -- The body of a 2xx answer that could not be read. A create's is kept whole
 -- (it may hold the new token's one-time key); any other is capped as an
--- error answer's is (secrets: the client's, when the pipeline is known).
+-- error answer's is. Either way the client's secrets (its tokens, the keys
+-- it was given before, a session's password and cookies) are hidden.
 local function decode_failure(req, resp, attempts, message, secrets)
   local fields = {
     status = resp.status, headers = error_headers(resp.headers, secrets or {}),
     method = req.method, url = req.url, path = req.path, attempts = attempts,
   }
   if req.method == "POST" then
-    fields.body = resp.body
+    -- whole, with the client's own secrets hidden (the new key is none of them)
+    fields.body = errors.redact(resp.body, secrets or {})
   else
     message = message .. body_fields(fields, resp.body, secrets or {})
   end
