@@ -3,6 +3,8 @@
 -- for a real bind(), random per process, and retried when a bind loses a race.
 local ports = require "support.ports"
 local socket = require "socket"
+local emu = require "support.emulator"
+local static = require "support.static_nginx"
 
 local function ephemeral()
   local f = assert(io.open("/proc/sys/net/ipv4/ip_local_port_range"))
@@ -81,5 +83,39 @@ describe("support.ports", function()
     assert.is_nil(none)
     assert.equal(4, calls)
     assert.matches("already in use", why)
+  end)
+
+  describe("servers that lose a port to another process start on other ports", function()
+    local held, taken
+    before_each(function()
+      taken = ports.pick(1)[1]
+      held = assert(socket.bind("127.0.0.1", taken))   -- someone else's listener
+    end)
+    after_each(function() held:close() end)
+
+    it("the emulator", function()
+      local spare = ports.pick(2)
+      local e = emu.start { try_ports = { taken, spare[1], spare[2] } }
+      finally(function() e:stop() end)
+      assert.are_not.equal(taken, tonumber(e.url:match(":(%d+)$")))
+      assert.same(200, (e:api("GET", "/_emulator/health", nil, false)))
+    end)
+
+    it("an nginx started through ports.retry, as the specs' servers are", function()
+      -- the first try gets the taken port, as a lost race would
+      local first = true
+      local real_pick = ports.pick
+      ports.pick = function(n)
+        local got = real_pick(n)
+        if first then first, got[1] = false, taken end
+        return got
+      end
+      local ok, srv = pcall(static.start)
+      ports.pick = real_pick
+      assert(ok, srv)
+      finally(function() srv:stop() end)
+      assert.is_false(first)
+      assert.are_not.equal(taken, srv.port)
+    end)
   end)
 end)

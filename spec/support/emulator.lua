@@ -208,12 +208,17 @@ local FIELDS = {
   MIST_EMU_EMAIL = "email", MIST_EMU_PASSWORD = "password", MIST_EMU_DIR = "dir", MIST_EMU_PID = "pid",
 }
 
--- opts: dir (instance dir), config (switches to set at once).
+-- opts: dir (instance dir), config (switches to set at once), try_ports
+-- (three ports for the first try, e.g. one already taken: a lost race).
 function M.start(opts)
   opts = opts or {}
   local errfile = os.tmpname()
   -- exec: the script's parent, $PPID, is then this Lua process, which its watchdog follows
   local cmd = "exec " .. shell_quote(M.SCRIPT) .. " start --watch $PPID"
+  if opts.try_ports then
+    cmd = "exec env MIST_EMU_TRY_PORTS=" .. shell_quote(table.concat(opts.try_ports, " ")) .. " "
+      .. shell_quote(M.SCRIPT) .. " start --watch $PPID"
+  end
   if opts.dir then
     cmd = cmd .. " --dir " .. shell_quote(opts.dir)
   end
