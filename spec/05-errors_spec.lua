@@ -32,6 +32,18 @@ describe("mistapi.errors", function()
     assert.is_true(#s < 400)
   end)
 
+  it("scrubs server text to one bounded line, a cut one marked, secrets hidden across the cut", function()
+    local long = ("x"):rep(1000)
+    assert.same(("x"):rep(300) .. "...", errors.tidy(long))
+    assert.same(("x"):rep(300), errors.tidy(("x"):rep(300)))
+    assert.same("a b c ? d", errors.scrub("a\r\nb\27c \194\155? d"):gsub("%s+", " "))
+    local secret = "tok_" .. ("s"):rep(40)
+    local text = ("y"):rep(290) .. secret .. ("z"):rep(100)
+    local out = errors.scrub(text, { secret })
+    assert.is_nil(out:find("tok_", 1, true), "no part of the secret across the cut")
+    assert.same("...", out:sub(-3))
+  end)
+
   it("redacts every occurrence of a secret", function()
     assert.same("a [redacted] b [redacted]", errors.redact("a tok_0123456789 b tok_0123456789", { "tok_0123456789" }))
     -- a short secret (a 6-character password) is hidden too

@@ -112,11 +112,12 @@ function errors.scrub(text, secrets, max)
     end
   end
   -- enough of the text that a secret starting within the kept part is whole
-  if #text > max + longest then text = text:sub(1, max + longest) end
+  local cut = false
+  if #text > max + longest then text, cut = text:sub(1, max + longest), true end
   if secrets then text = errors.redact(text, secrets) end
   text = text:gsub(C1, " "):gsub(CONTROL .. "+", " ")
-  if #text > max then text = text:sub(1, max) .. "..." end
-  return text
+  if #text > max then text, cut = text:sub(1, max), true end
+  return cut and (text .. "...") or text
 end
 
 --- `errors.scrub` without secrets: server text on one line, bounded.
