@@ -18,6 +18,8 @@ enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_P
 typedef struct {
     unsigned char kind;
     unsigned char is_array;
+    unsigned char made;            /* its table is on the stack (a list's token
+                                      waits for its first key, see open_container) */
     signed char key;               /* token, privilege frame: the pending key's id;
                                       page frame: 1 when it is "results" */
     lua_Integer n;                 /* array frame: items so far */
@@ -38,7 +40,7 @@ typedef struct {
     lua_Integer max_items;         /* most items of a token list; 0: no bound */
     size_t heap0;                  /* the Lua heap's size when the decode began */
     size_t budget;                 /* most bytes the heap may grow by */
-    unsigned ticks;                /* values since the heap was last looked at */
+    unsigned ticks;                /* values (and pre-sized slots) since the heap was last looked at */
     int over;                      /* a limit stopped the parse: why = "limit" */
     char limit_reason[96];
     yajl_handle h;
@@ -248,8 +250,24 @@ static unsigned char child_kind(const decoder *d, int is_array)
     return is_array ? K_ARRAY : K_OBJECT;
 }
 
+/* Hash slots a list's token and a privilege table start with (the fields a
+ * real one ends with); privileges are sized for the first ten of a token. */
+#define TOKEN_SLOTS          8
+#define PRIVILEGE_SLOTS      4
+#define MAX_SIZED_PRIVILEGES 10
+
+/* Pushes a token table with `slots` hash slots and the token metatable. */
+static void make_token(decoder *d, int slots)
+{
+    lua_createtable(d->L, 0, slots);
+    lua_pushvalue(d->L, d->mt_token);
+    lua_setmetatable(d->L, -2);
+    d->ticks += (unsigned)slots;
+}
+
 static int open_container(decoder *d, int is_array)
 {
+    int made = 1;
     lua_State *L = d->L;
     unsigned char kind;
     frame *f;
@@ -266,15 +284,24 @@ static int open_container(decoder *d, int is_array)
     kind = child_kind(d, is_array);
     switch (kind) {
     case K_TOKEN:
-        /* Pre-sized only where the count of tokens is bounded (one token,
-         * or a list with max_items): an answer of many tiny objects can't
-         * multiply the pre-sizing. Other tables grow as their keys come. */
-        lua_createtable(L, 0, d->depth == 0 || d->max_items > 0 ? 12 : 0);
-        lua_pushvalue(L, d->mt_token);
-        lua_setmetatable(L, -2);
+        /* Pre-sized where the count of tokens is bounded (one token, or a
+         * list with max_items). A list's token is made by its first key,
+         * sized for a real token's fields (no rehash on the way, no slot to
+         * spare), and an empty one without slots: an answer of many empty
+         * objects can't multiply the pre-sizing, and the heap budget is
+         * looked at as often per slot made as per value. */
+        if (d->depth == 0 || d->max_items > 0) {
+            make_token(d, 12);
+        } else {
+            made = 0;
+        }
         break;
     case K_PRIVILEGE:
-        lua_createtable(L, 0, 0);
+        /* Sized for a privilege's four fields (what a real one ends with:
+         * no rehash on the way, no slot to spare), but only the first ten
+         * of a token, the model's most: how many tables a hostile answer
+         * can make this way is bounded by its tokens, as before. */
+        lua_createtable(L, 0, d->f[d->depth].n < MAX_SIZED_PRIVILEGES ? PRIVILEGE_SLOTS : 0);
         lua_pushvalue(L, d->mt_privilege);
         lua_setmetatable(L, -2);
         break;
@@ -290,6 +317,7 @@ static int open_container(decoder *d, int is_array)
     }
     f = &d->f[++d->depth];
     f->kind = kind;
+    f->made = (unsigned char)made;
     f->is_array = (unsigned char)is_array;
     f->key = -1;
     f->n = 0;
@@ -310,6 +338,8 @@ static int on_end(void *ctx)
 {
     decoder *d = ctx;
     int vk = d->f[d->depth].is_array ? V_ARRAY : V_OBJECT;
+    if (!d->f[d->depth].made)
+        make_token(d, 0); /* an empty token */
     d->depth--;
     return deliver(d, vk);
 }
@@ -339,6 +369,10 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
     frame *f = &d->f[d->depth];
     const char *key = (const char *)k;
 
+    if (!f->made) {
+        make_token(d, TOKEN_SLOTS);
+        f->made = 1;
+    }
     lua_pushlstring(d->L, key, len);
     if (f->kind == K_TOKEN) {
         int id = mistapi_model_key(d->model, key, len);

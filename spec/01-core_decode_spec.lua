@@ -160,6 +160,27 @@ describe("core.decode", function()
       end
     end)
 
+    it("gives a list's empty tokens and a token's many privileges their metatables too", function()
+      -- (a list's token table is made by its first key, sized for a token;
+      -- an empty one, and the privileges past the tenth, grow as keys come)
+      local privs = {}
+      for i = 1, 12 do privs[i] = ('{"role":"read","scope":"org","x%d":%d}'):format(i, i) end
+      local list = assert(core.decode('[{},{"name":"a","privileges":[' .. table.concat(privs, ",") .. ']},{}]',
+        "tokens"))
+      assert.are.equal(3, #list)
+      for i = 1, 3 do assert.are.equal(registry_mt("mistapi.Token"), getmetatable(list[i])) end
+      assert.is_nil(next(list[1]))
+      assert.is_nil(next(list[3]))
+      assert.are.equal("a", list[2].name)
+      assert.are.equal(12, #list[2].privileges)
+      for i = 1, 12 do
+        local p = list[2].privileges[i]
+        assert.are.equal(registry_mt("mistapi.Privilege"), getmetatable(p))
+        assert.are.equal("read", p.role)
+        assert.are.equal(i, p["x" .. i])
+      end
+    end)
+
     it("adds no metatables without a shape", function()
       local t = assert(core.decode(token_json))
       assert.is_nil(getmetatable(t))
