@@ -238,3 +238,38 @@ describe("core.check_ip", function()
     assert.has_error(function() core.check_ip({}) end)
   end)
 end)
+
+describe("core.check_target", function()
+  local BASE = "https://api.mist.com"
+
+  it("refuses exactly the bytes Lua's [%c%s\\127] finds: controls, white space, DEL", function()
+    for b = 0, 255 do
+      local url = BASE .. "/api/v1/x" .. string.char(b) .. "y"
+      local ok, why = core.check_target(url, BASE)
+      local lua_says_bad = string.char(b):find("[%c%s\127]") ~= nil
+      if lua_says_bad then
+        assert.is_nil(ok, "byte " .. b)
+        assert.equals("character", why)
+      else
+        assert.is_true(ok, "byte " .. b)
+      end
+    end
+  end)
+
+  it("wants the base URL followed by a slash", function()
+    assert.is_true(core.check_target(BASE .. "/api", BASE))
+    assert.is_true(core.check_target("/api/v1"))
+    for _, url in ipairs { BASE, BASE .. "x/api", "https://api.mist.co/api", "https://evil" .. BASE .. "/api" } do
+      local ok, why = core.check_target(url, BASE)
+      assert.is_nil(ok, url)
+      assert.equals("base", why)
+    end
+    assert.is_true(core.check_target("/x", ""))
+    assert.is_nil(core.check_target("x", ""))
+  end)
+
+  it("raises on a non-string", function()
+    assert.has_error(function() core.check_target({}) end)
+    assert.has_error(function() core.check_target("/x", {}) end)
+  end)
+end)
