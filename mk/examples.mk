@@ -9,7 +9,7 @@ EX_RUN = LUA_PATH_5_4='$(EX_LUA_PATH)' LUA_CPATH_5_4='$(EX_LUA_CPATH)' lua5.4
 
 .PHONY: examples
 examples: build-5.4
-	@set -eu; env=$$(emulator/bin/mist-emulator start --env); eval "$$env"; \
+	@set -eu; env=$$(emulator/bin/mist-emulator start --env --watch $$$$); eval "$$env"; \
 	dir=$$MIST_EMU_DIR; \
 	trap 'emulator/bin/mist-emulator stop "$$dir"' EXIT; \
 	step() { printf '\n== %s\n' "$$*"; }; \

@@ -37,7 +37,7 @@ openresty-example: deps build-5.1
 	@$(OPENRESTY_CHECK_LISTEN)
 	@set -eu; dir=$$(mktemp -d /tmp/mistapi-openresty.XXXXXX); \
 	mkdir -p "$$dir/logs" "$$dir/tmp" "$$dir/conf.d"; \
-	env=$$(emulator/bin/mist-emulator start --env --dir "$$dir/emu"); eval "$$env"; \
+	env=$$(emulator/bin/mist-emulator start --env --watch $$$$ --dir "$$dir/emu"); eval "$$env"; \
 	cleanup() { emulator/bin/mist-emulator stop "$$dir/emu" >/dev/null 2>&1 || true; rm -rf "$$dir"; }; \
 	trap cleanup EXIT; trap 'exit 130' INT TERM; \
 	render() { $(OPENRESTY_RENDER); }; \

@@ -8,7 +8,7 @@ REPL_LUA_CPATH = $(CURDIR)/build/5.4/?.so;;
 
 .PHONY: repl
 repl: build-5.4
-	@set -u; env=$$(emulator/bin/mist-emulator start --env) || exit 1; eval "$$env"; \
+	@set -u; env=$$(emulator/bin/mist-emulator start --env --watch $$$$) || exit 1; eval "$$env"; \
 	dir=$$MIST_EMU_DIR; \
 	trap 'emulator/bin/mist-emulator stop "$$dir"; echo "emulator stopped"' EXIT; \
 	trap 'exit 129' HUP; trap 'exit 143' TERM; trap '' INT; \
