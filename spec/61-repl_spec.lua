@@ -79,6 +79,10 @@ function Session:start()
 end
 
 function Session:stop()
+  -- leave the REPL the usual way, so make's trap stops its emulator, then the terminal
+  self:press("C-u")
+  self:line("os.exit()")
+  self:wait_for("REPL-ENDED", 20)
   self:tmux("kill-server")
   os.execute("rm -rf " .. q(self.home))
 end
