@@ -5,6 +5,7 @@
 -- @module mistapi.pager
 
 local errors = require "mistapi.errors"
+local result = require "mistapi.result"
 local target = require "mistapi.target"
 
 local pager = {}
@@ -185,6 +186,41 @@ function pager.walk(fetch, path, opts, base_url)
       if not ok then return nil end
     end
   end, function() items, done = nil, true end, stats
+end
+
+--- Every item of a walk, for a generic `for`: raises on error, since a `for`
+-- can't receive `nil, err`. On Lua 5.4 the fourth value closes the walk when
+-- a loop breaks early.
+-- @param next_item the walk's iterator
+-- @param stop the walk's closer
+-- @return the iterator, nil, nil, the closer
+function pager.iterate(next_item, stop)
+  local function iter()
+    local item, err = next_item()
+    if err then error(err, 2) end
+    return item
+  end
+  return iter, nil, nil, setmetatable({}, { __close = stop })
+end
+
+--- Every item of a walk as one array: a result whose `data` is the array,
+-- `attempts` those of every page, `token_index` and `headers` the last
+-- page's, and `pages`.
+-- @param next_item the walk's iterator, or nil when the walk could not start
+-- @param stop the walk's closer, or the error when it could not start
+-- @param stats the walk's stats table
+-- @return the result, or nil and the error
+function pager.collect(next_item, stop, stats)
+  if not next_item then return nil, stop end
+  local all = {}
+  while true do
+    local item, err = next_item()
+    if err then return nil, err end
+    if item == nil then break end
+    all[#all + 1] = item
+  end
+  return result.new(all, { status = 200, headers = stats.headers or {} }, stats.attempts, stats.token_index,
+    { pages = stats.pages })
 end
 
 return pager

@@ -11,7 +11,6 @@
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
 local pager = require "mistapi.pager"
-local result = require "mistapi.result"
 
 local request = {}
 
@@ -135,12 +134,7 @@ end
 function request.each(client, path, opts)
   local next_item, stop = walk(client, path, opts, 3)
   if not next_item then error(stop, 2) end
-  local function iter()
-    local item, err = next_item()
-    if err then error(err, 2) end
-    return item
-  end
-  return iter, nil, nil, setmetatable({}, { __close = stop })
+  return pager.iterate(next_item, stop)
 end
 
 --- Every item of every page of the list at `path`, as one array: `client:get_all(path, opts)`.
@@ -149,18 +143,7 @@ end
 -- @param[opt] opts as for `each`
 -- @return a result whose `data` is the array (and `pages`, `attempts`), or nil and an error
 function request.get_all(client, path, opts)
-  local next_item, stop, stats = walk(client, path, opts, 3)
-  if not next_item then return nil, stop end
-  local all = {}
-  while true do
-    local item, err = next_item()
-    if err then return nil, err end
-    if item == nil then break end
-    all[#all + 1] = item
-  end
-  -- as a resource's list_all: attempts of every page; the last page's token_index and headers
-  return result.new(all, { status = 200, headers = stats.headers or {} }, stats.attempts, stats.token_index,
-    { pages = stats.pages })
+  return pager.collect(walk(client, path, opts, 3))
 end
 
 --- One line of usage a function, for help() (the REPL's help(fn) finds them).

@@ -169,30 +169,13 @@ end
 local function each(self, a, b)
   local next_item, stop = self:walk(a, b)
   if not next_item then error(stop, 2) end
-  local function iter()
-    local item, err = next_item()
-    if err then error(err, 2) end
-    return item
-  end
-  local closer = setmetatable({}, { __close = stop })
-  return iter, nil, nil, closer
+  return pager().iterate(next_item, stop)
 end
 
 -- The whole list, every page, as one array: a result whose `data` is the
 -- array, or nil, err.
 local function list_all(self, a, b)
-  local next_item, stop, stats = self:walk(a, b)
-  if not next_item then return nil, stop end
-  local all = {}
-  while true do
-    local item, err = next_item()
-    if err then return nil, err end
-    if item == nil then break end
-    all[#all + 1] = item
-  end
-  -- attempts add up every page's tries; token_index and headers are the last page's
-  return result.new(all, { status = 200, headers = stats.headers or {} }, stats.attempts, stats.token_index,
-    { pages = stats.pages })
+  return pager().collect(self:walk(a, b))
 end
 
 local classes = {}

@@ -9,6 +9,7 @@
 -- @module mistapi.lifecycle.target
 
 local display = require "mistapi.display"
+local pager = require "mistapi.pager"
 
 local Target = {}
 Target.__index = Target
@@ -63,19 +64,10 @@ function Target:adopt(old, key)
   end
 end
 
--- A result's data as a list, every page (the resource's own walk).
+-- A result whose data is the whole list, every page (the resource's own walk).
 local function list_all(r, parent)
-  local next_item, stop
-  if parent then next_item, stop = r:walk(parent) else next_item, stop = r:walk() end
-  if not next_item then return nil, stop end
-  local all = {}
-  while true do
-    local item, err = next_item()
-    if err then return nil, err end
-    if item == nil then break end
-    all[#all + 1] = item
-  end
-  return { data = all }
+  if parent then return pager.collect(r:walk(parent)) end
+  return pager.collect(r:walk())
 end
 
 --- The tokens of a resource built by mistapi.resource (its `ops` rows):
