@@ -26,13 +26,6 @@ local function check_opts(opts, p)
   return opts
 end
 
-local function call(fn, ...)
-  local ok, res, msg = pcall(fn, ...)
-  if not ok then return nil, tostring(res) end
-  if res == nil or res == false then return nil, msg or "it returned " .. tostring(res) end
-  return res
-end
-
 local Run = {}
 Run.__index = Run
 
@@ -69,7 +62,7 @@ function Run:create(s)
     end
     return "the new token was deleted"
   end
-  local ok, serr = call(opts.store, key, new, s.name)
+  local ok, serr = failure.call(opts.store, key, new, s.name)
   if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
   new.src_ips = new.src_ips or s.to.src_ips
   local step, verr = verify.new_token(t, new, key, s.to.privileges, opts)

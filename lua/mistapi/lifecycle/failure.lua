@@ -32,6 +32,20 @@ function failure.new(what, step, cause, state, fields, secrets)
   return errors.new(kind, errors.redact(message, secrets), e)
 end
 
+--- Calls a caller's function (`store`, `load`) without letting it raise
+-- through us: what it returns, or nil and a message for the failure's cause
+-- (what it raised, the message it returned with nil or false, or that it
+-- returned nil or false).
+-- @param fn the caller's function
+-- @param ... its arguments
+-- @return its first value, or nil and a message
+function failure.call(fn, ...)
+  local ok, res, msg = pcall(fn, ...)
+  if not ok then return nil, tostring(res) end
+  if res == nil or res == false then return nil, msg or "it returned " .. tostring(res) end
+  return res
+end
+
 --- A misuse-free refusal before anything was sent (a validation error).
 function failure.refuse(what, step, message, fields)
   local e = fields or {}

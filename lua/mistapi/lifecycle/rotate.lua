@@ -83,15 +83,6 @@ local function check_opts(opts, level)
   if opts.name ~= nil and type(opts.name) ~= "string" then error("rotate: opts.name must be a string", level) end
 end
 
--- Calls a caller's function without letting it raise through us.
--- -> true | nil, message
-local function call(fn, ...)
-  local ok, res, msg = pcall(fn, ...)
-  if not ok then return nil, tostring(res) end
-  if res == nil or res == false then return nil, msg or "it returned " .. tostring(res) end
-  return res
-end
-
 local Rotation = {}
 Rotation.__index = Rotation
 
@@ -124,7 +115,7 @@ function Rotation:resume(pending)
   local opts = self.opts
   local why = "give load (the CLI: the same --key-file) the key stored for it to finish the rotation"
   for _, p in ipairs(pending) do
-    local key = opts.load and call(opts.load, p, self.final)
+    local key = opts.load and failure.call(opts.load, p, self.final)
     if type(key) == "string" then
       local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
       local mine = not shown or display.mask(key) == p.key
@@ -187,7 +178,7 @@ function Rotation:create()
   if type(self.key) ~= "string" or self.key == "" then
     return self:fail("create", "the answer holds no key", self:undo(new, false))
   end
-  local ok, serr = call(self.opts.store, self.key, new, self.final)
+  local ok, serr = failure.call(self.opts.store, self.key, new, self.final)
   if not ok then return self:fail("store", serr, self:undo(new, false)) end
   self:did("store")
   new.src_ips = new.src_ips or self.src_ips
