@@ -58,9 +58,9 @@ end
 M.NOTE = table.concat({
   "wall: median; CPU*: mean user+sys (hyperfine); peak: RSS of the checking run;",
   "instr/req: callgrind, (long run - short run) / extra requests; on the start-up rows, the whole process;",
-  "TLS conns: connections (TLS handshakes) the server saw during the checking run, and the protocol;",
-  "mistapi ngx: timed inside the handler of a second nginx (its worker's connection pool warm after",
-  "the first, checking, run; the 1st GET row is that first run)." }, "\n")
+  "TLS conns: connections (TLS handshakes) the server saw opened in the checking run, and their protocol;",
+  "mistapi ngx: timed inside the handler of a second nginx, so no process start; new worker: that nginx",
+  "restarted before each run, nothing pooled; warm worker: one worker run after run (conns: its last run's)." }, "\n")
 
 function M.targets(targets)
   local lines = { "Targets:" }
