@@ -310,7 +310,9 @@ static int open_container(decoder *d, int is_array)
         lua_createtable(L, 0, 0);
         break;
     default:
-        lua_createtable(L, 0, 0);
+        /* A token's privileges: room for two, what most tokens hold (one
+         * such array a token; the heap budget bounds them all). */
+        lua_createtable(L, kind == K_PRIVILEGES ? 2 : 0, 0);
         lua_pushvalue(L, d->array_mt);
         lua_setmetatable(L, -2);
         break;
