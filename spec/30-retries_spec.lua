@@ -4,47 +4,20 @@ local emu = require "support.emulator"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
 local ports = require "support.ports"
+local fake_clock = require("support.fake_clock").new
+local fresh_client = require "support.fresh_client"
 
 local ADMIN = { { role = "admin", scope = "org" } }
 
 local function no_env() return nil end
 
--- A clock for the client that never really waits: sleep records what it
--- was asked to wait and moves `now` on by as much.
-local function fake_clock()
-  local clock = { t = 1000, waits = {} }
-  clock.now = function() return clock.t end
-  clock.sleep = function(seconds)
-    clock.waits[#clock.waits + 1] = seconds
-    clock.t = clock.t + seconds
-  end
-  return clock
-end
-
-local function entries(e, method)
-  local list = {}
-  for _, entry in ipairs(e:log()) do
-    if not method or entry.method == method then list[#list + 1] = entry end
-  end
-  return list
-end
-
 describe("retries against the emulator", function()
-  local e, client, tokens
+  local fresh = fresh_client.new { retry_base = 0.05 }
+  local e, tokens
 
-  setup(function()
-    e = emu.start()
-  end)
-  teardown(function()
-    if client then client:close() end
-    e:stop()
-  end)
-  before_each(function()
-    e:reset()
-    if client then client:close() end
-    client = assert(mistapi.new { base_url = e.url, token = e.token, retry_base = 0.05, getenv = no_env })
-    tokens = client:orgs_api_tokens()
-  end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
+  before_each(function() tokens = fresh:renew():orgs_api_tokens() end)
 
   it("retries a GET past two 503s and counts three attempts", function()
     e:fault { kind = "status", status = 503, count = 2, method = "GET" }
@@ -52,7 +25,7 @@ describe("retries against the emulator", function()
     assert.is_nil(err)
     assert.same(200, res.status)
     assert.same(3, res.attempts)
-    assert.same(3, #entries(e, "GET"))
+    assert.same(3, #e:requests("GET"))
   end)
 
   it("retries PUT and DELETE on 502 and 504 too", function()
@@ -73,7 +46,7 @@ describe("retries against the emulator", function()
     assert.same(500, err.status)
     assert.same(1, err.attempts)
     assert.is_true(err:is_retryable())
-    assert.same(1, #entries(e, "POST"))
+    assert.same(1, #e:requests("POST"))
   end)
 
   it("retries a POST refused with 429 (refused, not done): one token made", function()
@@ -112,10 +85,10 @@ describe("retries against the emulator", function()
     -- the emulator logs the POST once its latency has passed; a retry (which
     -- has no latency) would have been logged before it: wait (bounded) for it
     for _ = 1, 300 do
-      if #entries(e, "POST") > 0 then break end
+      if #e:requests("POST") > 0 then break end
       core.sleep(0.1)
     end
-    assert.same(1, #entries(e, "POST"))
+    assert.same(1, #e:requests("POST"))
   end)
 
   it("retries a GET that timed out", function()
@@ -175,7 +148,7 @@ describe("retries against the emulator", function()
     assert.is_nil(err)
     assert.is_true(res.attempts >= 2)
     local statuses = {}
-    for _, entry in ipairs(entries(e, "GET")) do statuses[#statuses + 1] = entry.status end
+    for _, entry in ipairs(e:requests("GET")) do statuses[#statuses + 1] = entry.status end
     assert.same(429, statuses[2])
     assert.same(200, statuses[#statuses])
   end)
@@ -193,7 +166,7 @@ describe("retries against the emulator", function()
     assert.same(2, res.token_index)
     assert.same(2, res.attempts)
     assert.same({}, clock.waits)  -- no wait at all before the second token
-    local gets = entries(e, "GET")
+    local gets = e:requests("GET")
     assert.same(second.data.id, gets[2].token_id)
   end)
 
@@ -245,7 +218,7 @@ describe("retries against the emulator", function()
     c:close()
     assert.is_nil(res)
     assert.same(3, err.attempts)
-    assert.same(3, #entries(e, "GET"))
+    assert.same(3, #e:requests("GET"))
   end)
 
   it("does not retry a 404 or a 400", function()

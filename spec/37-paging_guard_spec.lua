@@ -1,28 +1,16 @@
 -- A list that never ends: a server whose `next` link points at the list
 -- itself. The walk stops at max_pages with an error; it never loops for ever,
 -- and never hands back the pages so far as if they were the whole list.
-local emu = require "support.emulator"
-local mistapi = require "mistapi"
+local fresh_client = require "support.fresh_client"
 local cjson = require "cjson"
 
-local function no_env() return nil end
-
 describe("a list whose next link points at itself", function()
-  local e, client, tokens
+  local fresh = fresh_client.new { max_retries = 0 }
+  local e, tokens
 
-  setup(function()
-    e = emu.start()
-  end)
-  teardown(function()
-    if client then client:close() end
-    e:stop()
-  end)
-  before_each(function()
-    e:reset()
-    if client then client:close() end
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env })
-    tokens = client:orgs_api_tokens()
-  end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
+  before_each(function() tokens = fresh:renew():orgs_api_tokens() end)
 
   -- The next `pages` GETs of the list answer one token and a `next` that is
   -- the list's own path; after them the emulator answers the real, last page.
@@ -34,13 +22,7 @@ describe("a list whose next link points at itself", function()
     e:clear_log()
   end
 
-  local function gets()
-    local n = 0
-    for _, entry in ipairs(e:log()) do
-      if entry.method == "GET" and entry.path:find("/apitokens", 1, true) then n = n + 1 end
-    end
-    return n
-  end
+  local function gets() return #e:requests("GET", "/apitokens") end
 
   it("list_all stops at max_pages with a decode error, not a partial list", function()
     loop_for(50)

@@ -1,15 +1,9 @@
 -- The five operations of the public contract, end to end against the emulator:
 -- success, server errors, and validation that sends nothing.
-local mistapi = require "mistapi"
-local emu = require "support.emulator"
+local fresh_client = require "support.fresh_client"
 
-local e, client, tokens
-
-local function new_client(extra)
-  local opts = { base_url = e.url, token = e.token, max_retries = 0 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return assert(mistapi.new(opts))
-end
+local fresh = fresh_client.new { max_retries = 0 }
+local e, tokens
 
 local function requests_seen()
   return #e:log()
@@ -23,20 +17,9 @@ local function create(body)
   })
 end
 
-setup(function()
-  e = emu.start()
-  client = new_client()
-  tokens = client:orgs_api_tokens()
-end)
-
-teardown(function()
-  if client then client:close() end
-  if e then e:stop() end
-end)
-
-before_each(function()
-  e:reset()
-end)
+setup(function() e = fresh:start() end)
+teardown(function() fresh:stop() end)
+before_each(function() tokens = fresh:renew():orgs_api_tokens() end)
 
 describe("create_org_api_token", function()
   it("returns the new token with its whole key, integer epochs and no nulls", function()
@@ -145,7 +128,7 @@ end)
 describe("delete_org_api_token", function()
   it("deletes, and the deleted token stops working at once", function()
     local made = assert(create { name = "short-lived", privileges = { { role = "admin", scope = "org" } } }).data
-    local as_new = new_client { token = made.key }
+    local as_new = fresh:client { token = made.key }
     assert(as_new:orgs_api_tokens():list_org_api_tokens(e.org_id))
     local res = assert(tokens:delete_org_api_token(e.org_id, made.id))
     assert.same(200, res.status)
@@ -162,7 +145,7 @@ end)
 
 describe("server errors", function()
   it("maps 401 for an unknown token, without showing the token", function()
-    local bad = new_client { token = "not-a-real-token-0123456789" }
+    local bad = fresh:client { token = "not-a-real-token-0123456789" }
     local _, err = bad:orgs_api_tokens():list_org_api_tokens(e.org_id)
     assert.same(401, err.status)
     assert.same("Authentication credentials were not provided.", err.detail)
@@ -172,7 +155,7 @@ describe("server errors", function()
 
   it("maps 403 for a token without admin on the org", function()
     local reader = assert(create { name = "reader", privileges = { { role = "read", scope = "org" } } }).data
-    local c = new_client { token = reader.key }
+    local c = fresh:client { token = reader.key }
     local _, err = c:orgs_api_tokens():create_org_api_token(e.org_id, { name = "nope",
       privileges = { { role = "admin", scope = "org" } } })
     assert.same(403, err.status)

@@ -3,19 +3,14 @@
 -- against the emulator, built from the same rows and machinery as the org tokens.
 local mistapi = require "mistapi"
 local raising = require "mistapi.raising"
-local emu = require "support.emulator"
+local fresh_client = require "support.fresh_client"
 
 local UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
+local fresh = fresh_client.new { max_retries = 0 }
 local e, user_key, client, mine
 
 local function no_env() return nil end
-
-local function new_client(extra)
-  local opts = { base_url = e.url, token = user_key, max_retries = 0, getenv = no_env }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return assert(mistapi.new(opts))
-end
 
 local function requests_seen()
   return #e:log()
@@ -25,21 +20,14 @@ local function masked(key)
   return key:sub(1, 4) .. "..." .. key:sub(-4)
 end
 
-setup(function()
-  e = emu.start()
-end)
-
-teardown(function()
-  if client then client:close() end
-  if e then e:stop() end
-end)
-
+setup(function() e = fresh:start() end)
+teardown(function() fresh:stop() end)
 before_each(function()
-  e:reset()
-  -- a token of the built-in user's own: it may manage the user's tokens
-  user_key = assert(e:make_self_token { name = "bootstrap" }.key)
-  if client then client:close() end
-  client = new_client()
+  client = fresh:renew(function()
+    -- a token of the built-in user's own: it may manage the user's tokens
+    user_key = assert(e:make_self_token { name = "bootstrap" }.key)
+    return { token = user_key }
+  end)
   mine = client:self_api_tokens()
 end)
 
@@ -227,7 +215,7 @@ end)
 
 describe("who may use them", function()
   it("answers an org token with the server's 403", function()
-    local org_client = new_client { token = e.token }
+    local org_client = fresh:client { token = e.token }
     local res, err = org_client:self_api_tokens():list_api_tokens()
     org_client:close()
     assert.is_nil(res)

@@ -2,17 +2,12 @@
 -- any Mist endpoint through the same machinery as the token resources (auth, retries,
 -- rotation, redaction, logging, errors), answering plain decoded tables; against the emulator.
 local mistapi = require "mistapi"
-local emu = require "support.emulator"
-
-local e, client
+local fresh_client = require "support.fresh_client"
 
 local function no_env() return nil end
 
-local function new_client(extra)
-  local opts = { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env, retry_base = 0.01 }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return assert(mistapi.new(opts))
-end
+local fresh = fresh_client.new { max_retries = 0, retry_base = 0.01 }
+local e, client
 
 local function count(method, path)
   local n = 0
@@ -24,20 +19,9 @@ end
 
 local function sites_path() return "/api/v1/orgs/" .. e.org_id .. "/sites" end
 
-setup(function()
-  e = emu.start()
-end)
-
-teardown(function()
-  if client then client:close() end
-  if e then e:stop() end
-end)
-
-before_each(function()
-  e:reset()
-  if client then client:close() end
-  client = new_client()
-end)
+setup(function() e = fresh:start() end)
+teardown(function() fresh:stop() end)
+before_each(function() client = fresh:renew() end)
 
 describe("client:request", function()
   it("answers /self and the org as plain tables, with no model metatable", function()
@@ -77,7 +61,7 @@ describe("client:request", function()
   end)
 
   it("tries a GET again after a 503 but never sends a POST twice", function()
-    local c = new_client { max_retries = 2 }
+    local c = fresh:client { max_retries = 2 }
     e:fault { kind = "status", status = 503, count = 1, method = "GET" }
     local res = assert(c:request("GET", "/api/v1/self"))
     assert.equal(2, res.attempts)
@@ -106,7 +90,7 @@ describe("client:request", function()
 
   it("keeps the client's token out of errors and log lines", function()
     local lines = {}
-    local c = new_client { log = function(entry) lines[#lines + 1] = entry end }
+    local c = fresh:client { log = function(entry) lines[#lines + 1] = entry end }
     e:fault { kind = "status", status = 403, count = 1, body = '{"detail":"token ' .. e.token .. ' refused"}' }
     local _, err = c:request("GET", "/api/v1/self")
     assert.equal(403, err.status)

@@ -2,32 +2,21 @@
 -- option (nothing really sleeps): the back-off of a retry, the longest
 -- Retry-After of a round, and no round past the deadline.
 local mistapi = require "mistapi"
-local emu = require "support.emulator"
+local fake_clock = require("support.fake_clock").new
+local fresh_client = require "support.fresh_client"
 
 local function no_env() return nil end
 
--- sleep records what it was asked to wait and moves `now` on by as much
-local function fake_clock()
-  local clock = { t = 1000, waits = {} }
-  clock.now = function() return clock.t end
-  clock.sleep = function(seconds)
-    clock.waits[#clock.waits + 1] = seconds
-    clock.t = clock.t + seconds
-  end
-  return clock
-end
-
 describe("bulk calls wait through the client's clock", function()
+  local fresh = fresh_client.new()
   local e
 
-  setup(function() e = emu.start() end)
-  teardown(function() e:stop() end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
   before_each(function() e:reset() end)
 
   local function client_with(clock, extra)
-    local opts = { base_url = e.url, token = e.token, clock = clock, getenv = no_env }
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    local c = assert(mistapi.new(opts))
+    local c = fresh:client({ clock = clock }, extra)
     return c, c:orgs_api_tokens()
   end
 

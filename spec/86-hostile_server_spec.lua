@@ -7,6 +7,7 @@
 -- Servers: the emulator's faults, and spec/support/raw_server.lua.
 local emu = require "support.emulator"
 local raw = require "support.raw_server"
+local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
 local mistapi = require "mistapi"
 local errors = require "mistapi.errors"
@@ -59,29 +60,14 @@ local function within(seconds, fn)
 end
 
 describe("a hostile server", function()
-  local e, client, tokens
+  local fresh = fresh_client.new { max_retries = 0 }
+  local e, tokens
 
-  setup(function()
-    e = emu.start()
-  end)
-  teardown(function()
-    if client then client:close() end
-    e:stop()
-  end)
-  before_each(function()
-    e:reset()
-    if client then client:close() end
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env })
-    tokens = client:orgs_api_tokens()
-  end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
+  before_each(function() tokens = fresh:renew():orgs_api_tokens() end)
 
-  local function gets_of_list()
-    local n = 0
-    for _, entry in ipairs(e:log()) do
-      if entry.method == "GET" and entry.path:find("/apitokens", 1, true) then n = n + 1 end
-    end
-    return n
-  end
+  local function gets_of_list() return #e:requests("GET", "/apitokens") end
 
   describe("denial of service from an answer", function()
     it("a 4 MiB error body echoing the token: nil, err promptly, the token nowhere in it", function()
@@ -112,8 +98,7 @@ describe("a hostile server", function()
     local function answer_once(body, fn)
       local srv = raw.start { { chunks = { ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" ..
         "Content-Length: %d\r\nConnection: close\r\n\r\n"):format(#body), body } }, lifetime = 60 }
-      local c = assert(mistapi.new { base_url = srv.url, token = e.token, max_retries = 0, getenv = no_env,
-        timeout = 60 })
+      local c = fresh:client { base_url = srv.url, timeout = 60 }
       collectgarbage("collect")
       collectgarbage("stop")
       local before = collectgarbage("count") * 1024
@@ -151,8 +136,7 @@ describe("a hostile server", function()
 
     it("max_decoded is the caller's to set, and refuses a real page past it", function()
       e:seed(20)
-      local small = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env,
-        max_decoded = 4096 })
+      local small = fresh:client { max_decoded = 4096 }
       local res, err = small:orgs_api_tokens():list_all_org_api_tokens(e.org_id)
       small:close()
       assert.is_nil(res)
@@ -184,8 +168,7 @@ describe("a hostile server", function()
         e:seed(2)
         next_link(e:tokens_path() .. "?page=2" .. tail)
         local seen = {}
-        local logging = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0, getenv = no_env,
-          log = function(entry) seen[#seen + 1] = entry end })
+        local logging = fresh:client { log = function(entry) seen[#seen + 1] = entry end }
         local ok, res, err = pcall(logging:orgs_api_tokens().list_all_org_api_tokens,
           logging:orgs_api_tokens(), e.org_id)
         logging:close()

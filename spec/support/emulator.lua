@@ -110,6 +110,18 @@ function Emulator:log()
   return self:control("GET", "log")
 end
 
+-- The logged requests with `method` (any, if nil) whose path holds
+-- `path_part` (any, if nil), oldest first.
+function Emulator:requests(method, path_part)
+  local list = {}
+  for _, entry in ipairs(self:log()) do
+    if (not method or entry.method == method) and (not path_part or entry.path:find(path_part, 1, true)) then
+      list[#list + 1] = entry
+    end
+  end
+  return list
+end
+
 function Emulator:clear_log()
   return self:control("DELETE", "log")
 end
