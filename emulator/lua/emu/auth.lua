@@ -93,8 +93,10 @@ function M.check_csrf(principal, ctx)
   return true
 end
 
--- May this caller manage the org's API tokens? Only an org admin of that org.
-function M.is_org_admin(principal, org_id)
+-- Does the caller act in org_id with an org-scope privilege of `role` (any role, if nil)?
+-- A person (by password, session or own token) does in their org; an org token when one
+-- of its privileges says so.
+local function org_privilege(principal, org_id, role)
   if principal.org_id ~= org_id then
     return false
   end
@@ -102,28 +104,22 @@ function M.is_org_admin(principal, org_id)
     return true
   end
   for _, p in ipairs(principal.rec.privileges) do
-    if p.scope == "org" and p.role == "admin" then
+    if p.scope == "org" and (role == nil or p.role == role) then
       return true
     end
   end
   return false
 end
 
+-- May this caller manage the org's API tokens? Only an org admin of that org.
+function M.is_org_admin(principal, org_id)
+  return org_privilege(principal, org_id, "admin")
+end
+
 -- May this caller read the org (GET the org, list its sites and site groups)? Its user,
 -- or an org token with any privilege at org scope in that org.
 function M.can_read_org(principal, org_id)
-  if principal.org_id ~= org_id then
-    return false
-  end
-  if principal.kind ~= "token" then
-    return true
-  end
-  for _, p in ipairs(principal.rec.privileges) do
-    if p.scope == "org" then
-      return true
-    end
-  end
-  return false
+  return org_privilege(principal, org_id, nil)
 end
 
 return M
