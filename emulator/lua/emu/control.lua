@@ -8,16 +8,13 @@ local reqlog = require "emu.reqlog"
 local store = require "emu.store"
 local validate = require "emu.validate"
 local respond = require "emu.respond"
+local input = require "emu.control_input"
 
 local M = {}
 
 local MAX_SEED = 100000
 
-local body_of = respond.read_json
-
-local function ok()
-  return respond.json(200, { ok = true })
-end
+local ok, org_of = input.ok, input.org_of
 
 local routes = {}
 
@@ -38,12 +35,9 @@ routes["GET config"] = function()
 end
 
 routes["POST config"] = function(ctx)
-  local body, bad = body_of(ctx)
+  local body, bad = input.object(ctx, "config takes an object of switch: value")
   if not body then
     return bad
-  end
-  if not json.is_object(body) then
-    return respond.detail(400, "config takes an object of switch: value")
   end
   local c, err = config.set(body)
   if not c then
@@ -57,7 +51,7 @@ routes["GET faults"] = function()
 end
 
 routes["POST faults"] = function(ctx)
-  local body, bad = body_of(ctx)
+  local body, bad = respond.read_json(ctx)
   if not body then
     return bad
   end
@@ -98,31 +92,20 @@ local function privileges_or_default(body, org_id)
   return fields.privileges
 end
 
-local function org_of(body)
-  local org_id = body.org_id or boot.get().org_id
-  if not validate.is_uuid(org_id) then
-    return nil, "org_id: Must be a valid UUID."
-  end
-  return org_id:lower()
-end
-
 -- POST seed {count, org_id?, name_prefix?, privileges?, self?} -> {count, ids}
 -- self = true: the built-in user's own tokens instead of the org's
 routes["POST seed"] = function(ctx)
-  local body, bad = body_of(ctx)
+  local body, bad = input.object(ctx, "seed takes an object")
   if not body then
     return bad
-  end
-  if not json.is_object(body) then
-    return respond.detail(400, "seed takes an object")
   end
   local n = body.count
   if type(n) ~= "number" or n ~= math.floor(n) or n < 1 or n > MAX_SEED then
     return respond.detail(400, "count must be an integer from 1 to " .. MAX_SEED)
   end
-  local org_id, oerr = org_of(body)
+  local org_id, obad = org_of(body)
   if not org_id then
-    return respond.detail(400, oerr)
+    return obad
   end
   local privs, perr = privileges_or_default(body, org_id)
   if not privs then
@@ -140,16 +123,13 @@ end
 -- POST tokens {name?, privileges?, src_ips?, org_id?}: a token made behind the API's
 -- back (another org's, a read-only one...); answers it with its whole key.
 routes["POST tokens"] = function(ctx)
-  local body, bad = body_of(ctx)
+  local body, bad = input.object(ctx, "tokens takes an object")
   if not body then
     return bad
   end
-  if not json.is_object(body) then
-    return respond.detail(400, "tokens takes an object")
-  end
-  local org_id, oerr = org_of(body)
+  local org_id, obad = org_of(body)
   if not org_id then
-    return respond.detail(400, oerr)
+    return obad
   end
   local fields, err = validate.token_body({
     name = body.name or "control-made token",
@@ -165,7 +145,7 @@ routes["POST tokens"] = function(ctx)
 end
 
 -- the calls that shape the world around the tokens: sites, site groups, org name, times
-for key, fn in pairs(require("emu.control_world").routes{ ok = ok, body_of = body_of, org_of = org_of }) do
+for key, fn in pairs(require("emu.control_world").routes) do
   routes[key] = fn
 end
 
