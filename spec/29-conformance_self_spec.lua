@@ -2,8 +2,6 @@
 -- tokens, /self, login, two-factor, logout, the org, its sites and site groups; raw HTTP
 -- through Prism's validating proxy (`prism proxy --errors`) in front of the emulator.
 -- Prism answers 500 when an answer breaks the spec, 422 when a request does.
-local emu = require "support.emulator"
-local core = require "mistapi.core"
 local cjson = require "cjson"
 local prism = require "support.prism"
 
@@ -17,17 +15,10 @@ describe("conformance of self tokens, /self, login and the org, through prism pr
     return
   end
 
-  local e, base, pid, log, http
-  setup(function()
-    e = emu.start()
-    base, pid, log = prism.start(e.url)
-    http = core.session{ allow_http = true, timeout = 30 }
-  end)
-  teardown(function()
-    if http then http:close() end
-    prism.stop(pid, log)
-    if e then e:stop() end
-  end)
+  local front = prism.front()
+  local e, base, http
+  setup(function() e, base, http = front:start() end)
+  teardown(function() front:stop() end)
   before_each(function() e:reset() end)
 
   local function headers(auth, extra)

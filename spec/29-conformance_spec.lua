@@ -1,8 +1,6 @@
 -- Conformance: every operation of the official spec, its success and each error status,
 -- driven through Prism's validating proxy (`prism proxy --errors`) in front of the emulator.
 -- Prism answers 500 when the emulator's answer breaks the spec, 422 when our request does.
-local emu = require "support.emulator"
-local core = require "mistapi.core"
 local cjson = require "cjson"
 local prism = require "support.prism"
 
@@ -15,17 +13,10 @@ describe("conformance with the official spec, through prism proxy --errors", fun
     return
   end
 
-  local e, base, pid, log, http
-  setup(function()
-    e = emu.start()
-    base, pid, log = prism.start(e.url)
-    http = core.session{ allow_http = true, timeout = 30 }
-  end)
-  teardown(function()
-    if http then http:close() end
-    prism.stop(pid, log)
-    if e then e:stop() end
-  end)
+  local front = prism.front()
+  local e, base, http
+  setup(function() e, base, http = front:start() end)
+  teardown(function() front:stop() end)
   before_each(function() e:reset() end)
 
   -- One request through the proxy; -> status, decoded body (nil if none), headers

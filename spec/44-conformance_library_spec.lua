@@ -5,7 +5,6 @@
 -- request breaks the spec and 500 when an answer does; with no retries, either shows up
 -- here as that status.
 local mistapi = require "mistapi"
-local emu = require "support.emulator"
 local prism = require "support.prism"
 
 local UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
@@ -36,15 +35,10 @@ describe("the library through prism proxy --errors", function()
     return
   end
 
-  local e, base, pid, log
-  setup(function()
-    e = emu.start()
-    base, pid, log = prism.start(e.url)
-  end)
-  teardown(function()
-    prism.stop(pid, log)
-    if e then e:stop() end
-  end)
+  local front = prism.front()
+  local e, base
+  setup(function() e, base = front:start() end)
+  teardown(function() front:stop() end)
   before_each(function() e:reset() end)
 
   local function client_with(token)

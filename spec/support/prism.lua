@@ -4,11 +4,16 @@
 --   local prism = require "support.prism"
 --   if prism.installed() then local base, pid, log = prism.start(e.url) ... prism.stop(pid, log) end
 --   prism.call(http, base, method, path, headers, body) -> status, decoded body | nil, headers, text
+-- or, for a describe block, an emulator with Prism in front and a session to call through:
+--   local front = prism.front()
+--   setup(function() e, base, http = front:start() end)
+--   teardown(function() front:stop() end)
 local socket = require "socket"
 local cjson = require "cjson"
 local shell = require "support.shell"
 local ports = require "support.ports"
 local emu = require "support.emulator"
+local core = require "mistapi.core"
 
 local M = {}
 
@@ -58,6 +63,29 @@ end
 function M.stop(pid, log)
   if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
   if log then os.remove(log) end
+end
+
+local Front = {}
+Front.__index = Front
+
+function M.front()
+  return setmetatable({}, Front)
+end
+
+-- Starts an emulator, Prism in front of it and a session for raw calls through it.
+-- -> the emulator, Prism's base url, the session
+function Front:start()
+  self.e = emu.start()
+  self.base, self.pid, self.log = M.start(self.e.url)
+  self.http = core.session{ allow_http = true, timeout = 30 }
+  return self.e, self.base, self.http
+end
+
+-- Stops whatever start got to start.
+function Front:stop()
+  if self.http then self.http:close() end
+  M.stop(self.pid, self.log)
+  if self.e then self.e:stop() end
 end
 
 -- Long alphanumeric runs may be a key or a cookie echoed in a violation: never print them.
