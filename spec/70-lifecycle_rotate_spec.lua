@@ -2,22 +2,19 @@
 -- failure and what it leaves, a rotation interrupted half-way and its re-run,
 -- keep_old and finish, and the client's own token. Keys are only compared,
 -- never printed.
-local emulator = require "support.emulator"
-local mistapi = require "mistapi"
+local fresh_client = require "support.fresh_client"
 
 local SITE = "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
 
 describe("rotate_org_api_token", function()
-  local e, client, tokens
+  local clients = fresh_client.new { max_retries = 0 }
+  local e, tokens
 
-  setup(function() e = emulator.start() end)
-  teardown(function() if e then e:stop() end end)
+  setup(function() e = clients:start() end)
+  teardown(function() clients:stop() end)
   before_each(function()
-    e:reset(); e:clear_faults()
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0 })
-    tokens = client:orgs_api_tokens()
+    tokens = clients:renew(function() e:clear_faults() end):orgs_api_tokens()
   end)
-  after_each(function() client:close() end)
 
   -- A token made through the API, with its whole key.
   local function make(name, extra)
@@ -328,17 +325,18 @@ describe("rotate_org_api_token", function()
 end)
 
 describe("rotate_api_token (the caller's own tokens)", function()
-  local e, client, mine, me
+  local clients = fresh_client.new { max_retries = 0 }
+  local e, mine, me
 
-  setup(function() e = emulator.start() end)
-  teardown(function() if e then e:stop() end end)
+  setup(function() e = clients:start() end)
+  teardown(function() clients:stop() end)
   before_each(function()
-    e:reset(); e:clear_faults()
-    me = e:make_self_token { name = "me" }
-    client = assert(mistapi.new { base_url = e.url, token = me.key, max_retries = 0 })
-    mine = client:self_api_tokens()
+    mine = clients:renew(function()
+      e:clear_faults()
+      me = e:make_self_token { name = "me" }
+      return { token = me.key }
+    end):self_api_tokens()
   end)
-  after_each(function() client:close() end)
 
   local function works(key) return e:api("GET", "/api/v1/self", nil, key) == 200 end
 

@@ -2,16 +2,16 @@
 -- backdated creation and use, sites and site groups that are gone; the audit
 -- must find exactly the planted problems, and its rules and thresholds follow
 -- the options.
-local emulator = require "support.emulator"
-local mistapi = require "mistapi"
+local fresh_client = require "support.fresh_client"
 
 local DAY = 86400
 
 describe("audit_org_api_tokens", function()
-  local e, client, tokens, now, planted
+  local fresh = fresh_client.new { max_retries = 0 }
+  local e, tokens, now, planted
 
-  setup(function() e = emulator.start() end)
-  teardown(function() if e then e:stop() end end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
 
   local function token(name, privileges, times, src_ips)
     local body = { name = name, privileges = privileges or { { role = "read", scope = "org" } } }
@@ -24,9 +24,7 @@ describe("audit_org_api_tokens", function()
   end
 
   before_each(function()
-    e:reset(); e:clear_faults()
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0 })
-    tokens = client:orgs_api_tokens()
+    tokens = fresh:renew(function() e:clear_faults() end):orgs_api_tokens()
     now = os.time()
     local live_site = e:add_site { name = "hq" }.id
     local gone_site = e:add_site { name = "closed" }.id
@@ -51,7 +49,6 @@ describe("audit_org_api_tokens", function()
       group = token("group-gone", { { role = "write", scope = "sitegroup", sitegroup_id = gone_group } }, {}),
     }
   end)
-  after_each(function() client:close() end)
 
   -- "<token key>:<rule>:<severity>" for each finding, sorted.
   local function summary(findings)

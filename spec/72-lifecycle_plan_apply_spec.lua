@@ -2,23 +2,20 @@
 -- emulator: a round trip that creates, updates, replaces (src_ips changed) and
 -- prunes, then plans nothing; unmanaged tokens untouched; creates before
 -- deletes; the first failure stops the run and says what was done.
-local emulator = require "support.emulator"
-local mistapi = require "mistapi"
+local fresh_client = require "support.fresh_client"
 
 local READ = { { role = "read", scope = "org" } }
 local WRITE = { { role = "write", scope = "org" } }
 
 describe("plan_org_api_tokens and apply_org_api_tokens", function()
-  local e, client, tokens
+  local fresh = fresh_client.new { max_retries = 0 }
+  local e, tokens
 
-  setup(function() e = emulator.start() end)
-  teardown(function() if e then e:stop() end end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
   before_each(function()
-    e:reset(); e:clear_faults()
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0 })
-    tokens = client:orgs_api_tokens()
+    tokens = fresh:renew(function() e:clear_faults() end):orgs_api_tokens()
   end)
-  after_each(function() client:close() end)
 
   local function make(name, privileges, src_ips)
     local body = { name = name, privileges = privileges, src_ips = src_ips }

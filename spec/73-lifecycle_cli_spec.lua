@@ -3,31 +3,28 @@
 -- (mistapi.cli.main.run, as bin/mistapi-tokens does) and once as the script.
 -- Keys are only compared, never printed: every run's output is checked to
 -- hold none of the secrets seen.
-local emulator = require "support.emulator"
+local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
 local main = require "mistapi.cli.main"
 local keyfile = require "mistapi.cli.keyfile"
-local mistapi = require "mistapi"
 
 local ROOT = os.getenv("PWD") or "."
 local READ = { { role = "read", scope = "org" } }
 
 describe("mistapi-tokens rotate, audit, plan, apply", function()
-  local e, client, tokens, dir, secrets
+  local fresh = fresh_client.new { max_retries = 0 }
+  local e, tokens, dir, secrets
 
-  setup(function() e = emulator.start() end)
-  teardown(function() if e then e:stop() end end)
+  setup(function() e = fresh:start() end)
+  teardown(function() fresh:stop() end)
   before_each(function()
-    e:reset(); e:clear_faults()
-    client = assert(mistapi.new { base_url = e.url, token = e.token, max_retries = 0 })
-    tokens = client:orgs_api_tokens()
+    tokens = fresh:renew(function() e:clear_faults() end):orgs_api_tokens()
     dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
     secrets = { e.token }
   end)
   after_each(function()
-    client:close()
     os.execute("rm -rf " .. shell.quote(dir))
   end)
 
