@@ -3,18 +3,7 @@
 local core = require "mistapi.core"
 local shell = require "support.shell"
 
-local function tmp_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function mode_of(path)
-  local p = assert(io.popen("stat -c %a " .. shell.quote(path)))
-  local m = p:read("*l")
-  p:close()
-  return m
-end
+local tmp_path, mode_of = shell.unused_path, shell.mode
 
 describe("core.create_private_file", function()
   it("makes a 0600 file and writes all of the text through its descriptor", function()

@@ -19,18 +19,7 @@ local function run(e, argv, extra_env)
   return shell.capture(("%s%s %s %s"):format(env, extra_env or "", q(SCRIPT), argv))
 end
 
-local function tmp_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function mode_of(path)
-  local p = assert(io.popen("stat -c %a " .. q(path)))
-  local m = p:read("*l")
-  p:close()
-  return m
-end
+local tmp_path, mode_of = shell.unused_path, shell.mode
 
 describe("mistapi-tokens without a server", function()
   it("--version names the program, the module and libcurl", function()

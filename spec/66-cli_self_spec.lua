@@ -12,18 +12,7 @@ local UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 local q = shell.quote
 
-local function tmp_path()
-  local p = os.tmpname()
-  os.remove(p)
-  return p
-end
-
-local function mode_of(path)
-  local p = assert(io.popen("stat -c %a " .. q(path)))
-  local m = p:read("*l")
-  p:close()
-  return m
-end
+local tmp_path, mode_of = shell.unused_path, shell.mode
 
 local function count_lines(s)
   local n = 0

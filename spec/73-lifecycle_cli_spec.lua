@@ -62,12 +62,7 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
     return text and text:match("^(%S+)\n$")
   end
 
-  local function mode(path)
-    local p = io.popen("stat -c %a " .. shell.quote(path))
-    local m = p:read("*l")
-    p:close()
-    return m
-  end
+  local mode = shell.mode
 
   local function count_tokens()
     return #assert(tokens:list_all_org_api_tokens(e.org_id)).data

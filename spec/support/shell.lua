@@ -4,6 +4,8 @@
 --   shell.try_read(path)    -- the file's bytes, or nil, io.open's message
 --   shell.read_file(path)   -- the same, or "" (a missing log reads as empty)
 --   shell.exists(path)      -- can it be opened for reading?
+--   shell.unused_path()     -- a temp file's name with no file there (for a create to make)
+--   shell.mode(path)        -- the file's permission bits as stat prints them ("600")
 --   shell.client_env(e)     -- shell text: a client's MIST_ variables from an
 --                           -- emulator's 0600 env file (no token on a command line)
 --   shell.capture(cmd)      -- runs cmd -> { status =, out =, err = }
@@ -31,6 +33,19 @@ function M.exists(path)
   if not f then return false end
   f:close()
   return true
+end
+
+function M.unused_path()
+  local p = os.tmpname()
+  os.remove(p)
+  return p
+end
+
+function M.mode(path)
+  local p = assert(io.popen("stat -c %a " .. M.quote(path)))
+  local m = p:read("*l")
+  p:close()
+  return m
 end
 
 function M.client_env(e)
