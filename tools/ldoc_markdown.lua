@@ -29,27 +29,32 @@ local function write_file(path, lines)
   f:close()
 end
 
-local function params_of(item, out)
-  local params = item.params or {}
-  if #params == 0 then return end
+-- A titled list ("Parameters:", "Returns:"), when there is anything to list.
+local function list_section(out, title, entries)
+  if #entries == 0 then return end
   out[#out + 1] = ""
-  out[#out + 1] = "Parameters:"
+  out[#out + 1] = title
   out[#out + 1] = ""
-  for _, name in ipairs(params) do
-    local about = text(params.map and params.map[name])
-    out[#out + 1] = ("- `%s`%s"):format(name, about ~= "" and (": " .. about:gsub("\n%s*", " ")) or "")
+  for _, entry in ipairs(entries) do
+    out[#out + 1] = "- " .. entry
   end
 end
 
-local function returns_of(item, out)
-  local ret = item.ret or {}
-  if #ret == 0 then return end
-  out[#out + 1] = ""
-  out[#out + 1] = "Returns:"
-  out[#out + 1] = ""
-  for _, r in ipairs(ret) do
-    out[#out + 1] = "- " .. text(r):gsub("\n%s*", " ")
+local function params_of(item, out)
+  local params, entries = item.params or {}, {}
+  for i, name in ipairs(params) do
+    local about = text(params.map and params.map[name])
+    entries[i] = ("`%s`%s"):format(name, about ~= "" and (": " .. about:gsub("\n%s*", " ")) or "")
   end
+  list_section(out, "Parameters:", entries)
+end
+
+local function returns_of(item, out)
+  local entries = {}
+  for i, r in ipairs(item.ret or {}) do
+    entries[i] = text(r):gsub("\n%s*", " ")
+  end
+  list_section(out, "Returns:", entries)
 end
 
 -- Code keeps its indentation: only what every line shares goes.
