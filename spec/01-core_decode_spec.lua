@@ -181,6 +181,19 @@ describe("core.decode", function()
       end
     end)
 
+    it("checks each token's fields whatever order its keys come in", function()
+      -- (the decoder tries the field the last token had at a key's position first)
+      local list = assert(core.decode('[{"name":"a","created_time":1},{"created_time":2,"name":"b","zz":1},'
+        .. '{"zz":3,"name":"c","created_time":3.5}]', "tokens"))
+      assert.are.same({ "a", "b", "c" }, { list[1].name, list[2].name, list[3].name })
+      assert.are.same({ 1, 2, 3 }, { list[1].created_time, list[2].created_time, list[3].created_time })
+      assert.are.equal(3, list[3].zz)
+      local v, msg, why = core.decode('[{"name":"a","created_time":1},{"created_time":2,"name":5}]', "tokens")
+      assert.is_nil(v)
+      assert.are.equal("model", why)
+      assert.are.equal("[2].name: expected a string, got number", msg)
+    end)
+
     it("adds no metatables without a shape", function()
       local t = assert(core.decode(token_json))
       assert.is_nil(getmetatable(t))
