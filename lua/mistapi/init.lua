@@ -34,7 +34,9 @@ do
   end
   for name, how in pairs({ ["mistapi.Token"] = "token", ["mistapi.UserToken"] = "user_token",
                            ["mistapi.Privilege"] = "privilege" }) do
-    if type(reg[name]) ~= "table" then reg[name] = { __name = name } end
+    if type(reg[name]) ~= "table" then reg[name] = {} end
+    -- the core's luaL_newmetatable, when it came first, set no __name on Lua 5.1
+    reg[name].__name = name
     if not reg[name].__tostring then printed(reg[name], how) end
   end
   if not result.mt.__tostring then printed(result.mt, "result") end
