@@ -35,7 +35,7 @@ routes["GET config"] = function()
 end
 
 routes["POST config"] = function(ctx)
-  local body, bad = input.object(ctx, "config takes an object of switch: value")
+  local body, bad = respond.read_object(ctx, "config takes an object of switch: value")
   if not body then
     return bad
   end
@@ -95,7 +95,7 @@ end
 -- POST seed {count, org_id?, name_prefix?, privileges?, self?} -> {count, ids}
 -- self = true: the built-in user's own tokens instead of the org's
 routes["POST seed"] = function(ctx)
-  local body, bad = input.object(ctx, "seed takes an object")
+  local body, bad = respond.read_object(ctx, "seed takes an object")
   if not body then
     return bad
   end
@@ -123,7 +123,7 @@ end
 -- POST tokens {name?, privileges?, src_ips?, org_id?}: a token made behind the API's
 -- back (another org's, a read-only one...); answers it with its whole key.
 routes["POST tokens"] = function(ctx)
-  local body, bad = input.object(ctx, "tokens takes an object")
+  local body, bad = respond.read_object(ctx, "tokens takes an object")
   if not body then
     return bad
   end

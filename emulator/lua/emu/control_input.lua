@@ -1,6 +1,5 @@
--- What the control calls (emu.control, emu.control_world) share: a body that must be a
--- JSON object, the org a call names, and the plain {"ok": true} answer.
-local json = require "emu.json"
+-- What the control calls (emu.control, emu.control_world) share: the org a call names,
+-- and the plain {"ok": true} answer.
 local boot = require "emu.boot"
 local validate = require "emu.validate"
 local respond = require "emu.respond"
@@ -9,19 +8,6 @@ local M = {}
 
 function M.ok()
   return respond.json(200, { ok = true })
-end
-
--- The request's JSON body when it is an object, or nil and the 400 answer; `usage` says
--- what the call takes.
-function M.object(ctx, usage)
-  local body, bad = respond.read_json(ctx)
-  if not body then
-    return nil, bad
-  end
-  if not json.is_object(body) then
-    return nil, respond.detail(400, usage)
-  end
-  return body
 end
 
 -- The org a body names (org_id; the built-in org when absent), lower-cased, or nil and

@@ -46,7 +46,7 @@ routes["PUT tokens/:id"] = function(ctx, id)
   if not rec then
     return respond.detail(404, "no token " .. id)
   end
-  local body, bad = input.object(ctx, "tokens/{id} takes an object {created_time?, last_used?}")
+  local body, bad = respond.read_object(ctx, "tokens/{id} takes an object {created_time?, last_used?}")
   if not body then
     return bad
   end
@@ -67,7 +67,7 @@ end
 -- add one; DELETE sites/{id}?org_id= / sitegroups/{id}: the site (group) is gone.
 local function adder(kind)
   return function(ctx)
-    local body, bad = input.object(ctx, kind .. " takes an object")
+    local body, bad = respond.read_object(ctx, kind .. " takes an object")
     if not body then
       return bad
     end
@@ -122,7 +122,7 @@ routes["DELETE sitegroups/:id"] = remover("sitegroups")
 -- POST org {name, org_id?}: name the org (GET /api/v1/orgs/{org_id} and /self show it).
 routes["POST org"] = function(ctx)
   local usage = "org takes an object {name, org_id?}"
-  local body, bad = input.object(ctx, usage)
+  local body, bad = respond.read_object(ctx, usage)
   if not body then
     return bad
   end

@@ -25,6 +25,19 @@ function M.read_json(ctx)
   return body
 end
 
+-- The request's JSON body when it is an object, or nil and the 400 answer: for a body
+-- that is not JSON, or `message` for one that is but no object.
+function M.read_object(ctx, message)
+  local body, bad = M.read_json(ctx)
+  if body == nil then
+    return nil, bad
+  end
+  if not json.is_object(body) then
+    return nil, M.detail(400, message)
+  end
+  return body
+end
+
 function M.headers(status, headers, length)
   ngx.status = status
   -- no body, no type: clients and validators would try to parse "" as JSON

@@ -32,14 +32,7 @@ local function cookies(s)
 end
 
 local function body_of(ctx)
-  local body, bad = respond.read_json(ctx)
-  if body == nil then
-    return nil, bad
-  end
-  if not json.is_object(body) then
-    return nil, respond.detail(400, "Invalid data. Expected a dictionary.")
-  end
-  return body
+  return respond.read_object(ctx, "Invalid data. Expected a dictionary.")
 end
 
 -- POST /api/v1/login {email, password [, two_factor]}
