@@ -2,7 +2,7 @@
 # prints one table, writes bench/results/<UTC date>.txt and .json.
 #   make bench BENCH_ARGS="--runs 9"        more runs
 #   make bench BENCH_ARGS="--only get,list" some works only
-#   make bench-quick                        one run each, small counts, no callgrind
+#   make bench-quick                        every answer checked, small counts, nothing timed
 
 EXTRA_DEB_PACKAGES += hyperfine libcjson-dev python3-requests lua-socket valgrind time strace
 
@@ -30,7 +30,7 @@ bench-quick: deps build $(FLOOR) $(DELAY)
 bench-lint: deps
 	luacheck -q bench
 
-# make test also runs the quick bench (about 20 s): every implementation must
+# make test also runs the quick bench (about 40 s): every implementation must
 # agree on the checksum, so a broken bench can't hide until someone measures.
 bench-check: deps build $(FLOOR) $(DELAY)
 	$(call counted,bench/run --quick > build/bench-quick.log 2>&1 || { tail -20 build/bench-quick.log; false; })
