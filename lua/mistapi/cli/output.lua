@@ -13,6 +13,13 @@ local function joined(list)
   return table.concat(parts, ", ")
 end
 
+-- Rows of {field, value} as aligned `field  value` lines.
+local function field_lines(rows)
+  local lines = {}
+  for i, r in ipairs(rows) do lines[i] = ("%-11s %s"):format(r[1], r[2]) end
+  return table.concat(lines, "\n")
+end
+
 --- A token as `field  value` lines.
 function output.token(t)
   local privileges = {}
@@ -27,9 +34,7 @@ function output.token(t)
     { "last_used", display.time(t.last_used, "never") },
     { "key", display.mask(t.key) },
   }
-  local lines = {}
-  for i, r in ipairs(rows) do lines[i] = ("%-11s %s"):format(r[1], r[2]) end
-  return table.concat(lines, "\n")
+  return field_lines(rows)
 end
 
 --- A user's own token as `field  value` lines (it has no privileges or
@@ -42,9 +47,7 @@ function output.user_token(t)
     { "last_used", display.time(t.last_used, "never") },
     { "key", display.mask(t.key) },
   }
-  local lines = {}
-  for i, r in ipairs(rows) do lines[i] = ("%-11s %s"):format(r[1], r[2]) end
-  return table.concat(lines, "\n")
+  return field_lines(rows)
 end
 
 --- A list of tokens as an aligned table.

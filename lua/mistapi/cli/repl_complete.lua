@@ -44,6 +44,7 @@ local function lookup(env, path)
   end
   return v
 end
+complete.lookup = lookup
 
 --- What may complete `word` (the text before the cursor, from its last break).
 -- @param word as `tokens:li`, `mistapi.`, `res.data.pri`, `cli`

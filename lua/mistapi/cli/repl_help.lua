@@ -50,15 +50,10 @@ local function row_of(v)
   return nil
 end
 
--- The value a dotted name stands for in `env`, without running code.
+-- The value a dotted name stands for in `env`, without running code
+-- (completion's own lookup).
 local function lookup(env, path)
-  local keys_of = require("mistapi.cli.repl_complete").keys_of
-  local v = env
-  for name in path:gmatch("[^%.:]+") do
-    if v == nil then return nil end
-    v = keys_of(v)[name]
-  end
-  return v
+  return require("mistapi.cli.repl_complete").lookup(env, path)
 end
 
 --- The usage text of a function the REPL can reach, or nil.

@@ -1,30 +1,9 @@
 --- `mistapi-tokens list`: every token of the org, or the ones a filter keeps.
 -- @module mistapi.cli.commands.list
 
-local json = require "mistapi.cli.json"
-local output = require "mistapi.cli.output"
-local filter = require "mistapi.cli.filter"
-
-return {
+return require("mistapi.cli.list_command").new {
   summary = "every token of the org (all pages, or --page N)",
   org = true,
-  options = {
-    { "name", "value", "PATTERN", "only tokens whose whole name matches PATTERN (* any text, ? one character)" },
-    { "unused-days", "count", "N", "only tokens not used for N days (never used: created N days ago or more)" },
-    { "limit", "positive", "N", "tokens asked for per page" },
-    { "page", "positive", "N", "only that page (from 1)" },
-  },
-  run = function(ctx, o)
-    local tokens = ctx.client:orgs_api_tokens()
-    local res, err
-    if o.page then   -- one page, as asked
-      res, err = tokens:list_org_api_tokens(ctx.org, { limit = o.limit, page = o.page })
-    else
-      res, err = tokens:list_all_org_api_tokens(ctx.org, { limit = o.limit })
-    end
-    if not res then return ctx.fail(err) end
-    local list = filter.tokens(res.data, { name = o.name, unused_days = o["unused-days"], now = ctx.now() })
-    if o.json then return ctx.out(json.encode(list, true)) end
-    return ctx.out(output.list(list))
-  end,
+  page = function(ctx, opts) return ctx.client:orgs_api_tokens():list_org_api_tokens(ctx.org, opts) end,
+  all = function(ctx, opts) return ctx.client:orgs_api_tokens():list_all_org_api_tokens(ctx.org, opts) end,
 }
