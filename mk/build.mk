@@ -23,11 +23,11 @@ build: $(CORE_54) $(CORE_51)
 build-5.4: $(CORE_54)
 build-5.1: $(CORE_51)
 
-$(CORE_54): $(CORE_SRCS) $(CORE_HDRS) mk/build.mk | deps
+$(CORE_54): $(CORE_SRCS) $(CORE_HDRS) mk/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) $(LUA54_CFLAGS) $(CORE_LDFLAGS) -o $@ $(CORE_SRCS) $(CORE_LDLIBS)
 
-$(CORE_51): $(CORE_SRCS) $(CORE_HDRS) mk/build.mk | deps
+$(CORE_51): $(CORE_SRCS) $(CORE_HDRS) mk/build.mk | build-deps
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) $(LUAJIT_CFLAGS) $(CORE_LDFLAGS) -o $@ $(CORE_SRCS) $(CORE_LDLIBS)
 

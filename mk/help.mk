@@ -15,7 +15,8 @@ help:
 	  '  openresty-conf     only write its nginx.conf (OPENRESTY_DIR=DIR)' \
 	  '' \
 	  'Build and install' \
-	  '  deps               the Debian packages (as root; otherwise prints the apt-get line)' \
+	  '  build-deps         the Debian packages a build needs (as root; otherwise prints the apt-get line)' \
+	  '  deps               those and every test, demo, bench and docs tool (likewise)' \
 	  '  all, build         the C core for Lua 5.4 and LuaJIT (build-5.4, build-5.1)' \
 	  '  build-all          also for Lua 5.2 and 5.3 (build-5.2, build-5.3)' \
 	  '  install            PREFIX=/usr/local DESTDIR= LUA_VERSION=5.4 (5.3, 5.2, 5.1 = LuaJIT)' \

@@ -32,7 +32,7 @@ test: test-start
 	@$(MAKE) --no-print-directory -k lint spec-5.4 spec-luajit $(TEST_STEPS) || echo "0 1 0" >> $(COUNTS)
 	@$(MAKE) --no-print-directory test-summary
 
-test-start: build
+test-start: deps build
 	@mkdir -p build && : > $(COUNTS_FILE)
 
 lint: deps
