@@ -63,19 +63,41 @@ local function read_token_file(path, stdin)
   return token
 end
 
+-- The CA bundle: --ca-file, else the variables curl's own command honours
+-- (a TLS-inspecting proxy's CA is usually given that way), else the system's.
+-- A file that can't be read is refused here, naming where it came from, even
+-- for a plain-http host that would never read it.
+local function ca_file_of(o, getenv)
+  local path, from = o["ca-file"], "--ca-file"
+  if path == nil then
+    for _, name in ipairs({ "CURL_CA_BUNDLE", "SSL_CERT_FILE" }) do
+      local v = getenv(name)
+      if v and v ~= "" then path, from = v, "$" .. name; break end
+    end
+  end
+  if path == nil then return nil end
+  local f, err = io.open(path, "r")
+  if not f then
+    return nil, ("%s %s: %s"):format(from, path, (tostring(err):gsub("^[^:]*: ", ""):lower()))
+  end
+  f:close()
+  return path
+end
+
 -- The library resolves the rest (MIST_HOST, MIST_BASE_URL, MIST_ENV_FILE, MIST_ORG_ID...).
-local function client_for(o, env, token, log)
+local function client_for(o, env, token, log, ca_file)
   local mistapi = require "mistapi"
   return mistapi.new { base_url = o["base-url"], host = o.host, cloud = o.cloud, getenv = env.getenv,
                        token = token, org_id = o.org, max_retries = o["max-retries"], timeout = o.timeout,
-                       log = log }
+                       ca_file = ca_file, log = log }
 end
 
 -- The --debug line of one attempt, with every secret the run knows taken out.
 local function debug_hook(ctx, known)
   return function(e)
     local outcome = e.status and tostring(e.status) or (e.error or "failed")
-    local line = ("%s %s -> %s in %.3f s (attempt %d)"):format(e.method or "?", e.path or "?", outcome,
+    local host = ctx.client and ctx.client.settings.base_url or ""
+    local line = ("%s %s%s -> %s in %.3f s (attempt %d)"):format(e.method or "?", host, e.path or "?", outcome,
       e.duration or 0, e.attempt or 1)
     ctx.err("mistapi-tokens: debug: " .. secrets.scrub(line, known))
   end
@@ -137,8 +159,10 @@ local function dispatch(ctx, o, env)
     token, terr = read_token_file(o["token-file"], env.stdin)
     if not token then return ctx.usage(terr) end
   end
+  local ca_file, caerr = ca_file_of(o, env.getenv)
+  if caerr then return ctx.usage(caerr) end
   ctx.secrets = secrets.known(env.getenv, token)
-  local client, cerr = client_for(o, env, token, o.debug and debug_hook(ctx, ctx.secrets) or nil)
+  local client, cerr = client_for(o, env, token, o.debug and debug_hook(ctx, ctx.secrets) or nil, ca_file)
   if not client then
     if cerr.kind == "validation" then
       ctx.err("mistapi-tokens: " .. describe(cerr))

@@ -9,7 +9,7 @@ local registry = {}
 
 --- Top-level commands, in the order the usage lists them.
 registry.NAMES = { "list", "get", "create", "update", "delete", "rotate", "audit", "plan", "apply", "self",
-  "repl", "help", "completion" }
+  "whoami", "repl", "help", "completion" }
 
 --- Options every command takes. Each row: { name, kind, VALUE, help }. Kinds:
 -- flag, value, list (repeatable), count (whole >= 0), positive (whole >= 1),
@@ -23,7 +23,9 @@ registry.GLOBAL_OPTIONS = {
   { "timeout", "seconds", "S", "seconds for one attempt (default 30)" },
   { "base-url", "value", "URL", "the Mist API (default: $MIST_HOST, else $MIST_BASE_URL, else api.mist.com)" },
   { "host", "value", "HOST", "the Mist API's host name, as api.eu.mist.com" },
-  { "cloud", "value", "NAME", "a Mist cloud by name (global01, eu01, ...)" },
+  { "cloud", "value", "NAME", "a Mist cloud by name (global01, emea01, apac01, ...)" },
+  { "ca-file", "value", "FILE", "trust the CA certificates of this PEM file (default: $CURL_CA_BUNDLE,"
+    .. " else $SSL_CERT_FILE, else the system's)" },
   { "help", "flag", nil, "this text; -h too" },
   { "version", "flag", nil, "the versions of this program, the module and libcurl" },
 }
