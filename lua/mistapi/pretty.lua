@@ -12,9 +12,21 @@ local pretty = {}
 local WIDTH = 78          -- past this a value is laid out one field a line
 local MAX_DEPTH = 6
 
--- Field names whose value is a secret, wherever they appear.
-local SECRET = { key = true, token = true, apitoken = true, password = true, secret = true,
-                 cookie = true, two_factor = true }
+-- Field names whose value is a secret, wherever they appear: a name that
+-- holds one of these words (`key`, `tokens`, `created_keys`, `Authorization`,
+-- `csrftoken`...). Every string under such a field is masked, in nested
+-- tables too, so a client's settings or headers print without a credential.
+local SECRET_WORDS = { "key", "token", "password", "passwd", "secret", "cookie", "authorization", "csrf",
+                       "two_factor", "session_id" }
+
+local function is_secret_name(k)
+  if type(k) ~= "string" then return false end
+  local lower = k:lower()
+  for _, w in ipairs(SECRET_WORDS) do
+    if lower:find(w, 1, true) then return true end
+  end
+  return false
+end
 
 local function mask(v)
   if type(v) ~= "string" or v == "" then return "-" end
@@ -84,8 +96,12 @@ local function parts_of(t, opts, depth, seen)
     local v = t[k]
     local name = is_identifier(k) and k or ("[" .. (type(k) == "string" and quote(k) or tostring(k)) .. "]")
     local text
-    if SECRET[k] and type(v) == "string" then
+    if (opts.masking or is_secret_name(k)) and type(v) == "string" then
       text = mask(v)
+    elseif is_secret_name(k) and type(v) == "table" and not opts.masking then
+      opts.masking = true
+      text = render(v, opts, depth + 1, seen)
+      opts.masking = nil
     else
       text = render(v, opts, depth + 1, seen)
     end
@@ -96,7 +112,7 @@ end
 
 function render(v, opts, depth, seen)
   local tv = type(v)
-  if tv == "string" then return quote(v) end
+  if tv == "string" then return opts.masking and mask(v) or quote(v) end
   if tv ~= "table" then
     if opts.null ~= nil and v == opts.null then return "null" end
     return tostring(v)

@@ -23,13 +23,17 @@ mistapi %s on %s
 
 --- Makes the session's globals; prints the banner, or the reason it can't.
 -- @param getenv the environment lookup (default os.getenv)
+-- @param client optional: a client made already (the CLI's, from its options)
 -- @return the client, or nil and an error
-function repl.start(getenv)
+function repl.start(getenv, client)
   getenv = getenv or os.getenv
   local mistapi = require "mistapi"
   rawset(_G, "mistapi", mistapi)
   rawset(_G, "display", display)
-  local client, err = mistapi.new { getenv = getenv }   -- MIST_HOST, MIST_APITOKEN, MIST_ENV_FILE...
+  local err
+  if not client then
+    client, err = mistapi.new { getenv = getenv }   -- MIST_HOST, MIST_APITOKEN, MIST_ENV_FILE...
+  end
   if not client then
     io.stderr:write(tostring(err), "\n")
     return nil, err
@@ -117,14 +121,24 @@ function repl.eval(chunk, out)
   return true
 end
 
--- A line worth keeping out of the history file: one holding a known secret, or
--- a quoted run of 20+ letters and digits (a token or key typed in by hand).
+-- Words that, with a quoted string on the same line, mean a credential was typed.
+local CREDENTIAL_WORDS = { "password", "passwd", "secret", "two_factor", "apitoken", "token =", "token=" }
+
+-- A line worth keeping out of the history file: one holding a known secret, a
+-- quoted run of 20+ letters and digits (a token or key typed in by hand), or
+-- a quoted string next to a credential's name (`password = "..."`).
 function repl.private_line(line, secrets)
   for _, s in ipairs(secrets or {}) do
     if type(s) == "string" and #s >= 8 and line:find(s, 1, true) then return true end
   end
   for quoted in line:gmatch("[\"']([%w]+)[\"']") do
     if #quoted >= 20 then return true end
+  end
+  if line:find("[\"'%[]") then
+    local lower = line:lower()
+    for _, w in ipairs(CREDENTIAL_WORDS) do
+      if lower:find(w, 1, true) then return true end
+    end
   end
   return false
 end
@@ -212,12 +226,17 @@ end
 
 --- Runs the session until end of input (Ctrl-D) or os.exit().
 -- @param getenv the environment lookup (default os.getenv)
-function repl.main(getenv)
+-- @param client optional: the client to use (the CLI makes it from its options)
+-- @param known optional: secrets the caller knows of (a --token-file token), kept out of the history
+function repl.main(getenv, client, known)
   getenv = getenv or os.getenv
-  local client = repl.start(getenv)
+  client = repl.start(getenv, client)
   if not client then return 2 end
   display.rows = math.max(5, (terminal_rows() or 24) - 6)
   local secrets = {}
+  for _, v in ipairs(known or {}) do secrets[#secrets + 1] = v end
+  for _, v in ipairs(client.settings.tokens or {}) do secrets[#secrets + 1] = v end
+  if client.settings.password then secrets[#secrets + 1] = client.settings.password end
   for _, name in ipairs { "MIST_APITOKEN", "MIST_API_TOKEN", "MIST_PASSWORD" } do
     local v = getenv(name)
     if v then
@@ -225,6 +244,9 @@ function repl.main(getenv)
     end
   end
   local read, interactive = line_reader(getenv, secrets)
+  -- the client's own credentials never reach the screen, however they are asked for
+  local errors = require "mistapi.errors"
+  local function show(text) print((errors.redact(text, secrets))) end
   -- a stray Ctrl-C must not end the session (nor cut a call in half): Ctrl-U
   -- clears a line, Ctrl-D leaves
   local core = require "mistapi.core"
@@ -234,7 +256,7 @@ function repl.main(getenv)
     local line = read(chunk and ">> " or "mistapi> ")
     if line == nil then break end
     chunk = chunk and (chunk .. "\n" .. line) or line
-    if repl.eval(chunk) ~= "incomplete" then chunk = nil end
+    if repl.eval(chunk, show) ~= "incomplete" then chunk = nil end
     io.stdout:flush()
   end
   io.write("\n")
