@@ -191,7 +191,7 @@ describe("mistapi-tokens against the emulator", function()
     local made = e:make_token { name = "gone", privileges = { { role = "admin", scope = "org" } } }
     local r = run(e, "delete --yes " .. made.id)
     assert.equal(0, r.status)
-    assert.equal("deleted " .. made.id .. "\n", r.out)
+    assert.equal('deleted "gone" (' .. made.id .. ")\n", r.out)
     assert.equal(4, run(e, "get " .. made.id).status)
   end)
 
@@ -223,7 +223,7 @@ describe("mistapi-tokens against the emulator", function()
 
     it("is 3 for validation errors, before anything is sent", function()
       e:clear_log()
-      for _, argv in ipairs { "get not-a-uuid", "create --name x --privilege admn:org",
+      for _, argv in ipairs { "get 497f6eca-6276-4993-bfeb-53efbbba6f0", "create --name x --privilege admn:org",
                               "create --name x --privilege read:site", "create --name x --privilege admin:org "
                               .. "--src-ip 10.0.0.1/40", "update " .. SITE .. " --src-ip 10.0.0.1" } do
         local r = run(e, argv)

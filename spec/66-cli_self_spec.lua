@@ -76,7 +76,7 @@ describe("mistapi-tokens self", function()
 
     local del = run("self delete --yes " .. id)
     assert.equal(0, del.status, del.err)
-    assert.equal("deleted " .. id .. "\n", del.out)
+    assert.equal('deleted "renamed" (' .. id .. ")\n", del.out)
     local gone = run("self get " .. id)
     assert.equal(4, gone.status)
     assert.truthy(gone.err:find("404", 1, true))
@@ -140,7 +140,7 @@ describe("mistapi-tokens self", function()
     assert.equal(2, run("self frob").status)
     assert.equal(2, run("self get").status)
     assert.equal(2, run("self update " .. UNKNOWN_ID).status)   -- no --name
-    local bad = run("self get not-a-uuid")
+    local bad = run("self get 497f6eca-6276-4993-bfeb-53efbbba6f0")   -- a mistyped id, not a name
     assert.equal(3, bad.status)
     assert.truthy(bad.err:find("apitoken_id", 1, true))
     assert.equal(before, #e:log())

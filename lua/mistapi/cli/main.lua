@@ -178,6 +178,19 @@ local function dispatch(ctx, o, env)
       return ctx.usage("no org: pass --org ID or set MIST_ORG_ID")
     end
   end
+  if o.id and not cmd.id_is_name then
+    -- a NAME for an ID: the command then works on that token's id
+    local token_ref = require "mistapi.cli.token_ref"
+    if not token_ref.is_id(o.id) then
+      local id, name_or_err = token_ref.resolve(ctx, o.id,
+        { own = o.command:find("^self ") ~= nil, retired = o.finish == true })
+      if not id then
+        client:close()
+        return ctx.fail(name_or_err)
+      end
+      o.id, o.name_given = id, name_or_err
+    end
+  end
   local ok, status = pcall(cmd.run, ctx, o)
   client:close()
   if not ok then error(status, 0) end

@@ -34,11 +34,19 @@ local function option_lines(rows)
   return table.concat(lines, "\n")
 end
 
+-- An argument as the usage shows it: a token is named by its id or its name.
+local function arg_text(a) return a == "ID" and "ID|NAME" or a end
+
 local function synopsis(mod, full)
   local parts = { "mistapi-tokens", full }
-  for _, a in ipairs(mod.args or {}) do parts[#parts + 1] = a end
-  if mod.synopsis then
-    parts[#parts + 1] = mod.synopsis
+  local text = mod.synopsis
+  for _, a in ipairs(mod.args or {}) do
+    -- a synopsis that starts with the argument already names it
+    if text and text:sub(1, #a + 1) == a .. " " then text = text:sub(#a + 2) end
+    parts[#parts + 1] = arg_text(a)
+  end
+  if text then
+    parts[#parts + 1] = text
   elseif mod.options and #mod.options > 0 then
     parts[#parts + 1] = "[options]"
   end
@@ -54,7 +62,9 @@ function usage.main()
     if mod.group then
       left = name .. " " .. table.concat(mod.group, "|")
     elseif mod.args then
-      left = name .. " " .. table.concat(mod.args, " ")
+      local shown = {}
+      for i, a in ipairs(mod.args) do shown[i] = arg_text(a) end
+      left = name .. " " .. table.concat(shown, " ")
     end
     if #left > 28 then
       lines[#lines + 1] = "  " .. left
@@ -67,6 +77,7 @@ function usage.main()
   lines[#lines + 1] = option_lines(registry.GLOBAL_OPTIONS)
   lines[#lines + 1] = ""
   lines[#lines + 1] = "mistapi-tokens help COMMAND shows a command's own options."
+  lines[#lines + 1] = "ID|NAME: a token's id, or its name when no other token has it."
   lines[#lines + 1] = "The API token comes from $MIST_APITOKEN or --token-file, never from an argument"
     .. " (ps shows those)."
   lines[#lines + 1] = usage.EXIT_TEXT

@@ -1,22 +1,8 @@
---- `mistapi-tokens delete ID`: delete a token, after asking on a terminal.
+--- `mistapi-tokens delete ID|NAME`: delete a token, after asking on a terminal.
 -- @module mistapi.cli.commands.delete
 
-local json = require "mistapi.cli.json"
-
-return {
+return require("mistapi.cli.delete_command").new {
   summary = "delete a token (asks first on a terminal; --yes in scripts)",
-  args = { "ID" },
   org = true,
-  options = {
-    { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
-  },
-  run = function(ctx, o)
-    if not o.yes then
-      local ok, status = ctx.confirm(("delete token %s? Whatever uses it stops working."):format(o.id))
-      if not ok then return status end
-    end
-    local res, err = ctx.client:orgs_api_tokens():delete_org_api_token(ctx.org, o.id)
-    if not res then return ctx.fail(err) end
-    return ctx.out(o.json and json.encode({ deleted = o.id }) or ("deleted " .. o.id))
-  end,
+  resource = function(ctx) return ctx.client:orgs_api_tokens() end,
 }

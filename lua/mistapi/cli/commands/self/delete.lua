@@ -1,21 +1,8 @@
---- `mistapi-tokens self delete ID`: delete a token of your own, after asking on a terminal.
+--- `mistapi-tokens self delete ID|NAME`: delete a token of your own, after asking on a terminal.
 -- @module mistapi.cli.commands.self.delete
 
-local json = require "mistapi.cli.json"
-
-return {
+return require("mistapi.cli.delete_command").new {
   summary = "delete a token of your own (asks first on a terminal; --yes in scripts)",
-  args = { "ID" },
-  options = {
-    { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
-  },
-  run = function(ctx, o)
-    if not o.yes then
-      local ok, status = ctx.confirm(("delete your token %s? Whatever uses it stops working."):format(o.id))
-      if not ok then return status end
-    end
-    local res, err = ctx.client:self_api_tokens():delete_api_token(o.id)
-    if not res then return ctx.fail(err) end
-    return ctx.out(o.json and json.encode({ deleted = o.id }) or ("deleted " .. o.id))
-  end,
+  whose = "your ",
+  resource = function(ctx) return ctx.client:self_api_tokens() end,
 }

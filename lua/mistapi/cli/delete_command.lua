@@ -1,0 +1,45 @@
+--- The `delete` command, for the org's tokens and for your own alike: the
+-- token is read first, so the question and the output name it as well as
+-- its id, and the token this command itself runs with is refused unless
+-- `--allow-self` (as rotate and apply refuse it), before anything changes.
+-- @module mistapi.cli.delete_command
+
+local display = require "mistapi.display"
+local json = require "mistapi.cli.json"
+
+local delete_command = {}
+
+--- A delete command.
+-- @param spec { summary, org = true for the org's tokens, resource = function(ctx) -> resource,
+--   whose = "" or "your " (for the question) }
+function delete_command.new(spec)
+  return {
+    summary = spec.summary,
+    args = { "ID" },
+    org = spec.org,
+    options = {
+      { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
+      { "allow-self", "flag", nil, "allow deleting the token this command itself runs with" },
+    },
+    run = function(ctx, o)
+      local target = require("mistapi.lifecycle.target").of(spec.resource(ctx), spec.org and ctx.org or nil)
+      local token, err = target:get(o.id)
+      if not token then return ctx.fail(err) end
+      local shown = ('"%s" (%s)'):format(display.scrub(token.name), display.scrub(o.id))
+      if target:is_own(token) and not o["allow-self"] then
+        return ctx.usage(("%s is the token this command runs with: deleting it locks this command out;"
+          .. " pass --allow-self to do it anyway"):format(shown))
+      end
+      if not o.yes then
+        local ok, status = ctx.confirm(("delete %stoken %s? Whatever uses it stops working.")
+          :format(spec.whose or "", shown))
+        if not ok then return status end
+      end
+      local done, derr = target:delete(o.id)
+      if not done then return ctx.fail(derr) end
+      return ctx.out(o.json and json.encode({ deleted = o.id, name = token.name }) or ("deleted " .. shown))
+    end,
+  }
+end
+
+return delete_command
