@@ -127,6 +127,43 @@ describe("config.resolve", function()
     assert.same("9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", s.org_id)
   end)
 
+  it("reads ~/.mist_env only when nothing else gives a token, and says where it looked", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -m 700 " .. dir))
+    -- no file there: the error names it
+    local s, err = config.resolve { getenv = env_of { HOME = dir } }
+    assert.is_nil(s)
+    assert.equal("validation", err.kind)
+    assert.truthy(err.message:find("MIST_APITOKEN, MIST_API_TOKEN, MIST_USER/MIST_PASSWORD", 1, true), err.message)
+    assert.truthy(err.message:find("the env file ~/.mist_env (none there)", 1, true), err.message)
+    assert.equal("~/.mist_env (none there)", err.looked_in)
+
+    local f = assert(io.open(dir .. "/.mist_env", "w"))
+    f:write("MIST_HOST=api.gc3.mist.com\nMIST_APITOKEN=gggggggg7\n")
+    f:close()
+    s = assert(config.resolve { getenv = env_of { HOME = dir } })
+    assert.same({ "gggggggg7" }, s.tokens)
+    assert.same("https://api.gc3.mist.com", s.base_url)
+    -- a token from the environment or an option: the file is not read at all
+    s = assert(config.resolve { getenv = env_of { HOME = dir, MIST_APITOKEN = "hhhhhhhh8" } })
+    assert.same({ "hhhhhhhh8" }, s.tokens)
+    assert.same("https://api.mist.com", s.base_url)
+    s = assert(config.resolve { token = "iiiiiiii9", getenv = env_of { HOME = dir } })
+    assert.same("https://api.mist.com", s.base_url)
+    -- an env file named elsewhere that lacks a token: that one is named
+    local other = dir .. "/other.env"
+    f = assert(io.open(other, "w"))
+    f:write("MIST_HOST=api.gc3.mist.com\n")
+    f:close()
+    s, err = config.resolve { env_file = other, getenv = env_of { HOME = dir } }
+    assert.is_nil(s)
+    assert.truthy(err.message:find("the env file " .. other, 1, true), err.message)
+    os.remove(other)
+    os.remove(dir .. "/.mist_env")
+    os.remove(dir)
+  end)
+
   it("finds the env file through MIST_ENV_FILE when no env_file is passed", function()
     local path = os.tmpname()
     local f = assert(io.open(path, "w"))

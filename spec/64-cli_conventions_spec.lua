@@ -272,9 +272,19 @@ describe("mistapi-tokens conventions against the emulator", function()
     r = run(e, "list --token-file " .. q(file), "unset MIST_APITOKEN;")
     assert.equal(2, r.status)
     assert.truthy(r.err:find("^mistapi%-tokens: %-%-token%-file [^\n]*: no such file"), r.err)
-    r = run(e, "list", "unset MIST_APITOKEN;")
+    r = run(e, "list", "unset MIST_APITOKEN; export HOME=/nonexistent;")
     assert.equal(2, r.status)
-    assert.equal("mistapi-tokens: no API token: set MIST_APITOKEN or use --token-file FILE\n", r.err)
+    assert.equal("mistapi-tokens: no API token: set MIST_APITOKEN, use --token-file FILE, or put MIST_APITOKEN in"
+      .. " --env-file FILE (looked in: $MIST_APITOKEN, $MIST_API_TOKEN, $MIST_USER/$MIST_PASSWORD, the env file"
+      .. " ~/.mist_env (none there))\n", r.err)
+    -- --env-file names a file to read the token from
+    local env_file = os.tmpname()
+    f = assert(io.open(env_file, "w"))
+    f:write("MIST_APITOKEN=", e.token, "\n")
+    f:close()
+    r = run(e, "list --env-file " .. q(env_file), "unset MIST_APITOKEN; export HOME=/nonexistent;")
+    os.remove(env_file)
+    assert.equal(0, r.status, r.err)
   end)
 
   it("says an HTTP error once, as 'mistapi-tokens: 404 ...'", function()

@@ -95,6 +95,19 @@ local function read_env_file(path, getenv)
   return vars
 end
 
+-- Read when nothing else names a token, as the Python SDK's examples keep it.
+local DEFAULT_ENV_FILE = "~/.mist_env"
+
+-- Does anything but an env file give credentials?
+local function has_credentials(opts, getenv)
+  if opts.token or opts.tokens or (opts.email and opts.password) then return true end
+  local function set(name)
+    local v = getenv(name)
+    return v ~= nil and v ~= ""
+  end
+  return set("MIST_APITOKEN") or set("MIST_API_TOKEN") or (set("MIST_USER") and set("MIST_PASSWORD"))
+end
+
 local function is_loopback(host)
   host = host:lower()
   return host == "localhost" or host == "[::1]" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil
@@ -195,10 +208,23 @@ function config.resolve(opts)
     env_file = getenv("MIST_ENV_FILE")
     if env_file == "" then env_file = nil end
   end
+  local looked_in   -- the default env file, when it was looked for
+  if not env_file and not has_credentials(opts, getenv) then
+    -- nothing names a token: the Python SDK's usual file, if there is one
+    local path = expand_home(DEFAULT_ENV_FILE, getenv)
+    local f = path and io.open(path, "r")
+    if f then
+      f:close()
+      env_file = DEFAULT_ENV_FILE
+    else
+      looked_in = DEFAULT_ENV_FILE .. " (none there)"
+    end
+  end
   if env_file then
     local vars, err = read_env_file(env_file, getenv)
     if not vars then return nil, errors.validation(err) end
     file_vars = vars
+    looked_in = env_file
   end
   local function env(name)
     local v = getenv(name)
@@ -264,7 +290,9 @@ function config.resolve(opts)
   s.email = opts.email or (not tokens[1] and env("MIST_USER")) or nil
   s.password = opts.password or (not tokens[1] and env("MIST_PASSWORD")) or nil
   if #tokens == 0 and not (s.email and s.password) then
-    return nil, errors.validation("no API token: pass token = ..., or set MIST_APITOKEN")
+    return nil, errors.new("validation", "no API token: pass token = ..., or set MIST_APITOKEN (looked in: the token,"
+      .. " tokens and email/password options, MIST_APITOKEN, MIST_API_TOKEN, MIST_USER/MIST_PASSWORD, "
+      .. (looked_in and ("the env file " .. looked_in) or "no env file") .. ")", { looked_in = looked_in })
   end
 
   local function positive(name, allow_zero)

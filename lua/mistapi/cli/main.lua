@@ -31,7 +31,9 @@ end
 local function describe(err)
   local text = tostring(err):gsub("^mistapi: ", "")
   if err.kind == "validation" and text:find("no API token", 1, true) then
-    return "no API token: set MIST_APITOKEN or use --token-file FILE"
+    return "no API token: set MIST_APITOKEN, use --token-file FILE, or put MIST_APITOKEN in --env-file FILE"
+      .. " (looked in: $MIST_APITOKEN, $MIST_API_TOKEN, $MIST_USER/$MIST_PASSWORD, "
+      .. (err.looked_in and ("the env file " .. err.looked_in) or "no env file") .. ")"
   end
   return text
 end
@@ -88,6 +90,7 @@ end
 local function client_for(o, env, token, log, ca_file)
   local mistapi = require "mistapi"
   return mistapi.new { base_url = o["base-url"], host = o.host, cloud = o.cloud, getenv = env.getenv,
+                       env_file = o["env-file"],
                        token = token, org_id = o.org, max_retries = o["max-retries"], timeout = o.timeout,
                        ca_file = ca_file, log = log }
 end

@@ -17,6 +17,8 @@ registry.NAMES = { "list", "get", "create", "update", "delete", "rotate", "audit
 registry.GLOBAL_OPTIONS = {
   { "org", "value", "ID", "the org (default: $MIST_ORG_ID)" },
   { "token-file", "value", "FILE", "read the API token from FILE ('-': standard input); default $MIST_APITOKEN" },
+  { "env-file", "value", "FILE", "read MIST_* variables the environment lacks from FILE (default: $MIST_ENV_FILE;"
+    .. " ~/.mist_env when nothing else gives a token)" },
   { "json", "flag", nil, "print JSON (for jq) instead of a table" },
   { "debug", "flag", nil, "show each request on stderr (method, path, status, time, attempt); -v too" },
   { "max-retries", "count", "N", "retries of a call that failed in a way worth retrying (default 3)" },
