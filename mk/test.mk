@@ -5,8 +5,9 @@
 # adds them up, and `make test` fails when anything failed.
 
 # Real proxies for spec/36 (spec/support/proxies.lua): tinyproxy (http,
-# CONNECT), stunnel4 in front of it (an https proxy), dante-server (socks5).
-EXTRA_DEB_PACKAGES += tinyproxy stunnel4 dante-server
+# CONNECT), stunnel4 in front of it (an https proxy), dante-server (socks5);
+# zsh for the completion spec (spec/64-cli_completion_zsh).
+EXTRA_DEB_PACKAGES += tinyproxy stunnel4 dante-server zsh
 
 BUSTED      := /usr/bin/busted
 COUNTS_FILE := build/test-counts.txt

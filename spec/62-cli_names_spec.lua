@@ -129,3 +129,22 @@ describe("mistapi-tokens with a token's name for its id", function()
     assert.equal('deleted "mine-by-name" (' .. mine.id .. ")\n", r.out)
   end)
 end)
+
+describe("mistapi-tokens did you mean", function()
+  local args = require "mistapi.cli.args"
+
+  it("suggests the command, subcommand or option a typo meant, and nothing for a word far from all", function()
+    local _, err = args.parse { "lsit" }
+    assert.truthy(err:find('unknown command "lsit" (did you mean list?)', 1, true), err)
+    _, err = args.parse { "self", "rotat" }
+    assert.truthy(err:find("(did you mean rotate?)", 1, true), err)
+    _, err = args.parse { "rotate", "x", "--keep-ol" }
+    assert.truthy(err:find("unknown option --keep-ol (did you mean --keep-old?)", 1, true), err)
+    _, err = args.parse { "--tokn-file", "f", "list" }
+    assert.truthy(err:find("(did you mean --token-file?)", 1, true), err)
+    _, err = args.parse { "frobnicate" }
+    assert.falsy(err:find("did you mean", 1, true), err)
+    _, err = args.parse { "list", "--zzzzzzzz" }
+    assert.falsy(err:find("did you mean", 1, true), err)
+  end)
+end)

@@ -52,16 +52,29 @@ local function distance(a, b)
   return prev[#b]
 end
 
--- "unknown option "max_retry" (did you mean `max_retries`?)"
-local function unknown_option(name)
+--- The name in `known` (an array, or a table's keys) a misspelt `name` most
+-- likely meant, or nil when none is close: the one rule for "did you mean",
+-- used by `mistapi.new` and the command line.
+function config.closest(name, known)
   local best, best_d
-  for known in pairs(TYPES) do
-    local d = distance(name, known)
-    if known:sub(1, #name) == name or name:sub(1, #known) == known then d = math.min(d, 2) end
-    if d <= math.max(2, math.floor(#name / 3)) and (not best_d or d < best_d or (d == best_d and known < best)) then
-      best, best_d = known, d
+  local list = known
+  if known[1] == nil then
+    list = {}
+    for k in pairs(known) do list[#list + 1] = k end
+  end
+  for _, k in ipairs(list) do
+    local d = distance(name, k)
+    if k:sub(1, #name) == name or name:sub(1, #k) == k then d = math.min(d, 2) end
+    if d <= math.max(2, math.floor(#name / 3)) and (not best_d or d < best_d or (d == best_d and k < best)) then
+      best, best_d = k, d
     end
   end
+  return best
+end
+
+-- "unknown option "max_retry" (did you mean `max_retries`?)"
+local function unknown_option(name)
+  local best = config.closest(name, TYPES)
   local msg = ("mistapi.new: unknown option %q"):format(name)
   if best then msg = msg .. (" (did you mean `%s`?)"):format(best) end
   return msg

@@ -62,7 +62,9 @@ function args.parse(argv)
     elseif name then
       local row = registry.option(cmd, name)
       if not row then
-        return nil, "unknown option --" .. name .. (cmd and "" or " (command options go after the command)")
+        local guess = registry.did_you_mean(name, registry.option_names(cmd)):gsub("mean ", "mean --")
+        return nil, "unknown option --" .. name .. guess
+          .. ((cmd or guess ~= "") and "" or " (command options go after the command)")
       end
       if row[2] == "flag" then
         if value then return nil, "--" .. name .. " takes no value" end

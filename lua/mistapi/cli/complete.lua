@@ -20,6 +20,26 @@ _mistapi_tokens() {
 }
 complete -o default -F _mistapi_tokens mistapi-tokens]=]
 
+-- zsh: the same question asked of the program, through compadd (files with _files).
+complete.ZSH = [=[
+#compdef mistapi-tokens
+# zsh completion for mistapi-tokens (made by: mistapi-tokens completion zsh)
+# Put it in a directory of $fpath as _mistapi-tokens, or: source <(mistapi-tokens completion zsh)
+_mistapi_tokens() {
+  local -a out
+  out=("${(@f)$("${words[1]}" __complete "${(@)words[2,CURRENT]}" 2>/dev/null)}") || return 1
+  if [[ ${out[1]} == __files__ ]]; then
+    _files
+  else
+    compadd -Q -- "${out[@]}"
+  fi
+}
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  _mistapi_tokens "$@"
+else
+  compdef _mistapi_tokens mistapi-tokens
+fi]=]
+
 local PRIVILEGES = { "admin:org", "write:org", "read:org", "helpdesk:org", "installer:org",
                      "admin:site:", "write:site:", "read:site:", "admin:sitegroup:", "read:sitegroup:" }
 

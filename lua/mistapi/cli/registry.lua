@@ -52,9 +52,17 @@ end
 
 --- Finds a command from the words of a command line.
 -- @return the module, its full name ("list", "self create"), or nil and a message
+-- " (did you mean X?)" when a known word is close to `word`, else "".
+local function did_you_mean(word, known)
+  local best = require("mistapi.config").closest(word, known)
+  return best and (" (did you mean %s?)"):format(best) or ""
+end
+registry.did_you_mean = did_you_mean
+
 function registry.find(name, sub)
   if not registry.is_command(name) then
-    return nil, ('unknown command "%s": use %s'):format(name, table.concat(registry.NAMES, ", "))
+    return nil, ('unknown command "%s"%s: use %s'):format(name, did_you_mean(name, registry.NAMES),
+      table.concat(registry.NAMES, ", "))
   end
   local mod = registry.load(name)
   if not mod.group then return mod, name end
@@ -64,7 +72,16 @@ function registry.find(name, sub)
   for _, s in ipairs(mod.group) do
     if s == sub then return registry.load(name, sub), name .. " " .. sub end
   end
-  return nil, ('unknown command "%s %s": use %s'):format(name, sub, table.concat(mod.group, ", "))
+  return nil, ('unknown command "%s %s"%s: use %s'):format(name, sub, did_you_mean(sub, mod.group),
+    table.concat(mod.group, ", "))
+end
+
+--- The option names a command takes (its own and the global ones).
+function registry.option_names(cmd)
+  local names = {}
+  for _, row in ipairs(cmd and cmd.options or {}) do names[#names + 1] = row[1] end
+  for _, row in ipairs(registry.GLOBAL_OPTIONS) do names[#names + 1] = row[1] end
+  return names
 end
 
 --- The option row named `name` for a command (or only the global ones), or nil.
