@@ -90,7 +90,7 @@ end
 function Conn:arm()
   local left = self.deadline - Ngx.now()
   if left <= 0 then
-    return nil, { kind = "timeout", reached = true,
+    return nil, { kind = "timeout", reached = self.reached,
                   message = ("the request took longer than timeout (%gs)"):format(self.timeout) }
   end
   self.sock:settimeouts(ms(left), ms(left), ms(left))
@@ -106,6 +106,7 @@ function Conn:send(payload)
     local ok, terr = self:arm()
     if not ok then return nil, terr end
     local piece = n <= SEND_PIECE and payload or payload:sub(at, at + SEND_PIECE - 1)
+    self.reached = true   -- from here on the server may have seen (part of) it
     local sent, err = self.sock:send(piece)
     if not sent then return nil, select(2, ngx_http.fail("sending the request", err)) end
     at = at + #piece
@@ -149,7 +150,7 @@ function Ngx:open(u, deadline, fresh)
   if not sock then return nil, refused("cannot make a socket: " .. tostring(err)) end
   local pool = self:pool_name(u)
   local conn = setmetatable({ sock = sock, buf = "", deadline = deadline, timeout = self.timeout,
-                              pooled = pool ~= nil and not fresh }, Conn)
+                              pooled = pool ~= nil and not fresh, reached = false }, Conn)
   local left = deadline - Ngx.now()
   local budget = math.min(self.connect_timeout, left)
   if budget <= 0 then return nil, connect_failure(u, "timeout", "connect to") end
