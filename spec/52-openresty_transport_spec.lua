@@ -187,6 +187,21 @@ server {
   location = /t/result {
     content_by_lua_block { ngx.print(ngx.shared.spec_results:get(ngx.var.arg_key) or "null") }
   }
+  # What this worker maps once it has made a call and decoded its answer.
+  location = /t/maps {
+    content_by_lua_block {
+      local mistapi = require "mistapi"
+      local a = ngx.req.get_uri_args()
+      local c = assert(mistapi.new { base_url = a.base, token = ngx.req.get_headers()["x-token"], max_retries = 0 })
+      local res, err = c:orgs_api_tokens():list_org_api_tokens(a.org)
+      local f = assert(io.open("/proc/" .. ngx.worker.pid() .. "/maps", "rb"))
+      local maps = f:read("*a")
+      f:close()
+      ngx.print(require("cjson").encode { listed = res ~= nil, err = err and tostring(err),
+        core = package.loaded["mistapi.core"] ~= nil and maps:find("/mistapi/core.so", 1, true) ~= nil,
+        libcurl = maps:match("[^\n/]*libcurl[^\n]*") or false })
+    }
+  }
   location = /t/log_hook {
     content_by_lua_block {
       local mistapi = require "mistapi"
@@ -577,6 +592,17 @@ describe("the ngx transport in nginx", function()
       assert.equal("hello", doc.results[1].body)
       assert.equal("transport", doc.results[2].err.kind)
       assert.equal("hello world", doc.results[3].body)
+    end)
+  end)
+
+  describe("libcurl", function()
+    it("is never mapped by a worker that calls the API on cosockets and decodes with the core", function()
+      local _, _, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. "/t/maps?base="
+        .. escape(e.url) .. "&org=" .. e.org_id, { ["X-Token"] = e.token }, nil)
+      local doc = cjson.decode(body)
+      assert.is_true(doc.listed, doc.err)
+      assert.is_true(doc.core, "the C core is not loaded: the check would prove nothing")
+      assert.is_false(doc.libcurl, "mapped: " .. tostring(doc.libcurl))
     end)
   end)
 
