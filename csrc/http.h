@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "core.h"
+#include "curl_api.h"
 
 #define MISTAPI_SESSION_MT        "mistapi.core.session"
 #define MISTAPI_DEFAULT_TIMEOUT   30.0
@@ -40,6 +41,7 @@ typedef struct mistapi_http_opts {
     char *ca_path;
     char *proxy;
     char *user_agent;
+    const mistapi_curl *curl;     /* the session's libcurl entry points */
 } mistapi_http_opts;
 
 MISTAPI_LOCAL void mistapi_http_opts_read(lua_State *L, int idx, mistapi_http_opts *o);
@@ -78,7 +80,8 @@ MISTAPI_LOCAL size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud)
 MISTAPI_LOCAL void mistapi_headers_push(lua_State *L, const mistapi_buf *raw);
 MISTAPI_LOCAL int mistapi_headers_parse(lua_State *L);  /* core.headers(raw) */
 MISTAPI_LOCAL void mistapi_headers_check(lua_State *L, int idx, const char *what);
-MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist **out);
+MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx,
+                                       struct curl_slist **out);
 
 /* Results (http_result.c). */
 MISTAPI_LOCAL int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc);
@@ -87,12 +90,13 @@ MISTAPI_LOCAL void mistapi_push_response(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc,
                                         const char *url, int headers_idx);
 /* Error mapping (http_errors.c). */
-MISTAPI_LOCAL int mistapi_never_reached(CURL *easy, CURLcode rc);
+MISTAPI_LOCAL int mistapi_never_reached(const mistapi_curl *curl, CURL *easy, CURLcode rc);
 MISTAPI_LOCAL void mistapi_redact(char *msg, const char *secret, size_t n);
 MISTAPI_LOCAL void mistapi_redact_url(char *msg, const char *url);
 
 /* The session userdata. */
 typedef struct mistapi_session {
+    mistapi_curl curl;            /* libcurl, loaded by the first session */
     mistapi_http_opts opts;
     CURLM *multi;                 /* owns the connection and DNS caches */
     CURLSH *share;                /* TLS sessions across the pooled handles */

@@ -8,7 +8,7 @@
  * connection and TLS handshake failures, refused URLs, and timeouts before
  * the request started to be sent. Anything else may have reached the
  * server, so a caller must not blindly repeat a non-idempotent request. */
-int mistapi_never_reached(CURL *easy, CURLcode rc)
+int mistapi_never_reached(const mistapi_curl *curl, CURL *easy, CURLcode rc)
 {
     curl_off_t pretransfer = 0;
     switch (rc) {
@@ -29,7 +29,7 @@ int mistapi_never_reached(CURL *easy, CURLcode rc)
     case CURLE_OPERATION_TIMEDOUT:
         /* PRETRANSFER is stamped just before the request is sent (it is
          * set on reused connections too); zero means it never was. */
-        if (curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) != CURLE_OK)
+        if (curl->easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) != CURLE_OK)
             return 0;
         return pretransfer == 0;
     default:

@@ -221,7 +221,7 @@ void mistapi_headers_check(lua_State *L, int idx, const char *what)
 
 /* Builds *out from a table already checked; -1 when out of memory (what was
  * built so far is in *out for the caller to free). */
-int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist **out)
+int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx, struct curl_slist **out)
 {
     if (lua_isnoneornil(L, idx))
         return 0;
@@ -250,7 +250,7 @@ int mistapi_headers_slist(lua_State *L, int idx, struct curl_slist **out)
             memcpy(line + nlen + 2, v, vlen);
             line[nlen + 2 + vlen] = '\0';
         }
-        next = curl_slist_append(*out, line);
+        next = curl->slist_append(*out, line);
         free(line);
         if (next == NULL) {
             lua_pop(L, 3);

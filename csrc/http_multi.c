@@ -5,9 +5,9 @@
 
 void mistapi_multi_start(lua_State *L, mistapi_session *s, mistapi_xfer *x)
 {
-    CURLMcode mc = curl_multi_add_handle(s->multi, x->easy);
+    CURLMcode mc = s->curl.multi_add_handle(s->multi, x->easy);
     if (mc != CURLM_OK)
-        luaL_error(L, "curl_multi_add_handle: %s", curl_multi_strerror(mc));
+        luaL_error(L, "curl_multi_add_handle: %s", s->curl.multi_strerror(mc));
     x->attached = 1;
 }
 
@@ -16,16 +16,16 @@ static mistapi_xfer *take_done(mistapi_session *s, CURLcode *rc)
 {
     CURLMsg *msg;
     int queued;
-    while ((msg = curl_multi_info_read(s->multi, &queued)) != NULL) {
+    while ((msg = s->curl.multi_info_read(s->multi, &queued)) != NULL) {
         if (msg->msg == CURLMSG_DONE) {
             /* msg dies with remove_handle: copy first. */
             CURL *easy = msg->easy_handle;
             void *priv = NULL;
             mistapi_xfer *x;
             *rc = msg->data.result;
-            curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+            s->curl.easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
             x = priv;
-            curl_multi_remove_handle(s->multi, easy);
+            s->curl.multi_remove_handle(s->multi, easy);
             x->attached = 0;
             return x;
         }
@@ -43,16 +43,16 @@ mistapi_xfer *mistapi_multi_next_done(lua_State *L, mistapi_session *s, CURLcode
         mistapi_xfer *x = take_done(s, rc);
         if (x != NULL)
             return x;
-        mc = curl_multi_perform(s->multi, &running);
+        mc = s->curl.multi_perform(s->multi, &running);
         if (mc != CURLM_OK)
-            luaL_error(L, "curl_multi_perform: %s", curl_multi_strerror(mc));
+            luaL_error(L, "curl_multi_perform: %s", s->curl.multi_strerror(mc));
         x = take_done(s, rc);
         if (x != NULL)
             return x;
         if (running == 0)
             luaL_error(L, "curl_multi: no transfer left to wait for");
-        mc = curl_multi_poll(s->multi, NULL, 0, MISTAPI_POLL_MS, NULL);
+        mc = s->curl.multi_poll(s->multi, NULL, 0, MISTAPI_POLL_MS, NULL);
         if (mc != CURLM_OK)
-            luaL_error(L, "curl_multi_poll: %s", curl_multi_strerror(mc));
+            luaL_error(L, "curl_multi_poll: %s", s->curl.multi_strerror(mc));
     }
 }

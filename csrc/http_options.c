@@ -151,7 +151,7 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
     char ua[160];
     CURLcode rc = CURLE_OK;
 
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = o->curl->easy_setopt(e, opt, val); } while (0)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_TIMEOUT_MS, o->timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
@@ -185,7 +185,7 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
         SET(CURLOPT_USERAGENT, o->user_agent);
     } else {
         /* curl copies string options, so a stack buffer is enough. */
-        const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+        const curl_version_info_data *v = o->curl->version_info(CURLVERSION_NOW);
         strcpy(ua, "mistapi-lua/" MISTAPI_VERSION " libcurl/");
         strncat(ua, v->version, sizeof ua - strlen(ua) - 1);
         SET(CURLOPT_USERAGENT, ua);

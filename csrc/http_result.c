@@ -16,7 +16,7 @@ int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc)
 void mistapi_push_response_values(lua_State *L, mistapi_xfer *x)
 {
     long status = 0;
-    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    x->opts->curl->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     lua_pushinteger(L, (lua_Integer)status);
     if (x->opts->raw_headers)
         lua_pushlstring(L, x->headers.data != NULL ? x->headers.data : "", x->headers.len);
@@ -63,7 +63,7 @@ static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const ch
     else if (x->errbuf[0] != '\0')
         snprintf(msg, size, "%s", x->errbuf);
     else
-        snprintf(msg, size, "%s", curl_easy_strerror(rc));
+        snprintf(msg, size, "%s", x->opts->curl->easy_strerror(rc));
     trim_newline(msg);
     mistapi_redact_url(msg, url);
     mistapi_redact_url(msg, x->opts->proxy);
@@ -95,7 +95,7 @@ void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc, const char
     lua_setfield(L, -2, "message");
     lua_pushinteger(L, (lua_Integer)code);
     lua_setfield(L, -2, "code");
-    lua_pushboolean(L, !mistapi_never_reached(x->easy, code));
+    lua_pushboolean(L, !mistapi_never_reached(x->opts->curl, x->easy, code));
     lua_setfield(L, -2, "reached");
     if (x->body.len > 0) {
         lua_pushlstring(L, x->body.data, x->body.len);

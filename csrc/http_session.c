@@ -20,10 +20,10 @@ static void session_cleanup(mistapi_session *s)
     s->pool = NULL;
     s->pool_len = 0;
     if (s->multi != NULL)
-        curl_multi_cleanup(s->multi);
+        s->curl.multi_cleanup(s->multi);
     s->multi = NULL;
     if (s->share != NULL)
-        curl_share_cleanup(s->share);
+        s->curl.share_cleanup(s->share);
     s->share = NULL;
     mistapi_http_opts_free(&s->opts);
 }
@@ -33,7 +33,7 @@ void mistapi_session_detach_all(mistapi_session *s)
     int i;
     for (i = 0; i < s->pool_len; i++) {
         if (s->pool[i]->attached) {
-            curl_multi_remove_handle(s->multi, s->pool[i]->easy);
+            s->curl.multi_remove_handle(s->multi, s->pool[i]->easy);
             s->pool[i]->attached = 0;
         }
     }
@@ -91,19 +91,26 @@ mistapi_session *mistapi_session_check(lua_State *L, int idx)
 static int session_new(lua_State *L)
 {
     mistapi_session *s;
+    char why[256];
     lua_settop(L, 1);
     s = lua_newuserdatauv(L, sizeof *s, 0);
     memset(s, 0, sizeof *s);
     luaL_getmetatable(L, MISTAPI_SESSION_MT);
     lua_setmetatable(L, -2);
+    /* Until libcurl is loaded s->closed keeps __gc from calling into it. */
+    s->closed = 1;
+    if (mistapi_curl_load(&s->curl, why, sizeof why) != 0)
+        luaL_error(L, "%s", why);
+    s->closed = 0;
+    s->opts.curl = &s->curl;
     /* From here on __gc frees whatever got built, even if this raises. */
     mistapi_http_opts_read(L, 1, &s->opts);
-    s->share = curl_share_init();
+    s->share = s->curl.share_init();
     if (s->share == NULL ||
-        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
-        curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+        s->curl.share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        s->curl.share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
         luaL_error(L, "cannot create a curl share handle (out of memory?)");
-    s->multi = curl_multi_init();
+    s->multi = s->curl.multi_init();
     if (s->multi == NULL)
         luaL_error(L, "cannot create a curl multi handle (out of memory?)");
     if (mistapi_session_pool(s, 1) != 0)
@@ -193,8 +200,12 @@ static int session_tostring(lua_State *L)
 /* core.curl_version() -> "7.88.1", "libcurl/7.88.1 OpenSSL/..." */
 static int http_curl_version(lua_State *L)
 {
-    lua_pushstring(L, curl_version_info(CURLVERSION_NOW)->version);
-    lua_pushstring(L, curl_version());
+    mistapi_curl curl;
+    char why[256];
+    if (mistapi_curl_load(&curl, why, sizeof why) != 0)
+        luaL_error(L, "%s", why);
+    lua_pushstring(L, curl.version_info(CURLVERSION_NOW)->version);
+    lua_pushstring(L, curl.version());
     return 2;
 }
 
@@ -214,10 +225,7 @@ static const luaL_Reg session_meta[] = {
 
 void mistapi_register_http(lua_State *L)
 {
-    /* Reference-counted and thread-safe in libcurl >= 7.84; never undone
-     * from __gc, other users of libcurl may share the process. */
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-        luaL_error(L, "curl_global_init failed");
+    /* libcurl is loaded by the first session or core.curl_version(), not here. */
     if (luaL_newmetatable(L, MISTAPI_SESSION_MT)) {
         luaL_setfuncs(L, session_meta, 0);
         lua_pushliteral(L, MISTAPI_SESSION_MT);

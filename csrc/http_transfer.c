@@ -41,13 +41,13 @@ mistapi_xfer *mistapi_xfer_new(const mistapi_http_opts *o, CURLSH *share)
     if (x == NULL)
         return NULL;
     x->opts = o;
-    x->easy = curl_easy_init();
+    x->easy = o->curl->easy_init();
     if (x->easy == NULL) {
         free(x);
         return NULL;
     }
     rc = mistapi_http_opts_apply(o, x->easy);
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(x->easy, opt, val); } while (0)
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = o->curl->easy_setopt(x->easy, opt, val); } while (0)
     SET(CURLOPT_SHARE, share);
     SET(CURLOPT_PRIVATE, (void *)x);
     SET(CURLOPT_ERRORBUFFER, x->errbuf);
@@ -68,8 +68,8 @@ void mistapi_xfer_free(mistapi_xfer *x)
     if (x == NULL)
         return;
     if (x->easy != NULL)
-        curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->req_headers);
+        x->opts->curl->easy_cleanup(x->easy);
+    x->opts->curl->slist_free_all(x->req_headers);
     mistapi_buf_free(&x->body);
     mistapi_buf_free(&x->headers);
     free(x);
@@ -79,8 +79,9 @@ void mistapi_xfer_free(mistapi_xfer *x)
  * in Lua by now), so an idle session holds no big body. */
 void mistapi_xfer_release(mistapi_xfer *x)
 {
-    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    curl_slist_free_all(x->req_headers);
+    const mistapi_curl *curl = x->opts->curl;
+    curl->easy_setopt(x->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl->slist_free_all(x->req_headers);
     x->req_headers = NULL;
     mistapi_buf_reset(&x->body);
     mistapi_buf_reset(&x->headers);
@@ -93,25 +94,26 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
                          int headers_idx, const char *body, size_t body_len)
 {
     CURL *e = x->easy;
+    const mistapi_curl *curl = x->opts->curl;
     CURLcode rc = CURLE_OK;
 
     mistapi_xfer_release(x);
     x->failure = XFER_OK;
     x->headers_done = 0;
     x->errbuf[0] = '\0';
-    if (mistapi_headers_slist(L, headers_idx, &x->req_headers) != 0)
+    if (mistapi_headers_slist(L, curl, headers_idx, &x->req_headers) != 0)
         return -1;
     if (body != NULL || method == METHOD_POST || method == METHOD_PUT) {
         /* curl would invent application/x-www-form-urlencoded; "Name:" drops it. */
         if (!has_content_type(x->req_headers)) {
-            struct curl_slist *next = curl_slist_append(x->req_headers, "Content-Type:");
+            struct curl_slist *next = curl->slist_append(x->req_headers, "Content-Type:");
             if (next == NULL)
                 return -1;
             x->req_headers = next;
         }
     }
 
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl->easy_setopt(e, opt, val); } while (0)
     SET(CURLOPT_URL, url);
     SET(CURLOPT_HTTPHEADER, x->req_headers);
     /* Forget the previous request's method and body first: setting

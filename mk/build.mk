@@ -7,7 +7,9 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CORE_CFLAGS  = $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
                $(shell pkg-config --cflags libcurl uuid yajl)
-CORE_LDLIBS  = $(shell pkg-config --libs libcurl uuid yajl)
+# libcurl's headers, not the library: the core loads it (dlopen) when the first
+# session is made, so JSON alone (an nginx worker on cosockets) never maps it.
+CORE_LDLIBS  = $(shell pkg-config --libs uuid yajl) -ldl
 CORE_LDFLAGS = -shared $(LDFLAGS)
 
 LUA54_CFLAGS  = $(shell pkg-config --cflags lua5.4)

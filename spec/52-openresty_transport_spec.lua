@@ -77,7 +77,8 @@ server {
       end
       d:incr(key, -1)
       ngx.header["Content-Type"] = "application/json"
-      ngx.print(require("cjson").encode { i = tonumber(a.i), most = d:get(key .. ":most") })
+      ngx.print(require("cjson").encode { i = tonumber(a.i), most = d:get(key .. ":most"),
+                                          connection = tonumber(ngx.var.connection) })
     }
   }
   # What arrived: method, target, some headers, the body's length.
@@ -105,17 +106,29 @@ server {
     content_by_lua_block {
       local T = require "mistapi.transport.ngx"
       local a = ngx.req.get_uri_args()
-      local t = T.new { allow_http = a.allow_http ~= "0", timeout = tonumber(a.timeout) or 5,
+      local t, why = T.new { allow_http = a.allow_http ~= "0", timeout = tonumber(a.timeout) or 5,
                         connect_timeout = tonumber(a.connect_timeout) or 5, max_body = tonumber(a.max_body),
-                        ca_file = a.ca_file, proxy = a.proxy, base_url = a.base_url, user_agent = a.ua }
-      local headers = { ["X-Custom"] = a.custom or "yes" }
+                        ca_file = a.ca_file, ca_path = a.ca_path, proxy = a.proxy, base_url = a.base_url,
+                        user_agent = a.ua,
+                        keepalive_timeout = tonumber(a.keepalive_timeout) }
+      if not t then
+        ngx.print(require("cjson").encode { { new_error = why } })
+        return
+      end
+      -- fault: an emulator fault for this request alone (X-Emu-Fault)
+      local headers = { ["X-Custom"] = a.custom or "yes", ["X-Emu-Fault"] = a.fault }
       local out = {}
       -- gc=stop: the heap's growth over the requests, garbage included
       if a.gc == "stop" then collectgarbage("collect"); collectgarbage("stop") end
       local heap0 = collectgarbage("count")
       for i = 1, tonumber(a.times) or 1 do
+        if i > 1 and a.pause then ngx.sleep(tonumber(a.pause)) end
+        ngx.update_time()
+        local t0 = ngx.now()
         local resp, info = t:request { method = a.method or "GET", url = a.url, headers = headers, body = a.body }
         out[i] = resp and { status = resp.status, headers = resp.headers, body = resp.body } or { err = info }
+        ngx.update_time()
+        out[i].elapsed = ngx.now() - t0
       end
       out[1].heap_growth = (collectgarbage("count") - heap0) * 1024
       collectgarbage("restart")
@@ -129,7 +142,8 @@ server {
       local cjson = require "cjson"
       local a = ngx.req.get_uri_args()
       local reqs = cjson.decode(a.reqs)
-      local t = T.new { allow_http = true, timeout = tonumber(a.timeout) or 5 }
+      local t = assert(T.new { allow_http = true, timeout = tonumber(a.timeout) or 5,
+                               pool_size = tonumber(a.pool_size) })
       local calls = {}
       local results = t:batch(reqs, tonumber(a.concurrency), function(done, total)
         calls[#calls + 1] = { done, total }
@@ -141,9 +155,10 @@ server {
   location = /t/client {
     content_by_lua_block {
       local mistapi = require "mistapi"
-      local c = assert(mistapi.new { base_url = ngx.unescape_uri(ngx.var.arg_base),
-                                     token = ngx.unescape_uri(ngx.var.arg_token), max_retries = 0 })
-      ngx.print(tostring(c))
+      local a = ngx.req.get_uri_args()
+      local c, err = mistapi.new { base_url = a.base, token = a.token, max_retries = 0,
+                                   ca_file = a.ca_file, ca_path = a.ca_path, proxy = a.proxy }
+      ngx.print(c and tostring(c) or ("refused: " .. err.kind .. ": " .. err.message))
     }
   }
   location = /t/log_phase {
@@ -156,7 +171,8 @@ server {
       local res, err = c:orgs_api_tokens():list_org_api_tokens(ngx.var.arg_org)
       ngx.update_time()
       ngx.shared.spec_results:set("log", require("cjson").encode {
-        res = res ~= nil, kind = err and err.kind, message = err and err.message, elapsed = ngx.now() - t0 })
+        res = res ~= nil, kind = err and err.kind, message = err and err.message, attempts = err and err.attempts,
+        elapsed = ngx.now() - t0 })
     }
   }
   location = /t/set_phase {
@@ -171,6 +187,48 @@ server {
   location = /t/result {
     content_by_lua_block { ngx.print(ngx.shared.spec_results:get(ngx.var.arg_key) or "null") }
   }
+  # What this worker maps once it has made a call and decoded its answer.
+  location = /t/maps {
+    content_by_lua_block {
+      local mistapi = require "mistapi"
+      local a = ngx.req.get_uri_args()
+      local c = assert(mistapi.new { base_url = a.base, token = ngx.req.get_headers()["x-token"], max_retries = 0 })
+      local res, err = c:orgs_api_tokens():list_org_api_tokens(a.org)
+      local f = assert(io.open("/proc/" .. ngx.worker.pid() .. "/maps", "rb"))
+      local maps = f:read("*a")
+      f:close()
+      ngx.print(require("cjson").encode { listed = res ~= nil, err = err and tostring(err),
+        core = package.loaded["mistapi.core"] ~= nil and maps:find("/mistapi/core.so", 1, true) ~= nil,
+        libcurl = maps:match("[^\n/]*libcurl[^\n]*") or false })
+    }
+  }
+  location = /t/log_hook {
+    content_by_lua_block {
+      local mistapi = require "mistapi"
+      local a = ngx.req.get_uri_args()
+      local hook = require("mistapi.transport.ngx_log").hook { level = ngx.NOTICE, failure_level = ngx.ERR }
+      -- the token comes in a header: nginx adds the request line to each line it logs
+      local token = ngx.req.get_headers()["x-token"]
+      local c = assert(mistapi.new { base_url = a.base, token = token, max_retries = 0, log = hook })
+      local res = c:orgs_api_tokens():list_org_api_tokens(a.org)
+      local dead = assert(mistapi.new { base_url = a.dead, token = token, max_retries = 0, log = hook })
+      local _, err = dead:orgs_api_tokens():list_org_api_tokens(a.org)
+      ngx.print(res and "listed" or "not listed", ", ", err and err.kind or "no error")
+    }
+  }
+}
+
+# The same port, by name: a call from server_rewrite_by_lua, answered by the content phase.
+server {
+  listen 127.0.0.1:@EXTRA_PORT_2@;
+  server_name server-rewrite.test;
+  server_rewrite_by_lua_block {
+    local T = require "mistapi.transport.ngx"
+    local resp, info = assert(T.new { allow_http = true, timeout = 5 }):request {
+      method = "GET", url = ngx.unescape_uri(ngx.var.arg_url), headers = {} }
+    ngx.ctx.outcome = resp and ("status " .. resp.status .. ": " .. resp.body) or info.message
+  }
+  location / { content_by_lua_block { ngx.print(ngx.ctx.outcome) } }
 }
 ]==]
 
@@ -371,12 +429,49 @@ describe("the ngx transport in nginx", function()
       assert.matches("plain http", r.err.message, 1, true)
     end)
 
-    it("refuses a proxy, which it can't use", function()
+    it("refuses a proxy, which it can't use, when it is made", function()
       local r = one(raw .. "/echo", { proxy = "http://127.0.0.1:3128" })
-      assert.is_false(r.err.reached)
-      assert.matches("proxy", r.err.message, 1, true)
+      assert.matches("proxy", r.new_error, 1, true)
+    end)
+
+    it("refuses ca_file and ca_path when the client is made, naming lua_ssl_trusted_certificate", function()
+      for _, name in ipairs { "ca_file", "ca_path" } do
+        local r = one(raw .. "/echo", { [name] = "/nonexistent" })
+        assert.is_nil(r.status, name .. " was accepted and ignored")
+        assert.matches(name .. ": the ngx transport can't use a CA of its own", r.new_error, 1, true)
+        assert.matches("lua_ssl_trusted_certificate", r.new_error, 1, true)
+        -- the client, too: a validation error from new(), not a client that trusts something else
+        local _, body = probe("/t/client?base=" .. escape(e.url) .. "&token=" .. escape(e.token)
+          .. "&" .. name .. "=%2Fnonexistent")
+        assert.matches("^refused: validation: " .. name .. ": ", body)
+        assert.matches("lua_ssl_trusted_certificate", body, 1, true)
+      end
+    end)
+
+    it("cuts an answer that trickles in at timeout, though every read gets a byte in time", function()
+      -- the emulator sends a byte every 200 ms for 30 s; nginx restarts a read's
+      -- timer on each byte, so only a deadline over the whole attempt ends it
+      local fault = cjson.encode { kind = "trickle", endless = true, interval_ms = 200, max_ms = 30000,
+                                  content_length = 100000 }
+      local r = one(e.url .. "/api/v1/self", { timeout = 1, fault = fault })
+      assert.is_table(r.err, "answered: " .. tostring(r.status))
+      assert.equal("timeout", r.err.kind, r.err.message)
+      assert.is_true(r.err.reached)
+      assert.matches("^ *$", r.err.body)
+      -- far below the trickle's 30 s; no tighter bound: the machine may be slow
+      assert.is_true(r.elapsed < 10, ("took %.1f s"):format(r.elapsed))
     end)
   end)
+
+  -- two GETs of a /gather round that each wait (bounded) for the other
+  local function gathers_for_pool(pool_size, round)
+    local tag = ("pool%d-%d-%s"):format(pool_size, round, tostring({}):match("%x+$"))
+    local reqs = {}
+    for i = 1, 2 do
+      reqs[i] = { method = "GET", headers = {}, url = ("%s/gather?round=%s&want=2&wait=10&i=%d"):format(raw, tag, i) }
+    end
+    return reqs
+  end
 
   describe("connections", function()
     it("keeps a connection alive between requests to the same server", function()
@@ -402,6 +497,37 @@ describe("the ngx transport in nginx", function()
       end
       local gets = run(raw .. "/echo", { times = 2 })
       assert.equal(cjson.decode(gets[1].body).connection, cjson.decode(gets[2].body).connection)
+    end)
+
+    it("closes a pooled connection after keepalive_timeout idle seconds", function()
+      -- idle 1 s in a pool that keeps connections 0.1 s: the second request needs a new one
+      local list = run(raw .. "/echo", { times = 2, pause = 1, keepalive_timeout = 0.1 })
+      assert.are_not.equal(cjson.decode(list[1].body).connection, cjson.decode(list[2].body).connection)
+    end)
+
+    it("keeps at most pool_size idle connections", function()
+      -- two rounds of two requests in flight at once: a pool of 1 keeps one
+      -- connection of the first round for the second, a pool of 2 both
+      local function connections(pool_size)
+        local seen = {}
+        for round = 1, 2 do
+          local reqs = gathers_for_pool(pool_size, round)
+          local status, body = probe("/t/batch?concurrency=2&timeout=15&pool_size=" .. pool_size
+            .. "&reqs=" .. escape(cjson.encode(reqs)))
+          assert.equal(200, status)
+          local doc = cjson.decode(body)
+          seen[round] = {}
+          for i = 1, 2 do
+            assert.equal(2, cjson.decode(doc.results[i].body).most, "the two were not in flight together")
+            seen[round][cjson.decode(doc.results[i].body).connection] = true
+          end
+        end
+        local kept = 0
+        for c in pairs(seen[2]) do if seen[1][c] then kept = kept + 1 end end
+        return kept
+      end
+      assert.equal(1, connections(1))
+      assert.equal(2, connections(2))
     end)
 
     it("does not reuse a connection the server closes", function()
@@ -469,6 +595,32 @@ describe("the ngx transport in nginx", function()
     end)
   end)
 
+  describe("libcurl", function()
+    it("is never mapped by a worker that calls the API on cosockets and decodes with the core", function()
+      local _, _, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. "/t/maps?base="
+        .. escape(e.url) .. "&org=" .. e.org_id, { ["X-Token"] = e.token }, nil)
+      local doc = cjson.decode(body)
+      assert.is_true(doc.listed, doc.err)
+      assert.is_true(doc.core, "the C core is not loaded: the check would prove nothing")
+      assert.is_false(doc.libcurl, "mapped: " .. tostring(doc.libcurl))
+    end)
+  end)
+
+  describe("the ngx_log hook", function()
+    it("writes each attempt to nginx's error log at the levels asked, never the token", function()
+      local dead = "http://127.0.0.1:" .. nginx_app.free_port()
+      local _, _, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. "/t/log_hook?base="
+        .. escape(e.url) .. "&org=" .. e.org_id .. "&dead=" .. escape(dead), { ["X-Token"] = e.token }, nil)
+      assert.equal("listed, transport", body)
+      local log = app:error_log()
+      local path = "/api/v1/orgs/" .. e.org_id .. "/apitokens"
+      assert.truthy(log:find("%[notice%] [^\n]*mistapi: GET " .. path:gsub("%p", "%%%0") .. "[^\n]* %-> 200 in "), log)
+      assert.truthy(log:find("%[error%] [^\n]*mistapi: GET " .. path:gsub("%p", "%%%0") .. "[^\n]* %-> transport in "),
+        "no failure line")
+      assert.is_nil(log:find(e.token, 1, true))
+    end)
+  end)
+
   describe("phases without cosockets", function()
     it("transport = auto picks ngx inside nginx", function()
       local status, body = probe("/t/client?base=" .. escape(e.url) .. "&token=" .. escape(e.token))
@@ -483,6 +635,13 @@ describe("the ngx transport in nginx", function()
       assert.equal("transport", doc.err.kind)
       assert.matches('cosockets are not available in the nginx "init_worker" phase', doc.err.message, 1, true)
       assert.matches("ngx.timer.at(0, fn)", doc.err.message, 1, true)
+    end)
+
+    it("works in server_rewrite_by_lua, where cosockets are allowed", function()
+      local status, _, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. "/?url="
+        .. escape(raw .. "/raw?case=length"), { Host = "server-rewrite.test" }, nil)
+      assert.equal(200, status)
+      assert.equal("status 200: hello", body)
     end)
 
     it("fails clearly in set_by_lua", function()
@@ -505,6 +664,8 @@ describe("the ngx transport in nginx", function()
       assert.is_false(doc.res)
       assert.equal("transport", doc.kind)
       assert.matches('not available in the nginx "log" phase', doc.message, 1, true)
+      -- the phase won't change between tries: one attempt, no retries
+      assert.equal(1, doc.attempts)
     end)
   end)
 end)

@@ -77,3 +77,41 @@ describe("transport.ngx outside nginx", function()
     assert.equal("curl", require("mistapi.transport").choose("auto"))
   end)
 end)
+
+describe("the ngx transport's options", function()
+  local mistapi = require "mistapi"
+  local base = { token = "abcdefghijkl", base_url = "http://127.0.0.1:1" }
+  local function with(extra)
+    local o = {}
+    for k, v in pairs(base) do o[k] = v end
+    for k, v in pairs(extra) do o[k] = v end
+    return o
+  end
+
+  it("takes keepalive_timeout (seconds, above 0) and pool_size (1 to 10000)", function()
+    assert.is_table(mistapi.new(with { keepalive_timeout = 0.5, pool_size = 1 }))
+    for _, bad in ipairs { { keepalive_timeout = 0 }, { keepalive_timeout = -1 }, { pool_size = 0 },
+                           { pool_size = 1.5 }, { pool_size = 10001 } } do
+      local c, err = mistapi.new(with(bad))
+      assert.is_nil(c)
+      assert.equal("validation", err.kind)
+      assert.matches(next(bad), err.message, 1, true)
+    end
+    assert.has_error(function() mistapi.new(with { pool_size = "4" }) end)
+  end)
+
+  it("refuses what it can't do before anything is sent: no retry follows a permanent failure", function()
+    local retry = require "mistapi.retry"
+    assert.is_false(retry.may_retry({ idempotent = true }, nil, { kind = "transport", reached = false,
+                                                                 permanent = true }))
+    assert.is_true(retry.may_retry({ idempotent = true }, nil, { kind = "transport", reached = false }))
+  end)
+
+  it("says why a client with ca_file, ca_path or proxy can't be made", function()
+    local T = require "mistapi.transport.ngx"
+    assert.is_nil(T.unusable {})
+    assert.matches("lua_ssl_trusted_certificate", T.unusable { ca_file = "/x" }, 1, true)
+    assert.matches("^ca_path: ", T.unusable { ca_path = "/x" })
+    assert.matches("^proxy: ", T.unusable { proxy = "http://127.0.0.1:3128" })
+  end)
+end)

@@ -27,6 +27,7 @@ local TYPES = {
   transport = "string", log = "function", pass_unknown_fields = "boolean", env_file = "string",
   email = "string", password = "string", two_factor = "string", getenv = "function",
   org_id = "string", clock = "table", max_decoded = "number",
+  keepalive_timeout = "number", pool_size = "number",
 }
 
 -- The variables the library reads, first wins within a row; the README's table lists them.
@@ -318,9 +319,14 @@ function config.resolve(opts)
   if md ~= nil and not (md >= 1 and md <= 2 ^ 53 and md == math.floor(md)) then
     return nil, errors.validation("max_decoded: must be a whole number of bytes, at least 1")
   end
-  for _, name in ipairs { "timeout", "connect_timeout", "retry_base", "retry_cap", "deadline", "max_body" } do
+  for _, name in ipairs { "timeout", "connect_timeout", "retry_base", "retry_cap", "deadline", "max_body",
+                          "keepalive_timeout" } do
     local e = positive(name)
     if e then return nil, e end
+  end
+  local ps = s.pool_size
+  if ps ~= nil and not (ps >= 1 and ps <= 10000 and ps == math.floor(ps)) then
+    return nil, errors.validation("pool_size: must be a whole number from 1 to 10000")
   end
   if s.max_retries ~= math.floor(s.max_retries) or s.max_retries < 0 or s.max_retries > 100 then
     return nil, errors.validation("max_retries: must be a whole number from 0 to 100")

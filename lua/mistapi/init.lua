@@ -61,7 +61,8 @@ Client.__index = Client
 function mistapi.new(opts)
   local settings, err = config.resolve(opts)
   if not settings then return nil, err end
-  local t = transport.open(settings)
+  local t, terr = transport.open(settings)
+  if not t then return nil, terr end
   -- org_id: the option, else MIST_ORG_ID (or the env file); nil when neither says
   local client = setmetatable({ settings = settings, transport = t, org_id = settings.org_id }, Client)
   client.pipeline = pipeline.new(settings, t)

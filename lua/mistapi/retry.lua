@@ -48,13 +48,15 @@ end
 -- saw it (no connection was made) or it answered 429 (refused, not done).
 -- @param op the operation (its `idempotent`)
 -- @param status the HTTP status, or nil on a transport failure
--- @param info the transport failure (`kind`, `reached`), or nil
+-- @param info the transport failure (`kind`, `reached`, `permanent`), or nil
 function retry.may_retry(op, status, info)
   if status then
     if status == 429 then return true end
     return op.idempotent and errors.RETRYABLE_STATUS[status] == true
   end
   if not info then return false end
+  -- a transport's refusal (a phase without cosockets, say) fails the same way every time
+  if info.permanent then return false end
   if op.idempotent then return true end
   return info.reached == false
 end

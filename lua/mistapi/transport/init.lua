@@ -4,9 +4,12 @@
 
 local transport = {}
 
--- The nginx phases in which ngx.socket.tcp may be used.
+local errors = require "mistapi.errors"
+
+-- The nginx phases in which ngx.socket.tcp may be used (ngx_lua 0.10.23's
+-- "yieldable" contexts; server_rewrite came with 0.10.22).
 local COSOCKET_PHASES = {
-  rewrite = true, access = true, content = true, timer = true,
+  rewrite = true, server_rewrite = true, access = true, content = true, timer = true,
   ssl_cert = true, ssl_session_fetch = true, ssl_client_hello = true,
 }
 transport.COSOCKET_PHASES = COSOCKET_PHASES
@@ -27,9 +30,12 @@ end
 --- Opens the transport named by `s.transport`. The option `clock`
 -- ({now =, sleep =}, either optional) replaces the transport's clock for
 -- the retry waits and the deadline: a scheduler's sleep, or a test's record.
+-- @return the transport, or nil and a validation error when it can't carry
+--   out the settings (the ngx transport and ca_file, say)
 function transport.open(s)
   local name = transport.choose(s.transport)
-  local t = require("mistapi.transport." .. name).new(s)
+  local t, why = require("mistapi.transport." .. name).new(s)
+  if not t then return nil, errors.validation(why) end
   if s.clock then
     t.now = s.clock.now or t.now
     t.sleep = s.clock.sleep or t.sleep

@@ -64,27 +64,71 @@ function ngx_http.format_request(method, u, headers, body, user_agent)
   return table.concat(lines, "\r\n")
 end
 
--- Reads up to `pattern` in pieces, at most `max` bytes; -> text | nil, info
+-- The reads below never use receive(n) or receiveuntil: nginx restarts a
+-- read's timer on every byte that arrives, so one such call on a server
+-- that trickles could outlast `timeout` many times over. receiveany comes
+-- back with whatever arrived, and conn:arm() gives each call only the time
+-- left of the whole attempt. Bytes read past what a step needs wait in
+-- conn.buf for the next step.
+
+-- One read of at most `max` bytes: -> data | nil, info (err: nginx's word)
+local function fill(conn, max, what)
+  local ok, terr = conn:arm()
+  if not ok then return nil, terr end
+  local data, err = conn.sock:receiveany(max)
+  if not data then
+    local _, info = fail(what, err)
+    info.closed = err == "closed"
+    return nil, info
+  end
+  return data
+end
+
+-- Reads up to `pattern`, at most `max` bytes before it; -> text | nil, info
 local function read_until(conn, pattern, max, what)
-  local reader = conn.sock:receiveuntil(pattern)
-  local parts, size = {}, 0
+  local buf = conn.buf
+  local at = buf:find(pattern, 1, true)
+  if at then
+    conn.buf = buf:sub(at + #pattern)
+    return buf:sub(1, at - 1)
+  end
+  local parts, size, keep = { buf }, #buf, #pattern - 1
+  local tail = buf:sub(-keep)
   while true do
-    local ok, terr = conn:arm()
-    if not ok then return nil, terr end
-    local data, err, partial = reader(READ_SIZE)
-    if not data then
-      if err then
-        if partial and partial ~= "" then parts[#parts + 1] = partial end
-        return fail(what, err)
-      end
-      return table.concat(parts)
-    end
-    size = size + #data
     if size > max then
       return nil, { kind = "transport", message = what .. " is over " .. max .. " bytes", reached = true }
     end
+    local data, info = fill(conn, READ_SIZE, what)
+    if not data then conn.buf = ""; return nil, info end
     parts[#parts + 1] = data
+    size = size + #data
+    -- only the new bytes and the few before them can hold a new match
+    if (tail .. data):find(pattern, 1, true) then
+      local text = table.concat(parts)
+      at = text:find(pattern, math.max(1, size - #data - keep + 1), true)
+      conn.buf = text:sub(at + #pattern)
+      return text:sub(1, at - 1)
+    end
+    tail = (tail .. data):sub(-keep)
   end
+end
+
+-- Reads exactly `n` bytes; -> text | nil, info (info.body: what arrived)
+local function read_exact(conn, n, what)
+  local buf = conn.buf
+  if #buf >= n then
+    conn.buf = buf:sub(n + 1)
+    return buf:sub(1, n)
+  end
+  conn.buf = ""
+  local parts, have = { buf }, #buf
+  while have < n do
+    local data, info = fill(conn, math.min(READ_SIZE, n - have), what)
+    if not data then info.body = table.concat(parts); return nil, info end
+    parts[#parts + 1] = data
+    have = have + #data
+  end
+  return table.concat(parts)
 end
 
 -- Parses a head block: -> status, headers (names lower-cased, repeats joined
@@ -141,20 +185,18 @@ local function read_chunked(conn, max_body)
     local n = tonumber(hex, 16)
     if n == 0 then break end
     if size + n > max_body then return over_cap(max_body, table.concat(parts)) end
-    local ok, terr = conn:arm()
-    if not ok then terr.body = table.concat(parts); return nil, terr end
-    local data, rerr, partial = conn.sock:receive(n)
+    local data, rerr = read_exact(conn, n, "reading the body")
     if not data then
-      parts[#parts + 1] = partial
-      return fail("reading the body", rerr, table.concat(parts))
+      parts[#parts + 1] = rerr.body
+      rerr.body = table.concat(parts)
+      return nil, rerr
     end
     parts[#parts + 1] = data
     size = size + n
-    ok, terr = conn:arm()
-    if not ok then terr.body = table.concat(parts); return nil, terr end
-    local crlf, cerr = conn.sock:receive(2)
+    local crlf, cerr = read_exact(conn, 2, "reading the body")
     if crlf ~= "\r\n" then
-      return fail("reading the body", cerr or "malformed chunk end", table.concat(parts))
+      if cerr then cerr.body = table.concat(parts); return nil, cerr end
+      return fail("reading the body", "malformed chunk end", table.concat(parts))
     end
   end
   -- trailer lines, if any, then the empty line that ends the message
@@ -174,30 +216,28 @@ end
 local function read_length(conn, n, max_body)
   if n > max_body then return over_cap(max_body, nil) end
   if n == 0 then return "", true end
-  local ok, terr = conn:arm()
-  if not ok then return nil, terr end
-  local data, err, partial = conn.sock:receive(n)
-  if not data then return fail("reading the body", err, partial) end
+  local data, info = read_exact(conn, n, "reading the body")
+  if not data then return nil, info end
   return data, true
 end
 
 local function read_to_close(conn, max_body)
-  local parts, size = {}, 0
+  local parts, size = { conn.buf }, #conn.buf
+  conn.buf = ""
   while true do
-    local ok, terr = conn:arm()
-    if not ok then terr.body = table.concat(parts); return nil, terr end
-    local data, err = conn.sock:receiveany(READ_SIZE)
+    if size > max_body then return over_cap(max_body, table.concat(parts):sub(1, max_body)) end
+    local data, info = fill(conn, READ_SIZE, "reading the body")
     if not data then
-      if err == "closed" then return table.concat(parts), false end
-      return fail("reading the body", err, table.concat(parts))
+      if info.closed then return table.concat(parts), false end
+      info.body = table.concat(parts)
+      return nil, info
     end
     size = size + #data
-    if size > max_body then return over_cap(max_body, table.concat(parts)) end
     parts[#parts + 1] = data
   end
 end
 
---- Reads one answer from `conn` ({sock, arm = function -> true | nil, info}).
+--- Reads one answer from `conn` ({sock, buf = "", arm = function -> true | nil, info}).
 -- @return {status, headers, body}, reusable (boolean), got_bytes | nil, info, got_bytes
 function ngx_http.read_response(conn, method, max_body)
   local status, headers, version
@@ -232,7 +272,8 @@ function ngx_http.read_response(conn, method, max_body)
   end
   if not body then return nil, reusable, got end
   local connection = (headers.connection or ""):lower()
-  if connection:find("close", 1, true) or (version == "1.0" and not connection:find("keep-alive", 1, true)) then
+  if connection:find("close", 1, true) or (version == "1.0" and not connection:find("keep-alive", 1, true))
+      or conn.buf ~= "" then   -- bytes past the answer: the connection is out of step
     reusable = false
   end
   return { status = status, headers = headers, body = body }, reusable, got
