@@ -66,6 +66,17 @@ local CLAIMS = {
   { "both tokens work", function(c, _, now)
     if c.old and not now[c.old.id] then return "the old token is gone" end
   end },
+  { "both tokens still work", function(c, _, now)
+    if c.old and not now[c.old.id] then return "the old token is gone" end
+  end },
+  { "keeps the name", function(_, _, now, msg)
+    local id, name = msg:match("new token ([%x%-]+) keeps the name \"(.-)\"")
+    if id and now[id] and now[id].name ~= name then return ("it is named %q"):format(now[id].name) end
+  end },
+  { "could not be deleted", function(_, _, now, msg)
+    local id = msg:match("token ([%x%-]+) could not be deleted")
+    if id and not now[id] then return "token " .. id .. " is gone" end
+  end },
 }
 
 --- Checks one run. `label` says which ("run", "re-run", "third run").

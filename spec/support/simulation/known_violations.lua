@@ -13,6 +13,12 @@ local LOST_CREATE = "a create whose answer is lost made a token nobody has the k
   .. " (no temporary name marks it), and the re-run makes a second one"
 local BOTH_WORK = "the DELETE of the old token was carried out but its answer lost; the message says"
   .. " \"both tokens work\" though the old one is gone"
+local RENAME_LOST = "the final rename was carried out but its answer lost; the message says the new token"
+  .. " \"keeps the name\" of the rotation, though it has its final name"
+local RENAMED = { "acted, then 502", "acted, then cut mid-body", "acted, then timed out", "acted, then truncated body",
+  "acted, then undecodable body" }
+local SEVERAL = "self create answering a list of several tokens: the rotation takes the list for the token and"
+  .. " raises in its clean-up, leaving the new token, whose key nobody has"
 local KEYLESS_PENDING = "killed between the create's answer and the store: the re-run finds the unfinished"
   .. " rotation, whose key nobody has, and asks for restart instead of deleting it"
 
@@ -91,4 +97,26 @@ return {
       .. " old token is deleted" },
   { op = "cli self create --key-file F", steps = { "answers" }, failures = { "self create answers several tokens" },
     inv = { 1, 4 }, reason = "self create answering a list of several tokens raises (keyfile.finish gets no key)" },
+
+  { op = "rotate", steps = { "6 PUT apitokens/{id}" }, failures = RENAMED, inv = { 4 }, reason = RENAME_LOST },
+  { op = "self rotate", steps = { "7 PUT self/apitokens/{id}" }, failures = RENAMED, inv = { 4 },
+    reason = RENAME_LOST },
+  { op = "apply", steps = { "10 PUT apitokens/{id}" }, failures = RENAMED, inv = { 4 }, reason = RENAME_LOST },
+  { op = "cli rotate --key-file F", steps = { "6 PUT apitokens/{id}" }, failures = RENAMED, inv = { 4 },
+    reason = RENAME_LOST },
+  { op = "cli rotate --key-file -", steps = { "6 PUT apitokens/{id}" }, failures = RENAMED, inv = { 4 },
+    reason = RENAME_LOST },
+  { op = "cli self rotate --key-file F", steps = { "7 PUT self/apitokens/{id}" }, failures = RENAMED, inv = { 4 },
+    reason = RENAME_LOST },
+  { op = "cli apply --key-dir D", steps = { "10 PUT apitokens/{id}" }, failures = { "acted, then 502",
+    "acted, then cut mid-body", "acted, then timed out", "acted, then truncated body" }, inv = { 4 },
+    reason = RENAME_LOST },
+  { op = "finish", steps = { "3 DELETE apitokens/{old}" }, failures = DELETE_LOST, inv = { 4 },
+    reason = "the DELETE was carried out but its answer lost; the message says \"both tokens still work\"" },
+  { op = "cli rotate --finish", steps = { "3 DELETE apitokens/{old}" }, failures = DELETE_LOST, inv = { 4 },
+    reason = "the DELETE was carried out but its answer lost; the message says \"both tokens still work\"" },
+  { op = "self rotate", steps = { "answers" }, failures = { "self create answers several tokens" }, inv = { 1, 4 },
+    reason = SEVERAL },
+  { op = "cli self rotate --key-file F", steps = { "answers" }, failures = { "self create answers several tokens" },
+    inv = { 1, 4 }, reason = SEVERAL },
 }

@@ -201,6 +201,7 @@ M.list = {
   {
     name = "self rotate", via = "lib",
     setup = self_old,
+    answers = { "self_create_object", "self_create_several" },
     run = function(c, r)
       return r.lib(function(client) return client:self_api_tokens():rotate_api_token(c.old.id, lib_opts(c)) end)
     end,
@@ -290,6 +291,7 @@ M.list = {
   {
     name = "cli self rotate --key-file F", via = "cli", again = true,
     setup = self_old,
+    answers = { "self_create_object", "self_create_several" },
     run = function(c, r) return r.cli { "self", "rotate", c.old.id, "--key-file", key_file(c) } end,
     goal = rotated, touches = touches_old, may_create = rotation_names,
     keystores = { "exists" }, key_paths = function(c) return { key_file(c) } end,
