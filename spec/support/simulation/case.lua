@@ -99,7 +99,7 @@ end
 -- The library: fn(client) in a coroutine, the wire armed. -> outcome
 function Case:lib(fn)
   local client = assert(mistapi.new { base_url = self.e.url, token = self.token or self.e.token, getenv = no_env,
-    max_retries = 0, timeout = self.plan.timeout or 30 })
+    max_retries = 0 })
   wire.install(self.plan)
   local co = coroutine.create(function() return fn(client) end)
   local ok, res, err = coroutine.resume(co)
@@ -127,9 +127,8 @@ function Case:env()
   return { MIST_BASE_URL = self.e.url, MIST_APITOKEN = self.token or self.e.token, MIST_ORG_ID = self.e.org_id }
 end
 
-local function cli_argv(plan, argv)
+local function cli_argv(_, argv)
   local full = { "--max-retries", "0" }
-  if plan.timeout then full[#full + 1] = "--timeout"; full[#full + 1] = tostring(plan.timeout) end
   for _, a in ipairs(argv) do full[#full + 1] = a end
   return full
 end

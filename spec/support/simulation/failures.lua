@@ -4,7 +4,7 @@
 --        "store"     the library caller's store function, its j-th call
 --        "keystore"  the CLI's key file or key directory, or its standard output
 --        "answer"    the server answers as the spec allows, but unlike the common case
---   arm(c, step) -> plan { refuse_at, stop_after, kill_after, timeout, store_fault,
+--   arm(c, step) -> plan { refuse_at, stop_after, kill_after, timeout_at, store_fault,
 --                          stdout, faults = { emulator fault, ... } }
 -- Emulator faults target the n-th API request with `skip = n - 1` (no method or
 -- path: every request of the run counts, the verify's own client too).
@@ -38,8 +38,13 @@ M.list = {
   http("refused with 503, and so is the next", "503×2", { kind = "status", status = 503, phase = "before", count = 2 }),
   http("acted, then cut mid-body", "cut", { kind = "close", phase = "after" }),
   http("acted, then closed unanswered", "unanswered", { kind = "close", phase = "after", before_headers = true }),
-  http("acted, then timed out", "timeout", { kind = "trickle", phase = "after", endless = true, interval_ms = 100,
-    max_ms = 3000 }, { timeout = 0.5 }),
+  -- the answer never ends; that one request is sent with a 0.5 s timeout (wire.lua)
+  { name = "acted, then timed out", short = "timeout", on = "http",
+    arm = function(_, step)
+      local plan = at(step, { kind = "trickle", phase = "after", endless = true, interval_ms = 100, max_ms = 3000 })
+      plan.timeout_at = step.index
+      return plan
+    end },
   http("acted, then truncated body", "truncated", { kind = "truncate", phase = "after" }),
   http("acted, then undecodable body", "undecodable", { kind = "malformed", phase = "after" }),
   -- a DELETE of a token someone else deleted meanwhile: gone, and a 404

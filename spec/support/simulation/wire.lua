@@ -5,6 +5,9 @@
 --                   libcurl's own "connection refused", the request never reached
 --                   the server (no emulator fault can show that: the server
 --                   would have to have seen it);
+--   timeout_at = n  sends it with a timeout of half a second (a session of its own,
+--                   to the same server), so the run's other requests keep the usual
+--                   timeout however slow the machine;
 --   stop_after = n  lets it through, then yields from the run's coroutine,
 --                   which the case never resumes: a library caller killed right
 --                   after that step (its callbacks' effects stay, nothing after
@@ -20,10 +23,9 @@ local M = {}
 
 local original = Curl.request
 local count = 0
-local dead_url
 
 local function refused(req)
-  dead_url = dead_url or ("http://127.0.0.1:" .. ports.dead())
+  local dead_url = "http://127.0.0.1:" .. ports.dead()
   local session = core.session { allow_http = true, timeout = 5, connect_timeout = 5 }
   local path = req.url:match("^https?://[^/]+(/.*)$") or "/"
   local status, info = session:request(req.method, dead_url .. path, req.headers or {}, req.body)
@@ -32,12 +34,23 @@ local function refused(req)
   return nil, info
 end
 
+local SHORT = 0.5
+
+local function timed_out(req)
+  local session = core.session { allow_http = true, timeout = SHORT, raw_headers = true }
+  local status, raw, body = session:request(req.method, req.url, req.headers or {}, req.body)
+  session:close()
+  if status then return { status = status, raw_headers = raw, body = body, headers = core.headers(raw) } end
+  return nil, raw
+end
+
 function M.install(plan)
   plan = plan or {}
   count = 0
   Curl.request = function(self, req)
     count = count + 1
     if plan.refuse_at == count then return refused(req) end
+    if plan.timeout_at == count then return timed_out(req) end
     local resp, info = original(self, req)
     if plan.stop_after == count then coroutine.yield("stopped") end
     return resp, info
