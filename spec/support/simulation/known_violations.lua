@@ -19,6 +19,9 @@ local RENAMED = { "acted, then 502", "acted, then cut mid-body", "acted, then ti
   "acted, then undecodable body" }
 local SEVERAL = "self create answering a list of several tokens: the rotation takes the list for the token and"
   .. " raises in its clean-up, leaving the new token, whose key nobody has"
+local KEPT_RESUMED = "the old token was renamed \"... [replaced by NEW]\" and the run stopped before the new"
+  .. " one took its name: the re-run takes the old token's new name for the final one and gives it to the new"
+  .. " token, so no token keeps the name"
 local KEYLESS_PENDING = "killed between the create's answer and the store: the re-run finds the unfinished"
   .. " rotation, whose key nobody has, and asks for restart instead of deleting it"
 
@@ -119,4 +122,15 @@ return {
     reason = SEVERAL },
   { op = "cli self rotate --key-file F", steps = { "answers" }, failures = { "self create answers several tokens" },
     inv = { 1, 4 }, reason = SEVERAL },
+
+  { op = "cli rotate --keep-old", steps = { "4 GET self" }, failures = { "refused with 503, and so is the next" },
+    inv = { 1 }, reason = "verify failed and the clean-up DELETE failed too: the key file is removed while the new"
+      .. " token lives" },
+  { op = "cli rotate --keep-old", steps = { "5 PUT apitokens/{old}" }, failures = { RENAMED[1], RENAMED[2],
+    RENAMED[3], RENAMED[4], RENAMED[5], "killed after it" }, inv = { 3, 4, 5 }, reason = KEPT_RESUMED },
+  { op = "cli rotate --keep-old", steps = { "6 PUT apitokens/{id}" }, failures = { "never reached",
+    "refused with 503, not acted on", "refused with 503, and so is the next" }, inv = { 3, 4, 5 },
+    reason = KEPT_RESUMED },
+  { op = "cli rotate --keep-old", steps = { "6 PUT apitokens/{id}" }, failures = RENAMED, inv = { 4 },
+    reason = RENAME_LOST },
 }

@@ -282,6 +282,13 @@ M.list = {
     keystores = { "exists", "notdir", "device" }, key_paths = function(c) return { key_file(c) } end,
   },
   {
+    name = "cli rotate --keep-old", via = "cli",
+    setup = function(c) org_old(c, "ci"); c.keep_old = true end,
+    run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", key_file(c), "--keep-old" } end,
+    goal = rotated, touches = touches_old, may_create = rotation_names,
+    key_paths = function(c) return { key_file(c) } end,
+  },
+  {
     name = "cli rotate --key-file -", via = "cli",
     setup = function(c) org_old(c, "ci") end,
     run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", "-" } end,
