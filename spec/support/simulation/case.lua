@@ -4,7 +4,6 @@
 -- change nothing), and after each run takes a snapshot for the invariants.
 -- A case holds what the user holds: the library caller's vault (every key a
 -- store accepted), the CLI's key files and what it printed.
-local cjson = require "cjson"
 local core = require "mistapi.core"
 local mistapi = require "mistapi"
 local main = require "mistapi.cli.main"
@@ -247,5 +246,4 @@ function Case:snapshot()
   return world.snapshot(self.e)
 end
 
-M.json = cjson
 return M
