@@ -16,6 +16,7 @@ include mk/emulator.mk
 -include mk/examples.mk
 -include mk/openresty.mk
 include mk/demo.mk
+include mk/simulation.mk
 # last: its rule reads TEST_STEPS, which the files above may extend
 include mk/test.mk
 

@@ -32,6 +32,7 @@ help:
 	  '  spec-other-lua     the library specs under Lua 5.1, 5.2 and 5.3' \
 	  '  docs-check         the reference builds without an ldoc warning' \
 	  '  reference-check    the committed docs/reference.md and docs/api/ are current' \
+	  '  lifecycle-failures write docs/lifecycle_failures.md from the failure simulation (spec/76)' \
 	  '  prism-install      Prism for the conformance spec (npm, once)' \
 	  '  bench-lint, bench-check   the benchmark scripts lint and run once' \
 	  '  fuzz-smoke, asan-smoke, valgrind-smoke   short runs of the safety checks' \

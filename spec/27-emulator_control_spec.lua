@@ -49,6 +49,7 @@ describe("emulator control API", function()
       rate_limit = 5000, rate_window = 3600, retry_after = "seconds", bad_id_status = 404,
       paging = "headers", token_list = "whole", put_src_ips = "reject", put_response = "token", latency_ms = 0,
       two_factor = false, two_factor_code = "123456", self_create_answer = "array",
+      privileges_order = "given",
     }, c)
     assert.has_error(function() e:config{ nope = 1 } end)
     assert.has_error(function() e:config{ paging = "cursor" } end)

@@ -9,6 +9,8 @@
 --   e:set_token_times(id, { created_time =, last_used = }) (last_used = false: never used)
 --   e:add_site{...}, e:remove_site(id), e:add_sitegroup{...}, e:remove_sitegroup(id), e:name_org(name)
 --   e:basic() -> the built-in user's "Basic ..." Authorization value
+--   e:all_tokens() -> every token, org and user, with its whole key and owner ("org"/"user")
+--   e:inflight() -> { arrived =, in_flight = }: API requests since the reset, and unfinished ones
 --   e:request(method, path_or_url, headers, body) -> status, headers, body | nil, info
 --   e:stop()                          -- idempotent; also run when e is collected, and by
 --                                     -- the instance itself once this process has exited
@@ -120,6 +122,17 @@ function Emulator:requests(method, path_part)
     end
   end
   return list
+end
+
+-- Every token the emulator holds (the org's, other orgs', the users' own), each with its
+-- whole key and `owner` ("org" or "user"); for specs that compare keys, never print them.
+function Emulator:all_tokens()
+  return self:control("GET", "tokens")
+end
+
+-- { arrived, in_flight }: API requests since the last reset, and those not finished yet.
+function Emulator:inflight()
+  return self:control("GET", "inflight")
 end
 
 function Emulator:clear_log()

@@ -58,7 +58,10 @@ local SWITCHES = {
   latency_ms = { 0, int_range(0, 60000) },          -- added to every API request
   two_factor = { false, boolean },                  -- the built-in user has 2FA on
   two_factor_code = { "123456", code },
-  self_create_answer = { "array", one_of("array", "object") }, -- the spec's createApiToken answers a list
+  -- the spec's createApiToken answers a list: of the new token ("array"), or of all the
+  -- user's tokens, the new one last with its whole key ("several"); "object": the token alone
+  self_create_answer = { "array", one_of("array", "object", "several") },
+  privileges_order = { "given", one_of("given", "reversed") },  -- the spec promises no order
 }
 
 local function defaults()

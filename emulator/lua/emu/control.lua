@@ -9,6 +9,7 @@ local store = require "emu.store"
 local validate = require "emu.validate"
 local respond = require "emu.respond"
 local input = require "emu.control_input"
+local dict = require "emu.dict"
 
 local M = {}
 
@@ -74,6 +75,11 @@ end
 
 routes["GET log"] = function()
   return respond.raw(200, reqlog.all())
+end
+
+-- {arrived, in_flight}: API requests since the reset, and those still being answered
+routes["GET inflight"] = function()
+  return respond.json(200, reqlog.counts())
 end
 
 routes["DELETE log"] = function()
@@ -142,6 +148,23 @@ routes["POST tokens"] = function(ctx)
   fields.org_id = org_id
   fields.created_by = type(body.created_by) == "string" and body.created_by or nil
   return respond.json(200, store.view(store.create(fields), true))
+end
+
+-- GET tokens: every token the emulator holds, the org's and the users' own, each with
+-- its whole key and its owner ("org" or "user"), in no particular order: what a
+-- test compares with the keys a client kept. Never part of the emulated API.
+routes["GET tokens"] = function()
+  local out = {}
+  for _, k in ipairs(dict:get_keys(0)) do
+    local id = k:match("^tok:(.+)$")
+    local rec = id and store.get(id)
+    if rec then
+      local v = store.view(rec, true)
+      v.owner = rec.user and "user" or "org"
+      out[#out + 1] = json.encode(v)
+    end
+  end
+  return respond.raw(200, json.array_of(out))
 end
 
 -- the calls that shape the world around the tokens: sites, site groups, org name, times

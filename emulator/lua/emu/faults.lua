@@ -16,6 +16,7 @@ local SAMPLE = '{"id":"497f6eca-6276-4993-bfeb-53efbbba6f08","name":"org_token_x
 local KINDS = {
   latency = "before", status = "before", redirect = "before", raw = "before", oversize = "before",
   close = "after", truncate = "after", malformed = "after", trickle = "after", huge_header = "after",
+  hold = "before",
 }
 
 local function num(f, name, lo, hi)
@@ -48,7 +49,7 @@ function M.check(f)
   local limits = {
     { "count", 1, 1000000 }, { "ms", 0, 600000 }, { "status", 100, 599 }, { "bytes", 0, 4294967296 },
     { "interval_ms", 1, 10000 }, { "chunk", 1, 1048576 }, { "max_ms", 1, MAX_TRICKLE_MS },
-    { "repeat", 1, 100000000 }, { "content_length", 0, 4294967296 },
+    { "repeat", 1, 100000000 }, { "content_length", 0, 4294967296 }, { "skip", 0, 1000000 },
   }
   for _, l in ipairs(limits) do
     local ok, err = num(f, l[1], l[2], l[3])
@@ -106,7 +107,9 @@ function M.clear()
   dict:set("faults", "[]")
 end
 
--- The fault for this request, if any: the header's, else the first queued match.
+-- The fault for this request, if any: the header's, else the first queued match
+-- that has no more matches to let pass (`skip`: that many matching requests go by
+-- untouched first, so a test can spoil exactly the n-th call of a run).
 function M.take(ctx)
   local h = ctx.headers["x-emu-fault"]
   if type(h) == "string" then
@@ -121,7 +124,10 @@ function M.take(ctx)
   end
   local queued = json.decode(text)
   for i, f in ipairs(queued) do
-    if matches(f, ctx) then
+    if matches(f, ctx) and (f.skip or 0) > 0 then
+      f.skip = f.skip - 1
+      dict:set("faults", json.encode(queued))
+    elseif matches(f, ctx) then
       f.count = f.count - 1
       if f.count <= 0 then
         table.remove(queued, i)
@@ -215,7 +221,7 @@ function M.status_of(f, res)
     return f.status or 302
   elseif f.kind == "raw" or f.kind == "oversize" then
     return f.status or 200
-  elseif f.kind == "close" and f.before_headers then
+  elseif f.kind == "close" and f.before_headers or f.kind == "hold" then
     return 0
   end
   return res and res.status or 200
@@ -257,6 +263,11 @@ function M.deliver(f, res, ctx)
     return respond.send(respond.raw(res.status, f.body or '{"id": "497f6eca-6276", "name": ,}', res.headers))
   elseif kind == "trickle" then
     return trickle(f, res)
+  elseif kind == "hold" then
+    -- held, then dropped without being carried out: the client sees no answer (or
+    -- was killed meanwhile; nginx never notices, so nothing may act after the wait)
+    ngx.sleep((f.ms or 10000) / 1000)
+    return ngx.exit(444)
   elseif kind == "huge_header" then
     res.headers["X-Emu-Huge"] = ("h"):rep(f.bytes or 1048576)
     return respond.send(res)

@@ -27,6 +27,25 @@ function M.all()
   return json.array_of(out)
 end
 
+-- API requests that arrived since the last reset, and those not yet finished (a
+-- held or slow one): what a test waits on before it kills a client mid-run.
+function M.arrived()
+  dict:incr("req:arrived", 1, 0)
+  dict:incr("req:in_flight", 1, 0)
+end
+
+-- From the log phase of a request that arrived (not one the reset forgot).
+function M.finished()
+  local n = dict:get("req:in_flight")
+  if n and n > 0 then
+    dict:incr("req:in_flight", -1)
+  end
+end
+
+function M.counts()
+  return { arrived = dict:get("req:arrived") or 0, in_flight = dict:get("req:in_flight") or 0 }
+end
+
 function M.clear()
   local n = dict:get("log:n") or 0
   for i = math.max(1, n - MAX + 1), n do

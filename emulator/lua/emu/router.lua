@@ -179,6 +179,8 @@ local function log_entry(ctx, status, fault)
 end
 
 local function api(ctx)
+  reqlog.arrived()
+  ngx.ctx.emu_counted = true
   ctx.config = config.get()
   local fault = faults.take(ctx)
   if fault and fault.kind == "latency" then
@@ -212,6 +214,13 @@ function M.handle()
     return respond.send(respond.detail(404, "no such control endpoint"))
   end
   return api(ctx)
+end
+
+-- The log phase: an API request is over (answered, cut or dropped).
+function M.finished()
+  if ngx.ctx.emu_counted then
+    reqlog.finished()
+  end
 end
 
 return M

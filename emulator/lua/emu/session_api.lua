@@ -6,6 +6,7 @@ local boot = require "emu.boot"
 local orgs = require "emu.orgs"
 local sessions = require "emu.sessions"
 local respond = require "emu.respond"
+local store = require "emu.store"
 
 local M = {}
 
@@ -105,7 +106,8 @@ end
 function M.self(ctx, principal)
   if principal.kind == "token" then
     local rec = principal.rec
-    return respond.json(200, { name = rec.name, privileges = orgs.named_privileges(rec.privileges, rec.org_id) })
+    return respond.json(200, { name = rec.name,
+      privileges = store.shown_privileges(orgs.named_privileges(rec.privileges, rec.org_id)) })
   end
   if principal.kind == "pending" then
     -- between the two login steps Mist answers 200 with no privileges; a client reads

@@ -8,6 +8,7 @@
 local dict = require "emu.dict"
 local json = require "emu.json"
 local random = require "emu.random"
+local config = require "emu.config"
 
 local M = {}
 
@@ -169,6 +170,19 @@ function M.seed(org_id, n, prefix, privileges, created_by, user)
   return ids
 end
 
+-- A token's privileges in the order answers show them: as stored, or reversed
+-- (switch privileges_order; the spec promises no order).
+function M.shown_privileges(list)
+  if type(list) ~= "table" or config.get().privileges_order ~= "reversed" then
+    return list
+  end
+  local out = {}
+  for i = #list, 1, -1 do
+    out[#out + 1] = list[i]
+  end
+  return out
+end
+
 -- The token as the API shows it: whole key only when asked (the create answer).
 -- A user's token shows the fields of the spec's user_apitoken only.
 function M.view(rec, whole_key)
@@ -185,7 +199,7 @@ function M.view(rec, whole_key)
     id = rec.id,
     org_id = rec.org_id,
     name = rec.name,
-    privileges = rec.privileges,
+    privileges = M.shown_privileges(rec.privileges),
     src_ips = rec.src_ips,
     created_time = rec.created_time,
     created_by = rec.created_by or json.null,
