@@ -49,7 +49,7 @@ MISTAPI_LOCAL CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL 
 /* Why a callback stopped a transfer. */
 enum { XFER_OK = 0, XFER_BODY_TOO_BIG, XFER_HEADERS_TOO_BIG, XFER_NO_MEMORY };
 
-enum { METHOD_GET = 0, METHOD_POST, METHOD_PUT, METHOD_DELETE };
+enum { METHOD_GET = 0, METHOD_POST, METHOD_PUT, METHOD_DELETE, METHOD_PATCH, METHOD_HEAD, METHOD_OPTIONS };
 MISTAPI_LOCAL extern const char *const mistapi_methods[];
 
 /* One easy handle and what it collects. Allocated on its own so the

@@ -192,9 +192,6 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
     }
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    /* In a batch, wait to learn whether a connection multiplexes (HTTP/2)
-     * before opening more: fewer TLS handshakes. */
-    SET(CURLOPT_PIPEWAIT, 1L);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 #undef SET
     return rc;

@@ -19,6 +19,10 @@ local DEFAULTS = {
 }
 config.DEFAULTS = DEFAULTS
 
+-- A bulk call's items in flight at once: by default, and at most.
+config.CONCURRENCY = 8
+config.MAX_CONCURRENCY = 64
+
 local TYPES = {
   base_url = "string", host = "string", cloud = "string", token = "string", tokens = "table",
   timeout = "number", connect_timeout = "number", max_retries = "number", retry_base = "number",

@@ -57,7 +57,7 @@ end
 --- Many requests at once, results in input order (the session reads the
 -- same named fields, so the requests go as they are). A request whose
 -- target `mistapi.target` refuses is answered `{ err = ... }`, unsent.
-function Curl:batch(reqs, concurrency, progress)
+function Curl:batch(reqs, concurrency)
   local session = self.session or self:open()
   local base, refused = self.s.base_url, nil
   for i = 1, #reqs do
@@ -77,7 +77,7 @@ function Curl:batch(reqs, concurrency, progress)
       end
     end
   end
-  local answers = #send > 0 and session:batch(send, concurrency, progress) or {}
+  local answers = #send > 0 and session:batch(send, concurrency) or {}
   for i = 1, #answers do
     if answers[i].raw_headers then setmetatable(answers[i], Answer) end
   end
