@@ -2,6 +2,7 @@
  * transfers at once over the session's multi handle and pooled easy
  * handles; results in input order, each item { status, headers, body } or
  * { err = info }. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -164,8 +165,9 @@ int mistapi_session_batch(lua_State *L)
     int total, i;
     luaL_checktype(L, 2, LUA_TTABLE);
     concurrency = luaL_checkinteger(L, 3);
-    luaL_argcheck(L, concurrency >= 1 && concurrency <= MISTAPI_MAX_CONCURRENCY, 3,
-                  "concurrency must be within 1..100");
+    /* its upper bound is the Lua layer's (mistapi.config); the pool grows
+     * to at most the number of requests */
+    luaL_argcheck(L, concurrency >= 1 && concurrency <= INT_MAX, 3, "concurrency must be a whole number from 1");
     lua_settop(L, 3);
     luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
     total = (int)lua_rawlen(L, 2);

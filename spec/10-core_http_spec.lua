@@ -137,10 +137,10 @@ describe("core.session", function()
       assert.has_error(function() core.headers(nil) end)
     end)
 
-    it("names itself mistapi-lua with the libcurl version, unless told otherwise", function()
+    it("sends the User-Agent it is given, and none of its own (the client names it)", function()
       local res = assert(fetch(http, "GET", srv.url .. "/echo"))
-      assert.equals("mistapi-lua/" .. core.version .. " libcurl/" .. core.curl_version(),
-        res.headers["x-echo-user-agent"])
+      assert.equals("none", res.headers["x-echo-user-agent"])
+      assert.is_nil(core.version)
       local other = core.session { allow_http = true, user_agent = "my-script/2" }
       res = assert(fetch(other, "GET", srv.url .. "/echo"))
       other:close()

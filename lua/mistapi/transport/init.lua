@@ -2,6 +2,8 @@
 -- everywhere else; `transport = "curl"` or `"ngx"` forces one.
 -- @module mistapi.transport
 
+local config = require "mistapi.config"
+
 local transport = {}
 
 -- The nginx phases in which ngx.socket.tcp may be used.
@@ -29,6 +31,12 @@ end
 -- the retry waits and the deadline: a scheduler's sleep, or a test's record.
 function transport.open(s)
   local name = transport.choose(s.transport)
+  local ngx = rawget(_G, "ngx")
+  if name == "ngx" and not s.user_agent and type(ngx) == "table" and type(ngx.config) == "table" then
+    -- the ngx transport's User-Agent, named from this release as curl's is
+    s = setmetatable({ user_agent = config.user_agent("ngx_lua/" .. tostring(ngx.config.ngx_lua_version)) },
+      { __index = s })
+  end
   local t = require("mistapi.transport." .. name).new(s)
   if s.clock then
     t.now = s.clock.now or t.now
