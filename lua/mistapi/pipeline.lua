@@ -121,14 +121,14 @@ end
 local SESSION_HEADERS = { ["set-cookie"] = true, ["set-cookie2"] = true, authorization = true, cookie = true }
 
 -- An answer's headers as an error keeps them: the session's cookies left
--- out, the client's secrets hidden in the rest.
+-- out, the client's secrets and URL credentials (a Location's) hidden in the rest.
 local function error_headers(headers, secrets)
   local out = {}
   for name, value in pairs(headers or {}) do
     if SESSION_HEADERS[name] then
       out[name] = "[redacted]"
     elseif type(value) == "string" then
-      out[name] = errors.redact(value, secrets)
+      out[name] = errors.redact_target(value, secrets)
     end
   end
   return out
@@ -159,7 +159,7 @@ function Pipeline:http_error(req, resp, attempts, token_index)
   local fields = {
     status = status, detail = detail, headers = error_headers(resp.headers, secrets),
     retry_after = retry.parse_retry_after(resp.headers["retry-after"]),
-    method = req.method, url = req.url, path = req.path,
+    method = req.method, url = errors.redact_target(req.url, secrets), path = errors.redact_target(req.path, secrets),
     attempts = attempts, token_index = token_index,
   }
   message = message .. body_fields(fields, resp.body, secrets)
@@ -170,8 +170,8 @@ function Pipeline:transport_error(req, info, attempts, token_index)
   local kind = info.kind == "timeout" and "timeout" or "transport"
   local secrets = self:secrets()
   local fields = {
-    method = req.method, url = req.url, path = req.path, attempts = attempts,
-    token_index = token_index, code = info.code, reached = info.reached,
+    method = req.method, url = errors.redact_target(req.url, secrets), path = errors.redact_target(req.path, secrets),
+    attempts = attempts, token_index = token_index, code = info.code, reached = info.reached,
   }
   local message = (errors.redact(info.message, secrets) or kind) .. body_fields(fields, info.body, secrets)
   return errors.new(kind, message, fields)
@@ -181,8 +181,9 @@ function Pipeline:log(req, status, info, started, attempt, token_index)
   local hook = self.s.log
   if not hook then return end
   hook {
-    -- the path may come from a server's `next` link: one line, no control characters
-    method = req.method, path = errors.scrub(req.path, nil, 4096), status = status,
+    -- the path may come from a server's `next` link: the client's secrets
+    -- hidden, one line, no control characters
+    method = req.method, path = errors.scrub(req.path, self:secrets(), 4096), status = status,
     error = info and (info.kind == "timeout" and "timeout" or "transport") or nil,
     duration = self.transport.now() - started, attempt = attempt,
     token_index = token_index,
@@ -344,7 +345,8 @@ end
 local function decode_failure(req, resp, attempts, message, secrets)
   local fields = {
     status = resp.status, headers = error_headers(resp.headers, secrets or {}),
-    method = req.method, url = req.url, path = req.path, attempts = attempts,
+    method = req.method, url = errors.redact_target(req.url, secrets),
+    path = errors.redact_target(req.path, secrets), attempts = attempts,
   }
   if req.method == "POST" then
     -- whole, with the client's own secrets hidden (the new key is none of them)
