@@ -121,3 +121,52 @@ describe("client:request and every method it documents", function()
     end)
   end
 end)
+
+describe("a token a 429 used up", function()
+  local fake_clock = require("support.fake_clock").new
+  local e
+
+  setup(function() e = emu.start() end)
+  teardown(function() e:stop() end)
+  before_each(function() e:reset() end)
+
+  it("stays used up until its Retry-After on the client's clock, for every call of the client", function()
+    local second = e:make_token { name = "second admin", privileges = ADMIN }
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, tokens = { e.token, second.key }, clock = clock,
+      getenv = no_env })
+    local t = c:orgs_api_tokens()
+    e:fault { kind = "status", status = 429, retry_after = 30, count = 1, method = "GET" }
+    local res = assert(t:list_org_api_tokens(e.org_id))
+    assert.same({ 2, 2 }, { res.token_index, res.attempts })
+    -- other calls (a bulk one too) take the second token while the first is used up
+    assert.same(2, assert(t:list_org_api_tokens(e.org_id)).token_index)
+    local ids = e:seed(2)
+    e:clear_log()
+    assert.same(0, assert(t:get_org_api_tokens(e.org_id, ids)).failed)
+    for _, entry in ipairs(e:log()) do assert.same(second.id, entry.token_id) end
+    assert.same(2, #e:log())
+    clock.t = clock.t + 29
+    assert.same(2, assert(c:request("GET", e:tokens_path())).token_index)
+    clock.t = clock.t + 1
+    assert.same(1, assert(t:list_org_api_tokens(e.org_id)).token_index)
+    assert.same({}, clock.waits)
+    c:close()
+  end)
+
+  it("with every token used up, waits for the one free soonest", function()
+    local second = e:make_token { name = "second admin", privileges = ADMIN }
+    local clock = fake_clock()
+    local c = assert(mistapi.new { base_url = e.url, tokens = { e.token, second.key }, clock = clock,
+      getenv = no_env })
+    e:fault {
+      { kind = "status", status = 429, retry_after = 20, count = 1, method = "GET" },
+      { kind = "status", status = 429, retry_after = 5, count = 1, method = "GET" },
+    }
+    local res = assert(c:orgs_api_tokens():list_org_api_tokens(e.org_id))
+    c:close()
+    assert.same({ 5 }, clock.waits)
+    assert.same(2, res.token_index)   -- free again after 5 s, the first after 20
+    assert.same(3, res.attempts)
+  end)
+end)
