@@ -48,9 +48,23 @@ server {
         end
         return c:orgs_api_tokens():list_org_api_tokens(a.org_id)
       end
+      if a.kind == "methods" then
+        local out = {}
+        for i, m in ipairs { "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS" } do
+          local ok, res, err = pcall(c.request, c, m, "/api/v1/self")
+          out[i] = { method = m, raised = not ok and tostring(res) or cjson.null,
+                     status = ok and (res and res.status or err.status) or cjson.null }
+        end
+        ngx.say(cjson.encode { methods = out })
+        return
+      end
       local results, threads = {}, {}
+      if a.login_alongside then
+        -- an explicit login, started before the calls, that they wait for
+        threads[#threads + 1] = ngx.thread.spawn(function() assert(c:login()) end)
+      end
       for i = 1, a.n do
-        threads[i] = ngx.thread.spawn(function()
+        threads[#threads + 1] = ngx.thread.spawn(function()
           local res, err = call()
           if res then
             results[i] = { status = res.status, token_index = res.token_index or cjson.null,
@@ -150,6 +164,13 @@ describe("a client shared by concurrent light threads inside nginx", function()
     assert.same(1, count("POST", "/api/v1/login"))
   end)
 
+  it("calls made while client:login() runs wait for it: one login", function()
+    local out = run { opts = { base_url = e.url, email = e.email, password = e.password }, kind = "self", n = 5,
+      login_alongside = true }
+    all_succeeded(out, 5)
+    assert.same(1, count("POST", "/api/v1/login"))
+  end)
+
   it("a bulk call as a login client's first call logs in once", function()
     local ids = e:seed(5)
     e:clear_log()
@@ -158,6 +179,17 @@ describe("a client shared by concurrent light threads inside nginx", function()
     all_succeeded(out, 1)
     assert.same(1, count("POST", "/api/v1/login"))
     for _, id in ipairs(ids) do assert.same(1, count("GET", e:tokens_path(id), 200)) end
+  end)
+
+  it("sends every method client:request documents, raising for none", function()
+    local out = run { opts = { base_url = e.url, token = e.token, max_retries = 0 }, kind = "methods" }
+    local log = e:log()
+    assert.same(7, #out.methods)
+    for i, m in ipairs(out.methods) do
+      assert.same(cjson.null, m.raised, m.method)
+      assert.is_number(m.status, m.method)
+      assert.same(m.method, log[i].method)
+    end
   end)
 
   it("sends this release's User-Agent and uses mistapi.config's limits", function()

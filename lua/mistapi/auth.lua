@@ -100,6 +100,17 @@ function Auth:login(opts)
   local code = opts and opts.two_factor
   if code ~= nil and type(code) ~= "string" then error("login: two_factor must be a string", 3) end
   code = code or self.two_factor
+  -- while it runs, the calls that need a session wait for it (ensure)
+  self.logging_in, self.login_error = true, nil
+  local fine, res, err = pcall(self.open_session, self, code)
+  self.logging_in = false
+  if not fine then error(res, 0) end
+  if not res then self.login_error = err end
+  return res, err
+end
+
+-- The login's requests, on a new generation of the session.
+function Auth:open_session(code)
   self.jar, self.logged_in, self.generation = {}, false, self.generation + 1
   local res, err = self:post(LOGIN, { email = self.email, password = self.password })
   if not res then return nil, err end
@@ -138,7 +149,11 @@ function Auth:await_login()
     t.sleep(LOGIN_POLL)
   end
   if self.logged_in then return true end
-  return nil, self.login_error or errors.validation("login: another call's login did not end")
+  if self.login_error then return nil, self.login_error end
+  -- the session it opened has ended already (a 401 since): open another
+  local res, err = self:login()
+  if not res then return nil, err end
+  return true
 end
 
 --- Logs in unless the session is already open: one login at a time, the
@@ -146,14 +161,8 @@ end
 function Auth:ensure()
   if self.logged_in then return true end
   if self.logging_in then return self:await_login() end
-  self.logging_in, self.login_error = true, nil
-  local fine, res, err = pcall(self.login, self)
-  self.logging_in = false
-  if not fine then error(res, 0) end
-  if not res then
-    self.login_error = err
-    return nil, err
-  end
+  local res, err = self:login()
+  if not res then return nil, err end
   return true
 end
 
