@@ -118,6 +118,15 @@ describe("the client's defaults, stated once", function()
     assert.same(config.user_agent("libcurl/" .. core.curl_version()), seen.user_agent)
   end)
 
+  it("are the ones docs/configuration.md states", function()
+    local doc = shell.read_file(ROOT .. "/docs/configuration.md")
+    for name, value in pairs(config.DEFAULTS) do
+      local stated = doc:match("\n| `" .. name .. "` | `([^`]+)`")
+      assert.is_string(stated, name .. " is in the table")
+      assert.same(type(value) == "string" and ('"' .. value .. '"') or tostring(value), stated, name)
+    end
+  end)
+
   it("have no twin in the C core", function()
     assert.same({}, grep("csrc", "*.[ch]", "MISTAPI_DEFAULT"))
     assert.same({}, grep("csrc", "*.[ch]", "MAX_CONCURRENCY"))
