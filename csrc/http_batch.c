@@ -30,8 +30,8 @@ static int method_index(const char *m)
 /* The request of requests[i], read once, into a table of our own:
  * { method index, url, headers (a copy, values as strings), body }. A
  * caller's __index may answer differently at each read; that never
- * reaches what is sent or what a result is made from. Raises on a bad item (before
- * anything is sent). Pushes the copy. */
+ * reaches what is sent or what a result is made from. Raises on a bad
+ * item (before anything is sent). Pushes the copy. */
 static void snapshot_item(lua_State *L, int reqs, int i)
 {
     char what[48];
@@ -167,7 +167,8 @@ int mistapi_session_batch(lua_State *L)
     concurrency = luaL_checkinteger(L, 3);
     /* its upper bound is the Lua layer's (mistapi.config); the pool grows
      * to at most the number of requests */
-    luaL_argcheck(L, concurrency >= 1 && concurrency <= INT_MAX, 3, "concurrency must be a whole number from 1");
+    luaL_argcheck(L, concurrency >= 1 && concurrency <= INT_MAX, 3,
+                  "concurrency must be a whole number from 1");
     lua_settop(L, 3);
     luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
     total = (int)lua_rawlen(L, 2);
