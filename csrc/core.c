@@ -5,9 +5,9 @@ MISTAPI_EXPORT int luaopen_mistapi_core(lua_State *L);
 
 int luaopen_mistapi_core(lua_State *L)
 {
+    /* No version here: the Lua layer (mistapi.config) states it, and the
+     * User-Agent it makes from it is a session option. */
     lua_newtable(L);
-    lua_pushliteral(L, MISTAPI_VERSION);
-    lua_setfield(L, -2, "version");
     mistapi_register_http(L);
     mistapi_register_json(L);
     mistapi_register_model(L);

@@ -5,8 +5,6 @@
 
 #include "compat.h"
 
-#define MISTAPI_VERSION "0.1.0"
-
 /* Registry names of the model metatables; the Lua layer adds __tostring. */
 #define MISTAPI_TOKEN_MT     "mistapi.Token"
 #define MISTAPI_USER_TOKEN_MT "mistapi.UserToken"

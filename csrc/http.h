@@ -10,11 +10,9 @@
 #include "curl_api.h"
 
 #define MISTAPI_SESSION_MT        "mistapi.core.session"
-#define MISTAPI_DEFAULT_TIMEOUT   30.0
-#define MISTAPI_DEFAULT_CONNECT   10.0
-#define MISTAPI_DEFAULT_MAX_BODY  ((size_t)64 * 1024 * 1024)
+/* No defaults of the client's here (timeouts, body cap, concurrency, the
+ * User-Agent): mistapi.config holds them and the Lua layer passes them. */
 #define MISTAPI_MAX_HEADER_BYTES  ((size_t)256 * 1024)
-#define MISTAPI_MAX_CONCURRENCY   100
 /* Longest single wait in curl_multi_poll; transfers end by their own timeouts. */
 #define MISTAPI_POLL_MS           1000
 
@@ -31,9 +29,9 @@ MISTAPI_LOCAL void mistapi_buf_free(mistapi_buf *b);
 
 /* Session options, read once by core.session(opts). */
 typedef struct mistapi_http_opts {
-    long timeout_ms;
-    long connect_timeout_ms;
-    size_t max_body;
+    long timeout_ms;              /* 0: none (libcurl's default) */
+    long connect_timeout_ms;      /* 0: libcurl's default */
+    size_t max_body;              /* SIZE_MAX: no cap */
     int allow_http;
     int raw_headers;              /* answers carry the header block as a string */
     int no_env_proxy;             /* ignore http_proxy & co. (plain http to loopback) */
@@ -51,7 +49,7 @@ MISTAPI_LOCAL CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL 
 /* Why a callback stopped a transfer. */
 enum { XFER_OK = 0, XFER_BODY_TOO_BIG, XFER_HEADERS_TOO_BIG, XFER_NO_MEMORY };
 
-enum { METHOD_GET = 0, METHOD_POST, METHOD_PUT, METHOD_DELETE };
+enum { METHOD_GET = 0, METHOD_POST, METHOD_PUT, METHOD_DELETE, METHOD_PATCH, METHOD_HEAD, METHOD_OPTIONS };
 MISTAPI_LOCAL extern const char *const mistapi_methods[];
 
 /* One easy handle and what it collects. Allocated on its own so the

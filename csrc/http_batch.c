@@ -1,7 +1,8 @@
-/* session:batch(requests, concurrency [, progress]): up to `concurrency`
+/* session:batch(requests, concurrency): up to `concurrency`
  * transfers at once over the session's multi handle and pooled easy
  * handles; results in input order, each item { status, headers, body } or
  * { err = info }. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,10 +29,9 @@ static int method_index(const char *m)
 
 /* The request of requests[i], read once, into a table of our own:
  * { method index, url, headers (a copy, values as strings), body }. A
- * caller's __index may answer differently at each read and progress may
- * change the caller's tables while the batch runs; neither reaches what
- * is sent or what a result is made from. Raises on a bad item (before
- * anything is sent). Pushes the copy. */
+ * caller's __index may answer differently at each read; that never
+ * reaches what is sent or what a result is made from. Raises on a bad
+ * item (before anything is sent). Pushes the copy. */
 static void snapshot_item(lua_State *L, int reqs, int i)
 {
     char what[48];
@@ -47,7 +47,7 @@ static void snapshot_item(lua_State *L, int reqs, int i)
     get_field(L, t, "method", 1);
     m = lua_type(L, -1) == LUA_TSTRING ? method_index(lua_tostring(L, -1)) : -1;
     if (m < 0)
-        luaL_error(L, "requests[%d].method must be one of GET, POST, PUT, DELETE", i);
+        luaL_error(L, "requests[%d].method must be one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS", i);
     lua_pop(L, 1);
     lua_pushinteger(L, m);
     lua_rawseti(L, t + 1, 1);
@@ -127,16 +127,15 @@ static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results
     mistapi_xfer_release(x);
 }
 
-/* Runs protected with (s, requests, concurrency, progress). */
+/* Runs protected with (s, requests, concurrency). */
 static int batch_run(lua_State *L)
 {
     mistapi_session *s = lua_touserdata(L, 1);
     int total = (int)lua_rawlen(L, 2);   /* the batch's own copy: fixed */
     int concurrency = (int)lua_tointeger(L, 3);
-    int has_progress = !lua_isnil(L, 4);
-    int next = 1, active = 0, done = 0, k;
-    const int results = 5;
-    lua_settop(L, 4);
+    int next = 1, active = 0, k;
+    const int results = 4;
+    lua_settop(L, 3);
     lua_createtable(L, total, 0);
     if (total == 0)
         return 1;
@@ -151,13 +150,6 @@ static int batch_run(lua_State *L)
         mistapi_xfer *x = mistapi_multi_next_done(L, s, &rc);
         active--;
         store_result(L, x, rc, results);
-        done++;
-        if (has_progress) {
-            lua_pushvalue(L, 4);
-            lua_pushinteger(L, done);
-            lua_pushinteger(L, total);
-            lua_call(L, 2, 0);
-        }
         if (next <= total) {
             start_item(L, s, x, next++);
             active++;
@@ -173,11 +165,11 @@ int mistapi_session_batch(lua_State *L)
     int total, i;
     luaL_checktype(L, 2, LUA_TTABLE);
     concurrency = luaL_checkinteger(L, 3);
-    luaL_argcheck(L, concurrency >= 1 && concurrency <= MISTAPI_MAX_CONCURRENCY, 3,
-                  "concurrency must be within 1..100");
-    if (!lua_isnoneornil(L, 4))
-        luaL_checktype(L, 4, LUA_TFUNCTION);
-    lua_settop(L, 4);
+    /* its upper bound is the Lua layer's (mistapi.config); the pool grows
+     * to at most the number of requests */
+    luaL_argcheck(L, concurrency >= 1 && concurrency <= INT_MAX, 3,
+                  "concurrency must be a whole number from 1");
+    lua_settop(L, 3);
     luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
     total = (int)lua_rawlen(L, 2);
     /* Each item read once, into the batch's own copy; misuse raises before
@@ -185,12 +177,12 @@ int mistapi_session_batch(lua_State *L)
     lua_createtable(L, total, 0);
     for (i = 1; i <= total; i++) {
         snapshot_item(L, 2, i);
-        lua_rawseti(L, 5, i);
+        lua_rawseti(L, 4, i);
     }
     lua_replace(L, 2);
 
-    /* Protected, so an error (a raising progress included) first takes every
-     * handle off the multi, then propagates. */
-    mistapi_session_guarded(L, s, batch_run, 4, 1);
+    /* Protected, so an error first takes every handle off the multi, then
+     * propagates. */
+    mistapi_session_guarded(L, s, batch_run, 3, 1);
     return 1;
 }

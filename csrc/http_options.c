@@ -1,23 +1,27 @@
 /* Session options: read from the Lua table once, applied to every easy
  * handle the session creates. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
 
-/* Seconds (fractional allowed) to whole milliseconds, at least 1. */
-static long read_seconds(lua_State *L, int idx, const char *name, double dflt)
+/* Seconds (fractional allowed) to whole milliseconds, at least 1; 0 when
+ * absent (libcurl's own default). */
+static long read_seconds(lua_State *L, int idx, const char *name)
 {
-    double s = dflt;
+    double s;
     lua_getfield(L, idx, name);
-    if (!lua_isnil(L, -1)) {
-        if (lua_type(L, -1) != LUA_TNUMBER)
-            luaL_error(L, "session option %s must be a number of seconds", name);
-        s = (double)lua_tonumber(L, -1);
-        if (!(s > 0 && s <= 86400 * 7))
-            luaL_error(L, "session option %s must be within (0, 604800] seconds", name);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
     }
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        luaL_error(L, "session option %s must be a number of seconds", name);
+    s = (double)lua_tonumber(L, -1);
+    if (!(s > 0 && s <= 86400 * 7))
+        luaL_error(L, "session option %s must be within (0, 604800] seconds", name);
     lua_pop(L, 1);
     s = ceil(s * 1000.0);
     return s < 1 ? 1 : (long)s;
@@ -80,18 +84,18 @@ static void check_proxy(lua_State *L, const char *proxy)
     luaL_error(L, "session option proxy must be an http://, https://, socks5:// or socks5h:// URL");
 }
 
-/* Fills o (which the caller zeroed and will free even if this raises). */
+/* Fills o (which the caller zeroed and will free even if this raises). An
+ * option left out is libcurl's default (no cap for max_body): the client's
+ * defaults are mistapi.config's, which the Lua layer always passes. */
 void mistapi_http_opts_read(lua_State *L, int idx, mistapi_http_opts *o)
 {
-    o->timeout_ms = (long)(MISTAPI_DEFAULT_TIMEOUT * 1000);
-    o->connect_timeout_ms = (long)(MISTAPI_DEFAULT_CONNECT * 1000);
-    o->max_body = MISTAPI_DEFAULT_MAX_BODY;
+    o->max_body = SIZE_MAX;
     o->allow_http = 0;
     if (lua_isnoneornil(L, idx))
         return;
     luaL_checktype(L, idx, LUA_TTABLE);
-    o->timeout_ms = read_seconds(L, idx, "timeout", MISTAPI_DEFAULT_TIMEOUT);
-    o->connect_timeout_ms = read_seconds(L, idx, "connect_timeout", MISTAPI_DEFAULT_CONNECT);
+    o->timeout_ms = read_seconds(L, idx, "timeout");
+    o->connect_timeout_ms = read_seconds(L, idx, "connect_timeout");
 
     lua_getfield(L, idx, "max_body");
     if (!lua_isnil(L, -1)) {
@@ -148,7 +152,6 @@ void mistapi_http_opts_free(mistapi_http_opts *o)
 CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
 {
     const char *protocols = o->allow_http ? "http,https" : "https";
-    char ua[160];
     CURLcode rc = CURLE_OK;
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = o->curl->easy_setopt(e, opt, val); } while (0)
@@ -181,21 +184,13 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
     }
     /* Proxy CONNECT answers are not the server's headers. */
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    if (o->user_agent != NULL) {
+    /* the Lua layer names the client (mistapi.config); else none is sent */
+    if (o->user_agent != NULL)
         SET(CURLOPT_USERAGENT, o->user_agent);
-    } else {
-        /* curl copies string options, so a stack buffer is enough. */
-        const curl_version_info_data *v = o->curl->version_info(CURLVERSION_NOW);
-        strcpy(ua, "mistapi-lua/" MISTAPI_VERSION " libcurl/");
-        strncat(ua, v->version, sizeof ua - strlen(ua) - 1);
-        SET(CURLOPT_USERAGENT, ua);
-    }
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    /* In a batch, wait to learn whether a connection multiplexes (HTTP/2)
-     * before opening more: fewer TLS handshakes. */
-    SET(CURLOPT_PIPEWAIT, 1L);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
+    if (o->max_body != SIZE_MAX)
+        SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
 #undef SET
     return rc;
 }

@@ -6,7 +6,7 @@
 
 #include "http.h"
 
-const char *const mistapi_methods[] = { "GET", "POST", "PUT", "DELETE", NULL };
+const char *const mistapi_methods[] = { "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", NULL };
 
 /* Write callback: the body, capped at max_body. Returning less than given
  * makes curl abort the transfer with CURLE_WRITE_ERROR. */
@@ -103,7 +103,7 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     x->errbuf[0] = '\0';
     if (mistapi_headers_slist(L, curl, headers_idx, &x->req_headers) != 0)
         return -1;
-    if (body != NULL || method == METHOD_POST || method == METHOD_PUT) {
+    if (body != NULL || method == METHOD_POST || method == METHOD_PUT || method == METHOD_PATCH) {
         /* curl would invent application/x-www-form-urlencoded; "Name:" drops it. */
         if (!has_content_type(x->req_headers)) {
             struct curl_slist *next = curl->slist_append(x->req_headers, "Content-Type:");
@@ -122,21 +122,24 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
     SET(CURLOPT_POSTFIELDS, (char *)NULL);
     SET(CURLOPT_HTTPGET, 1L);
-    if (body != NULL || method == METHOD_POST || method == METHOD_PUT) {
+    /* HEAD: no body comes back, whatever Content-Length says. */
+    SET(CURLOPT_NOBODY, method == METHOD_HEAD ? 1L : 0L);
+    if (body != NULL || method == METHOD_POST || method == METHOD_PUT || method == METHOD_PATCH) {
         /* Copied, so a batch item's body may be collected mid-transfer;
          * an explicit size sends "Content-Length: 0" for an empty body. */
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         SET(CURLOPT_COPYPOSTFIELDS, body != NULL ? body : "");
     }
     /* libcurl sends a request again, unasked, when a reused connection dies
-     * before the answer; the server may have made the token already, so a
-     * POST (the one call that is not idempotent) takes a new connection. */
-    SET(CURLOPT_FRESH_CONNECT, method == METHOD_POST ? 1L : 0L);
+     * before the answer; the server may have done it already, so a POST or
+     * a PATCH (the calls that are not idempotent) takes a new connection. */
+    SET(CURLOPT_FRESH_CONNECT, method == METHOD_POST || method == METHOD_PATCH ? 1L : 0L);
     /* Over https a server may offer HTTP/2: transfers started together wait
      * for the first connection to learn whether they can share it, rather
      * than each opening (and handshaking) its own. */
     SET(CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
-    if (method != METHOD_POST && method != METHOD_GET)
+    /* NOBODY already makes curl send HEAD */
+    if (method != METHOD_POST && method != METHOD_GET && method != METHOD_HEAD)
         SET(CURLOPT_CUSTOMREQUEST, mistapi_methods[method]);
     else if (method == METHOD_GET && body != NULL)
         SET(CURLOPT_CUSTOMREQUEST, "GET");

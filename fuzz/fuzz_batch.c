@@ -1,9 +1,7 @@
-/* session:batch and its progress callback driven by hostile Lua values:
- * the input bytes pick the requests (tables, positional or named, with
- * an __index that answers differently at each read, wrong types, CR/LF
- * in headers) and what progress does on each call (replace running
- * items or their headers, grow or shrink the list, call __gc or close on
- * the session, use it again, raise, collect garbage). Whatever happens,
+/* session:batch driven by hostile Lua values: the input bytes pick the
+ * requests (tables, positional or named, with an __index that answers
+ * differently at each read, wrong types, CR/LF in headers) and the
+ * concurrency. Whatever happens,
  * the call raises or answers; it never crashes, which ASan checks. No
  * network: every URL fails at once (a refused loopback port, a scheme
  * the session does not allow). */
@@ -68,24 +66,8 @@ static const char driver[] =
     "end\n"
     "local reqs = {}\n"
     "for i = 1, byte() % 7 do reqs[i] = item() end\n"
-    "local actions = byte()\n"
-    "local function progress(done, total)\n"
-    "  local a = (actions + done) % 12\n"
-    "  if a == 0 then reqs[done % (#reqs + 1) + 1] = value(1)\n"
-    "  elseif a == 1 then gc(s)\n"
-    "  elseif a == 2 then pcall(s.close, s)\n"
-    "  elseif a == 3 then pcall(s.request, s, 'GET', URLS[1])\n"
-    "  elseif a == 4 then pcall(s.batch, s, reqs, 1)\n"
-    "  elseif a == 5 then error('raised from progress')\n"
-    "  elseif a == 6 then collectgarbage('collect')\n"
-    "  elseif a == 7 then for k in pairs(reqs) do reqs[k] = nil end\n"
-    "  elseif a == 8 then for i = 1, 3 do reqs[#reqs + 1] = item() end\n"
-    "  elseif a == 9 then local r = reqs[1]; if type(r) == 'table' then r[3] = value(1); r.headers = value(1) end\n"
-    "  elseif a == 10 then pcall(coroutine.yield)\n"
-    "  else error(s) end\n"
-    "end\n"
     "local conc = ({ 1, 2, 3, 6, 0, 101, 1.5, 'x' })[byte() % 8 + 1]\n"
-    "local ok, res = pcall(s.batch, s, reqs, conc, byte() % 5 ~= 0 and progress or nil)\n"
+    "local ok, res = pcall(s.batch, s, reqs, conc)\n"
     "if ok then\n"
     "  assert(type(res) == 'table', 'batch answers a table')\n"
     "  for i = 1, #res do\n"

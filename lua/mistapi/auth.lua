@@ -1,8 +1,15 @@
 --- Login sessions: email and password (and a two-factor code when the
 -- account asks), the session cookies kept, `X-CSRFToken` on writes, logout.
 -- Used when a client has an email and password and no API token. The
--- pipeline calls `add_headers`, `observe` and `secrets`; the client calls
--- `login`, `logout` and `ensure` (a lazy login before the first call).
+-- pipeline calls `add_headers`, `observe`, `expire`, `ensure` (a lazy login
+-- before the first call) and `secrets`; the client calls `login` and `logout`.
+--
+-- Calls that run at once on one client (light threads inside nginx) share
+-- the session: each login starts a new generation of it (a fresh cookie
+-- jar), an attempt remembers the generation its headers came from, and
+-- only an answer of the current generation may change the cookies or end
+-- the session. One login runs at a time; the calls that need it meanwhile
+-- wait for it and then go with the new session.
 -- @module mistapi.auth
 
 local core = require "mistapi.core"
@@ -36,6 +43,8 @@ function auth.new(settings, pipeline)
     pipeline = pipeline,
     jar = {},             -- cookie name -> value, from the server's Set-Cookie
     logged_in = false,
+    generation = 0,       -- the session's; each login and each expiry starts a new one
+    logging_in = false,   -- a login is under way (the others wait for it)
   }, Auth)
 end
 
@@ -53,16 +62,20 @@ function Auth:csrf_token()
   return nil
 end
 
---- Adds the session's headers to an attempt's headers.
+--- Adds the session's headers to an attempt's headers; returns the
+-- session's generation they belong to.
 function Auth:add_headers(h, method)
   h.Cookie = cookies.header(self.jar)
   if not SAFE_METHODS[method] then
     h["X-CSRFToken"] = self:csrf_token()
   end
+  return self.generation
 end
 
---- Keeps the cookies a successful answer sets (or clears).
-function Auth:observe(resp)
+--- Keeps the cookies a successful answer sets (or clears), when it answers
+-- an attempt of the current session (`generation`; nil: the current one).
+function Auth:observe(resp, generation)
+  if generation ~= nil and generation ~= self.generation then return end
   cookies.absorb(self.jar, resp.headers and resp.headers["set-cookie"])
 end
 
@@ -87,7 +100,18 @@ function Auth:login(opts)
   local code = opts and opts.two_factor
   if code ~= nil and type(code) ~= "string" then error("login: two_factor must be a string", 3) end
   code = code or self.two_factor
-  self.jar, self.logged_in = {}, false
+  -- while it runs, the calls that need a session wait for it (ensure)
+  self.logging_in, self.login_error = true, nil
+  local fine, res, err = pcall(self.open_session, self, code)
+  self.logging_in = false
+  if not fine then error(res, 0) end
+  if not res then self.login_error = err end
+  return res, err
+end
+
+-- The login's requests, on a new generation of the session.
+function Auth:open_session(code)
+  self.jar, self.logged_in, self.generation = {}, false, self.generation + 1
   local res, err = self:post(LOGIN, { email = self.email, password = self.password })
   if not res then return nil, err end
   if type(res.data) == "table" and res.data.two_factor_required then
@@ -105,19 +129,49 @@ function Auth:login(opts)
   return res
 end
 
---- Logs in unless the session is already open. For the pipeline.
-function Auth:ensure()
+-- How often a call that waits for another's login looks again, and for how
+-- many timeouts at most (a login is two calls and their retries).
+local LOGIN_POLL = 0.005
+local LOGIN_WAIT_TIMEOUTS = 4
+
+-- Waits for the login under way (another light thread's): the transport's
+-- sleep yields inside nginx. -> true | nil, the login's error.
+function Auth:await_login()
+  local t = self.pipeline.transport
+  local s = self.pipeline.s
+  local limit = t.now() + LOGIN_WAIT_TIMEOUTS * (s.timeout or 30)
+  -- bounded by count too: a clock option's sleep may not really sleep
+  for _ = 1, 1e6 do
+    if not self.logging_in then break end
+    if t.now() > limit then
+      return nil, errors.new("timeout", "login: another call's login did not end in time")
+    end
+    t.sleep(LOGIN_POLL)
+  end
   if self.logged_in then return true end
+  if self.login_error then return nil, self.login_error end
+  -- the session it opened has ended already (a 401 since): open another
   local res, err = self:login()
   if not res then return nil, err end
   return true
 end
 
---- Forgets a session the server no longer knows; true when there was one.
-function Auth:expire()
-  if not self.logged_in then return false end
-  self.jar, self.logged_in = {}, false
+--- Logs in unless the session is already open: one login at a time, the
+-- calls that need one meanwhile wait for it. For the pipeline.
+function Auth:ensure()
+  if self.logged_in then return true end
+  if self.logging_in then return self:await_login() end
+  local res, err = self:login()
+  if not res then return nil, err end
   return true
+end
+
+--- Forgets a session the server no longer knows: the one of `generation`
+-- (nil: the current one), unless a newer one is open or under way already.
+function Auth:expire(generation)
+  if generation ~= nil and generation ~= self.generation then return end
+  if not self.logged_in then return end
+  self.jar, self.logged_in, self.generation = {}, false, self.generation + 1
 end
 
 --- Logs out: POST /api/v1/logout. The cookies are forgotten whatever the
@@ -128,7 +182,7 @@ function Auth:logout()
     return nil, errors.validation("logout: not logged in")
   end
   local res, err = self:post(LOGOUT, nil, LOGOUT_POLICY)
-  self.jar, self.logged_in = {}, false
+  self.jar, self.logged_in, self.generation = {}, false, self.generation + 1
   return res, err
 end
 

@@ -8,6 +8,19 @@ local clouds = require "mistapi.clouds"
 
 local config = {}
 
+--- This release: the one place it is stated in the code (the rockspec's
+-- name and version say it too; spec/09-version_spec.lua checks they agree).
+config.VERSION = "0.2.0"
+
+--- The User-Agent a client sends unless its `user_agent` option says
+-- otherwise: this release, then the HTTP engine under it (`libcurl/8.1.2`,
+-- `ngx_lua/10026`), which the transport names.
+function config.user_agent(engine)
+  return "mistapi-lua/" .. config.VERSION .. " " .. engine
+end
+
+-- The client's defaults, the only ones: the transports get them from the
+-- settings (the C core has none of its own).
 local DEFAULTS = {
   timeout = 30,
   connect_timeout = 10,
@@ -18,6 +31,10 @@ local DEFAULTS = {
   transport = "auto",
 }
 config.DEFAULTS = DEFAULTS
+
+-- A bulk call's items in flight at once: by default, and at most.
+config.CONCURRENCY = 8
+config.MAX_CONCURRENCY = 64
 
 local TYPES = {
   base_url = "string", host = "string", cloud = "string", token = "string", tokens = "table",

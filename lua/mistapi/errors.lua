@@ -95,10 +95,33 @@ function errors.redact(text, secrets)
   return table.concat(out)
 end
 
+-- A URL's user information (`scheme://user:password@`), up to the "@"
+-- before any "/", "?" or "#": never shown, whatever it holds.
+local USERINFO = "(%a[%w+.%-]*://)[^/?#@]*@"
+
+--- `text` with the credentials of every URL in it hidden:
+-- `https://user:pw@host` becomes `https://[redacted]@host`.
+function errors.hide_userinfo(text)
+  if type(text) ~= "string" or not text:find("@", 1, true) then return text end
+  return (text:gsub(USERINFO, "%1[redacted]@"))
+end
+
+--- A URL or path as an error or a log entry keeps it (`err.url`,
+-- `err.path`): a server may have written it (a `next` link), so the
+-- client's secrets are hidden in it, and so are URL credentials.
+-- @param text string or nil
+-- @param secrets optional array of strings to hide
+function errors.redact_target(text, secrets)
+  if type(text) ~= "string" then return text end
+  if secrets then text = errors.redact(text, secrets) end
+  return errors.hide_userinfo(text)
+end
+
 --- The one scrubber for text from a server (or curl) on its way to a log
--- line, an error text or a terminal: the secrets hidden, on one line (each
--- run of control characters becomes a space), at most `max` bytes (default
--- 300, then "..."). Cut before it is cleaned, so a long text costs little.
+-- line, an error text or a terminal: the secrets and URL credentials
+-- hidden, on one line (each run of control characters becomes a space), at
+-- most `max` bytes (default 300, then "..."). Cut before it is cleaned, so
+-- a long text costs little.
 -- @param text string or nil (nil gives nil)
 -- @param secrets optional array of strings to hide
 -- @param max optional byte bound
@@ -115,6 +138,7 @@ function errors.scrub(text, secrets, max)
   local cut = false
   if #text > max + longest then text, cut = text:sub(1, max + longest), true end
   if secrets then text = errors.redact(text, secrets) end
+  text = errors.hide_userinfo(text)
   text = text:gsub(C1, " "):gsub(CONTROL .. "+", " ")
   if #text > max then text, cut = text:sub(1, max), true end
   return cut and (text .. "...") or text

@@ -43,7 +43,7 @@ do
 end
 
 local mistapi = {
-  _VERSION = "0.2.0",
+  _VERSION = config.VERSION,
   errors = errors,
   clouds = require "mistapi.clouds",
   operations = operations,

@@ -101,11 +101,13 @@ end
 -- @param path the list path, without a query
 -- @param opts {limit, page, progress, max_pages}
 -- @param base_url to recognise absolute `next` links
+-- @param secrets optional function -> the client's secrets, hidden in the
+--   path an error keeps (a server's `next` link may hold one)
 -- @return a function that gives the next item, or nil at the end, or raises
 --   (nil, err) through `on_error`; its closer; and a table the walk keeps up
 --   to date: `pages`, `attempts` (every try of every page), `token_index` and
 --   `headers` of the last page (for a result of the whole list)
-function pager.walk(fetch, path, opts, base_url)
+function pager.walk(fetch, path, opts, base_url, secrets)
   local limit = opts.limit or 100
   local page_no = opts.page or 1
   local progress = opts.progress
@@ -123,7 +125,8 @@ function pager.walk(fetch, path, opts, base_url)
       -- the server still points at more: a partial list must not pass for the whole
       done = true
       return nil, errors.new("decode", ("the list did not end after %d pages (max_pages); %d items so far")
-        :format(pages, count), { method = "GET", path = next_request, pages = pages })
+        :format(pages, count), { method = "GET", path = errors.redact_target(next_request, secrets and secrets()),
+          pages = pages })
     end
     local res, err = fetch(next_request, asked)
     if not res then return nil, err end
@@ -144,7 +147,8 @@ function pager.walk(fetch, path, opts, base_url)
       header_int(h, "x-page-limit", 1, MAX_LIMIT), header_int(h, "x-page-page", 1, MAX_PAGE_NUMBER - 1)
     local function hostile(what)
       done, items = true, nil
-      return nil, errors.new("decode", what, { method = "GET", path = errors.scrub(next_request, nil, 4096),
+      return nil, errors.new("decode", what, { method = "GET",
+        path = errors.scrub(next_request, secrets and secrets(), 4096),
         pages = pages, status = res.status })
     end
     if link ~= nil then

@@ -19,7 +19,7 @@ function pipeline.new(settings, transport)
   return setmetatable({
     s = settings,
     transport = transport,
-    token_index = 1,     -- the token in use; moves on after a 429
+    spent = {},          -- token index -> until when (transport.now()) a 429 used it up
     auth = nil,          -- a login session (mistapi.auth), when there is one
     created_keys = {},   -- the last keys this client was given, hidden like tokens
     header_cache = {},   -- request headers by token index (negative: with a body)
@@ -46,21 +46,65 @@ function Pipeline:remember_key(key)
   keys[#keys + 1] = key
 end
 
-function Pipeline:headers(method, has_body)
+--- The token an attempt uses: the first not used up (a 429 marks a token
+-- used up until its Retry-After, for every call of the client), else the
+-- one free again soonest. Read per attempt, never kept in shared state, so
+-- calls that run at once (coroutines inside nginx) each pick for themselves.
+function Pipeline:pick_token()
+  local spent = self.spent
+  if next(spent) == nil then return 1 end
+  local now = self.transport.now()
+  local soonest, soonest_until
+  for i = 1, #self.s.tokens do
+    local till = spent[i]
+    if not till or till <= now then
+      spent[i] = nil
+      return i
+    end
+    if not soonest_until or till < soonest_until then soonest, soonest_until = i, till end
+  end
+  return soonest
+end
+
+--- Marks token `i` used up for `seconds` (the longer of two marks wins).
+function Pipeline:spend(i, seconds)
+  local till = self.transport.now() + seconds
+  local spent = self.spent
+  if not spent[i] or spent[i] < till then spent[i] = till end
+end
+
+-- Whether a token other than those used up is there now.
+function Pipeline:token_left()
+  local spent = self.spent
+  local now = self.transport.now()
+  for i = 1, #self.s.tokens do
+    if not spent[i] or spent[i] <= now then return true end
+  end
+  return false
+end
+
+--- The headers of one attempt, and what they were made from: the token's
+-- index (nil for a session) and the session's generation (nil for tokens).
+function Pipeline:attempt_headers(method, has_body)
   local tokens = self.s.tokens
-  local cache = self.header_cache
-  local key = has_body and -self.token_index or self.token_index
-  if #tokens > 0 and cache[key] then return cache[key] end
+  if #tokens > 0 then
+    local index = self:pick_token()
+    local cache = self.header_cache
+    local key = has_body and -index or index
+    local h = cache[key]
+    if not h then
+      -- the same few tables serve every call: nothing reads or changes them after
+      h = { Accept = "application/json", Authorization = "Token " .. tokens[index] }
+      if has_body then h["Content-Type"] = "application/json" end
+      cache[key] = h
+    end
+    return h, index, nil
+  end
   local h = { Accept = "application/json" }
   if has_body then h["Content-Type"] = "application/json" end
-  if #tokens > 0 then
-    -- the same few tables serve every call: nothing reads or changes them after
-    h.Authorization = "Token " .. tokens[self.token_index]
-    cache[key] = h
-  elseif self.auth then
-    self.auth:add_headers(h, method)
-  end
-  return h
+  local generation
+  if self.auth then generation = self.auth:add_headers(h, method) end
+  return h, nil, generation
 end
 
 -- The detail of an error answer: {"detail": ...} or a 404's {"id": ...}.
@@ -77,14 +121,14 @@ end
 local SESSION_HEADERS = { ["set-cookie"] = true, ["set-cookie2"] = true, authorization = true, cookie = true }
 
 -- An answer's headers as an error keeps them: the session's cookies left
--- out, the client's secrets hidden in the rest.
+-- out, the client's secrets and URL credentials (a Location's) hidden in the rest.
 local function error_headers(headers, secrets)
   local out = {}
   for name, value in pairs(headers or {}) do
     if SESSION_HEADERS[name] then
       out[name] = "[redacted]"
     elseif type(value) == "string" then
-      out[name] = errors.redact(value, secrets)
+      out[name] = errors.redact_target(value, secrets)
     end
   end
   return out
@@ -102,7 +146,7 @@ local function body_fields(fields, body, secrets)
   return ""
 end
 
-function Pipeline:http_error(req, resp, attempts)
+function Pipeline:http_error(req, resp, attempts, token_index)
   local secrets = self:secrets()
   local status = resp.status
   local detail = errors.scrub(server_detail(resp.body), secrets, 4096)
@@ -115,33 +159,34 @@ function Pipeline:http_error(req, resp, attempts)
   local fields = {
     status = status, detail = detail, headers = error_headers(resp.headers, secrets),
     retry_after = retry.parse_retry_after(resp.headers["retry-after"]),
-    method = req.method, url = req.url, path = req.path,
-    attempts = attempts, token_index = self.token_index,
+    method = req.method, url = errors.redact_target(req.url, secrets), path = errors.redact_target(req.path, secrets),
+    attempts = attempts, token_index = token_index,
   }
   message = message .. body_fields(fields, resp.body, secrets)
   return errors.new("http", message, fields)
 end
 
-function Pipeline:transport_error(req, info, attempts)
+function Pipeline:transport_error(req, info, attempts, token_index)
   local kind = info.kind == "timeout" and "timeout" or "transport"
   local secrets = self:secrets()
   local fields = {
-    method = req.method, url = req.url, path = req.path, attempts = attempts,
-    token_index = self.token_index, code = info.code, reached = info.reached,
+    method = req.method, url = errors.redact_target(req.url, secrets), path = errors.redact_target(req.path, secrets),
+    attempts = attempts, token_index = token_index, code = info.code, reached = info.reached,
   }
   local message = (errors.redact(info.message, secrets) or kind) .. body_fields(fields, info.body, secrets)
   return errors.new(kind, message, fields)
 end
 
-function Pipeline:log(req, status, info, started, attempt)
+function Pipeline:log(req, status, info, started, attempt, token_index)
   local hook = self.s.log
   if not hook then return end
   hook {
-    -- the path may come from a server's `next` link: one line, no control characters
-    method = req.method, path = errors.scrub(req.path, nil, 4096), status = status,
+    -- the path may come from a server's `next` link: the client's secrets
+    -- hidden, one line, no control characters
+    method = req.method, path = errors.scrub(req.path, self:secrets(), 4096), status = status,
     error = info and (info.kind == "timeout" and "timeout" or "transport") or nil,
     duration = self.transport.now() - started, attempt = attempt,
-    token_index = #self.s.tokens > 0 and self.token_index or nil,
+    token_index = token_index,
   }
 end
 
@@ -161,58 +206,136 @@ function Pipeline:wait_for(retries, resp, deadline)
   return wait
 end
 
---- What to do after an attempt that failed, by the retry rules shared by
--- single and bulk calls: "rotate" (a 429 while another token is left: its
--- own hourly budget is there at once), seconds to wait before trying again,
--- or nil to give up.
-function Pipeline:after_failure(policy, resp, info, retries, rotations, deadline)
+--- What to do after an attempt, by the rules every kind of call shares:
+-- "done" (a 2xx), "again" (at once: a 429 while another token has room, or
+-- a 401 that ended a login session), seconds to wait before trying again,
+-- or nil to give up. A 429 marks the token that met it used up until its
+-- Retry-After (retry_cap seconds when it names none) for every call of the
+-- client; a 401 forgets the session the attempt used (not a newer one).
+function Pipeline:decide(policy, item, resp, info, deadline)
   local status = resp and resp.status
-  local tokens = #self.s.tokens
-  if status == 429 and tokens > 1 and rotations < tokens - 1 then return "rotate" end
-  if retries < self.s.max_retries and retry.may_retry(policy, status, info) then
-    return self:wait_for(retries, resp, deadline) or nil
+  local a = self.auth
+  if status and status >= 200 and status < 300 then
+    if a then a:observe(resp, item.generation) end
+    return "done"
+  end
+  if status == 401 and a and not item.req.skip_login and not item.relogged then
+    -- The session ended on the server (expired, logged out elsewhere); a
+    -- 401 did nothing, so logging in again and sending once more is safe.
+    item.relogged = true
+    a:expire(item.generation)
+    return "again"
+  end
+  local s = self.s
+  if status == 429 and item.token then
+    self:spend(item.token, retry.parse_retry_after(resp.headers["retry-after"]) or s.retry_cap)
+    local tokens = #s.tokens
+    if tokens > 1 and item.rotations < tokens - 1 and self:token_left() then
+      item.rotations = item.rotations + 1
+      return "again"
+    end
+  end
+  if item.retries < s.max_retries and retry.may_retry(policy, status, info) then
+    local wait = self:wait_for(item.retries, resp, deadline)
+    if wait then item.retries = item.retries + 1 end
+    return wait
   end
   return nil
 end
 
---- Moves on to the next configured token.
-function Pipeline:rotate()
-  self.token_index = self.token_index % #self.s.tokens + 1
+-- The login stage: a session client logs in (once, whoever asks first; the
+-- others wait for that login) before any call that is not a login itself.
+local function logged_in(self, reqs, pending)
+  local a = self.auth
+  if not a then return true end
+  for _, i in ipairs(pending) do
+    if not reqs[i].skip_login then return a:ensure() end
+  end
+  return true
 end
 
---- Sends `req` ({method, path, url, body}) with retries.
--- @param req {method, path, url, body}
--- @param policy {idempotent = bool}
--- @return the transport's response and the attempt count, or nil and an error
-function Pipeline:send(req, policy)
-  local s = self.s
-  local now = self.transport.now
+--- Sends requests under a policy, some at a time: the one send loop of
+-- single, paged and bulk calls. Items go in rounds: each round logs in if
+-- needed, sends every item still pending (one through the transport's
+-- `request`, more through its `batch`), and decides for each by
+-- `Pipeline:decide`; the round then waits the longest wait asked for.
+-- @param reqs {method, path, body, skip_login} each; the URL is made here
+-- @param policy {idempotent = bool, response = shape}
+-- @param concurrency how many at once (a bulk call's option)
+-- @param on_done optional function(i, item), called as each item ends
+-- @return the items: each `{req, resp | err, attempts, token}`, where
+--   `token` is the index of the token the last attempt used
+function Pipeline:exchange(reqs, policy, concurrency, on_done)
+  local s, t = self.s, self.transport
+  local now = t.now
   local deadline = s.deadline and now() + s.deadline
-  local attempts, retries, rotations = 0, 0, 0
-  while true do
-    attempts = attempts + 1
-    req.headers = self:headers(req.method, req.body ~= nil)
-    local started = s.log and now()
-    local resp, info = self.transport:request(req)
-    if started then self:log(req, resp and resp.status, info, started, attempts) end
-    req.headers = nil
-    local status = resp and resp.status
-    if status and status >= 200 and status < 300 then
-      if self.auth then self.auth:observe(resp) end
-      return resp, attempts
-    end
-    local next_step = self:after_failure(policy, resp, info, retries, rotations, deadline)
-    if next_step == "rotate" then
-      rotations = rotations + 1
-      self:rotate()
-    elseif not next_step then
-      if resp then return nil, self:http_error(req, resp, attempts) end
-      return nil, self:transport_error(req, info, attempts)
-    else
-      retries = retries + 1
-      if next_step > 0 then self.transport.sleep(next_step) end
-    end
+  local items, pending = {}, {}
+  for i = 1, #reqs do
+    local r = reqs[i]
+    r.url = s.base_url .. r.path
+    items[i] = { req = r, attempts = 0, retries = 0, rotations = 0 }
+    pending[i] = i
   end
+  while #pending > 0 do
+    local ok, lerr = logged_in(self, reqs, pending)
+    if not ok then
+      for _, i in ipairs(pending) do
+        items[i].err = lerr
+        if on_done then on_done(i, items[i]) end
+      end
+      return items
+    end
+    -- each attempt's headers, and the token and session they were made from
+    for _, i in ipairs(pending) do
+      local item = items[i]
+      local r = item.req
+      item.headers, item.token, item.generation = self:attempt_headers(r.method, r.body ~= nil)
+      item.attempts = item.attempts + 1
+    end
+    local started = s.log and now()
+    local answers
+    if #pending == 1 then
+      local item = items[pending[1]]
+      local r = item.req
+      r.headers = item.headers
+      local resp, info = t:request(r)
+      r.headers = nil
+      answers = { resp or { err = info } }
+    else
+      local batch = {}
+      for k, i in ipairs(pending) do
+        local item = items[i]
+        local r = item.req
+        batch[k] = { method = r.method, url = r.url, body = r.body, headers = item.headers }
+      end
+      answers = t:batch(batch, concurrency)
+    end
+    local again, wait = {}, 0
+    for k, i in ipairs(pending) do
+      local item, answer = items[i], answers[k]
+      local r = item.req
+      item.headers = nil
+      local resp, info = answer.status and answer or nil, answer.err
+      if s.log then self:log(r, resp and resp.status, info, started, item.attempts, item.token) end
+      local step = self:decide(policy, item, resp, info, deadline)
+      if step == "done" then
+        item.resp = resp
+      elseif step then
+        again[#again + 1] = i
+        if step ~= "again" and step > wait then wait = step end
+      elseif resp then
+        item.err = self:http_error(r, resp, item.attempts, item.token)
+      else
+        item.err = self:transport_error(r, info, item.attempts, item.token)
+      end
+      if step == "done" or not step then
+        if on_done then on_done(i, item) end
+      end
+    end
+    if wait > 0 and #again > 0 then t.sleep(wait) end
+    pending = again
+  end
+  return items
 end
 
 -- The body of a 2xx answer that could not be read. A create's is kept whole
@@ -222,7 +345,8 @@ end
 local function decode_failure(req, resp, attempts, message, secrets)
   local fields = {
     status = resp.status, headers = error_headers(resp.headers, secrets or {}),
-    method = req.method, url = req.url, path = req.path, attempts = attempts,
+    method = req.method, url = errors.redact_target(req.url, secrets),
+    path = errors.redact_target(req.path, secrets), attempts = attempts,
   }
   if req.method == "POST" then
     -- whole, with the client's own secrets hidden (the new key is none of them)
@@ -302,22 +426,9 @@ end
 -- @param policy {idempotent = bool, response = shape}
 -- @return a result ({data, status, headers, attempts, token_index}) or nil, err
 function Pipeline:call(req, policy)
-  if self.auth and not req.skip_login then
-    -- A session client logs in lazily, before its first call.
-    local ok, err = self.auth:ensure()
-    if not ok then return nil, err end
-  end
-  req.url = self.s.base_url .. req.path
-  local resp, err = self:send(req, policy)
-  if not resp and err.status == 401 and self.auth and not req.skip_login and self.auth:expire() then
-    -- The session ended on the server (expired, logged out elsewhere); a 401
-    -- did nothing, so logging in again and sending once more is safe.
-    local ok, lerr = self.auth:ensure()
-    if not ok then return nil, lerr end
-    resp, err = self:send(req, policy)
-  end
-  if not resp then return nil, err end
-  local attempts = err
+  local item = self:exchange({ req }, policy, 1)[1]
+  if item.err then return nil, item.err end
+  local resp, attempts = item.resp, item.attempts
   local limits = self.limits
   if not limits then
     limits = { max_decoded = self.s.max_decoded, pipeline = self }
@@ -329,12 +440,12 @@ function Pipeline:call(req, policy)
     if type(data.key) == "string" then
       self:remember_key(data.key)
     elseif policy.response and shapes[policy.response] and shapes[policy.response].listed then
-      for _, item in ipairs(data) do   -- several new tokens in one answer
-        if type(item) == "table" and type(item.key) == "string" then self:remember_key(item.key) end
+      for _, made in ipairs(data) do   -- several new tokens in one answer
+        if type(made) == "table" and type(made.key) == "string" then self:remember_key(made.key) end
       end
     end
   end
-  return result.new(data, resp, attempts, #self.s.tokens > 0 and self.token_index or nil)
+  return result.new(data, resp, attempts, item.token)
 end
 
 return pipeline

@@ -120,7 +120,7 @@ local function walk(client, path, opts, level)
   local function fetch(path_and_query, max_items)
     return pipeline:call({ method = "GET", path = path_and_query, max_items = max_items }, policy)
   end
-  return pager.walk(fetch, p, checked, client.settings.base_url)
+  return pager.walk(fetch, p, checked, client.settings.base_url, function() return pipeline:secrets() end)
 end
 
 --- Every item of every page of the list at `path`, for a generic `for`

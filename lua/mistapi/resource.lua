@@ -160,7 +160,7 @@ function Base:walk(a, b)
   local function fetch(path_and_query, max_items)
     return pipeline:call({ method = "GET", path = path_and_query, max_items = max_items }, list)
   end
-  return pager().walk(fetch, path, opts, self.client.settings.base_url)
+  return pager().walk(fetch, path, opts, self.client.settings.base_url, function() return pipeline:secrets() end)
 end
 
 -- Every item of every page, for a generic `for`. Raises on error, since a

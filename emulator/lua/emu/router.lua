@@ -175,6 +175,7 @@ local function log_entry(ctx, status, fault)
   reqlog.add{
     method = ctx.method, path = ctx.path, query = ngx.var.args, token_id = ctx.token_id or json.null,
     status = status, fault = fault and fault.kind or json.null,
+    user_agent = ngx.var.http_user_agent or json.null,
   }
 end
 

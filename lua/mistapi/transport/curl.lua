@@ -3,6 +3,7 @@
 -- made by the first call, so a client costs nothing until it is used.
 -- @module mistapi.transport.curl
 
+local config = require "mistapi.config"
 local core = require "mistapi.lazy_core"
 local target = require "mistapi.target"
 
@@ -26,7 +27,9 @@ function Answer.__index(resp, key)
   return h
 end
 
--- The session, made on first use; a closed transport stays closed.
+-- The session, made on first use; a closed transport stays closed. Every
+-- limit comes from the settings (mistapi.config's defaults): the core has
+-- none of its own.
 function Curl:open()
   if self.closed then error("session is closed", 3) end
   local s = self.s
@@ -37,7 +40,7 @@ function Curl:open()
     ca_path = s.ca_path,
     proxy = s.proxy,
     max_body = s.max_body,
-    user_agent = s.user_agent,
+    user_agent = s.user_agent or config.user_agent("libcurl/" .. core.curl_version()),
     allow_http = s.allow_http,
     raw_headers = true,
     no_env_proxy = s.no_env_proxy,
@@ -57,7 +60,7 @@ end
 --- Many requests at once, results in input order (the session reads the
 -- same named fields, so the requests go as they are). A request whose
 -- target `mistapi.target` refuses is answered `{ err = ... }`, unsent.
-function Curl:batch(reqs, concurrency, progress)
+function Curl:batch(reqs, concurrency)
   local session = self.session or self:open()
   local base, refused = self.s.base_url, nil
   for i = 1, #reqs do
@@ -77,7 +80,7 @@ function Curl:batch(reqs, concurrency, progress)
       end
     end
   end
-  local answers = #send > 0 and session:batch(send, concurrency, progress) or {}
+  local answers = #send > 0 and session:batch(send, concurrency) or {}
   for i = 1, #answers do
     if answers[i].raw_headers then setmetatable(answers[i], Answer) end
   end

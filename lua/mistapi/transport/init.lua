@@ -2,6 +2,8 @@
 -- everywhere else; `transport = "curl"` or `"ngx"` forces one.
 -- @module mistapi.transport
 
+local config = require "mistapi.config"
+
 local transport = {}
 
 local errors = require "mistapi.errors"
@@ -34,6 +36,12 @@ end
 --   out the settings (the ngx transport and ca_file, say)
 function transport.open(s)
   local name = transport.choose(s.transport)
+  local ngx = rawget(_G, "ngx")
+  if name == "ngx" and not s.user_agent and type(ngx) == "table" and type(ngx.config) == "table" then
+    -- the ngx transport's User-Agent, named from this release as curl's is
+    s = setmetatable({ user_agent = config.user_agent("ngx_lua/" .. tostring(ngx.config.ngx_lua_version)) },
+      { __index = s })
+  end
   local t, why = require("mistapi.transport." .. name).new(s)
   if not t then return nil, errors.validation(why) end
   if s.clock then
