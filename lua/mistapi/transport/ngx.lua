@@ -11,6 +11,8 @@
 local ngx_http = require "mistapi.transport.ngx_http"
 local trust_of = require "mistapi.transport.ngx_trust"
 local target = require "mistapi.target"
+local config = require "mistapi.config"
+local DEFAULTS = config.DEFAULTS
 local COSOCKET_PHASES = require("mistapi.transport").COSOCKET_PHASES
 
 local ngx = rawget(_G, "ngx")
@@ -23,7 +25,6 @@ Ngx.KEEPALIVE_TIMEOUT = 60  -- seconds a pooled connection may stay idle (option
 Ngx.POOL_SIZE = 32          -- pooled connections for each pool (option pool_size)
 local STALE_TRIES = 4       -- fresh tries when a pooled connection turns out closed
 local SEND_PIECE = 16384    -- bytes a send may take: each piece gets only the time left
-local VERSION = "0.2.0"
 
 --- Why the ngx transport can't carry out these settings, or nil.
 function Ngx.unusable(s)
@@ -45,14 +46,16 @@ function Ngx.new(s)
   local why = Ngx.unusable(s)
   if why then return nil, why end
   return setmetatable({
-    timeout = s.timeout or 30,
-    connect_timeout = s.connect_timeout or 10,
-    max_body = s.max_body or 64 * 1024 * 1024,
+    -- a client's settings come complete from mistapi.config; these are for a
+    -- transport opened by hand (specs), from the same one source
+    timeout = s.timeout or DEFAULTS.timeout,
+    connect_timeout = s.connect_timeout or DEFAULTS.connect_timeout,
+    max_body = s.max_body or DEFAULTS.max_body,
     allow_http = s.allow_http == true,
     base_url = s.base_url,
     keepalive_ms = math.max(1, math.floor((s.keepalive_timeout or Ngx.KEEPALIVE_TIMEOUT) * 1000)),
     pool_size = s.pool_size or Ngx.POOL_SIZE,
-    user_agent = s.user_agent or ("mistapi-lua/" .. VERSION .. " ngx_lua/" .. tostring(ngx.config.ngx_lua_version)),
+    user_agent = s.user_agent or config.user_agent("ngx_lua/" .. tostring(ngx.config.ngx_lua_version)),
   }, Ngx)
 end
 
@@ -237,7 +240,7 @@ end
 
 --- Many requests at once with ngx.thread.spawn, at most `concurrency` in
 -- flight; results in input order, each `{status, headers, body}` or `{err}`.
-function Ngx:batch(reqs, concurrency, progress)
+function Ngx:batch(reqs, concurrency)
   if type(reqs) ~= "table" then error("batch: requests must be an array", 2) end
   if type(concurrency) ~= "number" or concurrency < 1 or concurrency ~= math.floor(concurrency) then
     error("batch: concurrency must be a whole number >= 1", 2)
@@ -249,19 +252,13 @@ function Ngx:batch(reqs, concurrency, progress)
     for i = 1, total do results[i] = { err = not_here(phase) } end
     return results
   end
-  local next_index, done = 1, 0
-  local progress_error
+  local next_index = 1
   local function worker()
-    while next_index <= total and not progress_error do
+    while next_index <= total do
       local i = next_index
       next_index = i + 1
       local resp, info = self:request(reqs[i])
       results[i] = resp or { err = info }
-      done = done + 1
-      if progress then
-        local ok, err = pcall(progress, done, total)
-        if not ok then progress_error = progress_error or { err } end
-      end
     end
   end
   local threads = {}
@@ -270,11 +267,12 @@ function Ngx:batch(reqs, concurrency, progress)
     if not th then error("batch: cannot spawn a light thread: " .. tostring(err)) end
     threads[t] = th
   end
+  local failure
   for t = 1, #threads do
     local ok, err = ngx.thread.wait(threads[t])
-    if not ok then progress_error = progress_error or { err } end
+    if not ok then failure = failure or { err } end
   end
-  if progress_error then error(progress_error[1], 0) end
+  if failure then error(failure[1], 0) end
   for i = 1, total do
     results[i] = results[i] or { err = { kind = "transport", reached = false, message = "not sent" } }
   end
