@@ -105,6 +105,8 @@ describe("the ngx transport's options", function()
     assert.is_false(retry.may_retry({ idempotent = true }, nil, { kind = "transport", reached = false,
                                                                  permanent = true }))
     assert.is_true(retry.may_retry({ idempotent = true }, nil, { kind = "transport", reached = false }))
+    -- a request target refused by either transport is one of them
+    assert.is_false(retry.may_retry({ idempotent = true }, nil, require("mistapi.target").refusal("off the base URL")))
   end)
 
   it("says why a client with ca_file, ca_path or proxy can't be made", function()

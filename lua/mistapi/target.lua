@@ -32,8 +32,9 @@ function target.check_url(url, base_url)
 end
 
 --- A transport's failure for a target `check_url` refused: nothing was sent.
+-- It is permanent: the same target is refused the same way on every try.
 function target.refusal(why)
-  return { kind = "transport", reached = false, message = "request not sent: " .. why }
+  return { kind = "transport", reached = false, permanent = true, message = "request not sent: " .. why }
 end
 
 return target
