@@ -15,6 +15,15 @@ enum shape { SHAPE_NONE, SHAPE_TOKEN, SHAPE_TOKENS };
  * K_STRINGS: a token's src_ips or a privilege's views. */
 enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_PAGE, K_STRINGS };
 
+/* A string up to SHORT_STRING bytes is one object per distinct value in a
+ * Lua state (Lua 5.4 interns them, LuaJIT interns every string), so a
+ * repeat (a list's org_id, role, a generic object's keys) makes nothing new.
+ * The decoder remembers the last SEEN_SLOTS such strings by a hash of the
+ * text and counts a repeat as free: deterministic, from the text alone. */
+#define SHORT_STRING 40   /* below 64: it fits the low bits of a seen hash */
+#define SEEN_BITS    7
+#define SEEN_SLOTS   (1u << SEEN_BITS)
+
 /* How many of a token's keys the decoder remembers the order of: a list's
  * tokens come with their keys in one order, so the field the last token
  * had at a position is tried first (one compare instead of a scan). */
@@ -28,6 +37,8 @@ typedef struct {
     signed char key;               /* token, privilege frame: the pending key's id;
                                       page frame: 1 when it is "results" */
     unsigned char keys;            /* token frame: keys seen so far */
+    unsigned paid;                 /* slots its table was made with (already counted) */
+    unsigned members;              /* object frame: members so far */
     lua_Integer n;                 /* array frame: items so far */
 } frame;
 
@@ -44,41 +55,97 @@ typedef struct {
     const char *why;               /* a field of the wrong type: what was expected */
     int why_kind;                  /* ... and the kind of value found */
     lua_Integer max_items;         /* most items of a token list; 0: no bound */
-    size_t heap0;                  /* the Lua heap's size when the decode began */
-    size_t budget;                 /* most bytes the heap may grow by */
-    unsigned ticks;                /* values (and pre-sized slots) since the heap was last looked at */
+    size_t made;                   /* bytes counted so far (see COST_*) */
+    size_t budget;                 /* most bytes the decode may make: max_decoded */
     int over;                      /* a limit stopped the parse: why = "limit" */
     char limit_reason[96];
+    uint64_t seen_hash[SEEN_SLOTS];         /* short strings of the text counted: hash, */
+    const unsigned char *seen[SEEN_SLOTS];  /* and where (read only when the hash matches) */
     yajl_handle h;
     signed char order[KEY_ORDER];  /* the field ids the last token's keys had, in order */
     frame f[MISTAPI_DECODE_MAX_DEPTH + 1];
 } decoder;
 
-/* The Lua heap in bytes: the real cost of what the decode built so far,
- * on Lua 5.4 and LuaJIT alike, whatever the shape of the text. */
-static size_t heap_bytes(lua_State *L)
-{
-    return (size_t)lua_gc(L, LUA_GCCOUNT, 0) * 1024u + (size_t)lua_gc(L, LUA_GCCOUNTB, 0);
-}
+/* What max_decoded counts: the bytes of what the decoder makes, by a
+ * fixed model, so the same text under the same limits is accepted or
+ * refused the same way (at the same byte) whatever the Lua heap holds and
+ * whenever the collector runs. The figures are a little above what Lua 5.4
+ * and LuaJIT really take (HACKING.md, "max_decoded", has the measure). */
+#define COST_TABLE      64u   /* a table: 56 bytes on Lua 5.4, 64 on LuaJIT, and malloc's */
+#define COST_STRING     48u   /* a string past its bytes: a 24-byte header, NUL, malloc rounding up */
+#define COST_ARRAY_SLOT 32u   /* an item: a 16-byte TValue, an array doubling as it grows */
+#define COST_HASH_SLOT  48u   /* a member: a 24-byte node, a hash part doubling as it grows */
+#define COST_SIZED_SLOT 24u   /* a node of a pre-sized hash part (never doubled) */
 
-/* Looked at every MISTAPI_DECODE_CHECK_EVERY values: cheap, and the
- * overshoot stays a few hundred KiB. */
-#define MISTAPI_DECODE_CHECK_EVERY 1024u
-
-static int within_budget(decoder *d)
+/* Counts bytes the decode makes; 0 (the parse stops, why "limit") once
+ * they pass the budget. */
+static int charge(decoder *d, size_t bytes)
 {
-    size_t now;
-    if (++d->ticks <= MISTAPI_DECODE_CHECK_EVERY)
-        return 1;
-    d->ticks = 0;
-    now = heap_bytes(d->L);
-    if (now <= d->heap0 || now - d->heap0 <= d->budget)
+    d->made += bytes;
+    if (d->made <= d->budget)
         return 1;
     snprintf(d->limit_reason, sizeof d->limit_reason,
              "the decoded answer takes more than max_decoded (%lu bytes)", (unsigned long)d->budget);
     d->reason = d->limit_reason;
     d->over = 1;
     return 0;
+}
+
+/* 8 bytes at p as a little-endian number, the same on every machine. */
+static uint64_t le64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* Fewer than 8 bytes at p, the same way. */
+static uint64_t le_short(const unsigned char *p, size_t n)
+{
+    uint64_t w = 0;
+    while (n-- > 0)
+        w = (w << 8) | p[n];
+    return w;
+}
+
+/* Counts a string of len bytes at s that the decode is about to push: its
+ * bytes and COST_STRING, unless it is a short string of the text this
+ * decode has already counted. 0 past the budget. */
+static int charge_string(decoder *d, const unsigned char *s, size_t len)
+{
+    uint64_t h;
+    unsigned slot;
+    uintptr_t at = (uintptr_t)s, text = (uintptr_t)d->text;
+    if (len > SHORT_STRING || len > d->len || at < text || at - text > d->len - len)
+        return charge(d, len + COST_STRING);   /* long, or unescaped into yajl's buffer */
+    /* length, first and last 8 bytes: cheap, and a collision only counts twice */
+    if (len >= 8)
+        h = (((uint64_t)len ^ le64(s)) * 0x9E3779B97F4A7C15u ^ le64(s + len - 8)) * 0xC2B2AE3D27D4EB4Fu;
+    else
+        h = ((uint64_t)len ^ le_short(s, len)) * 0x9E3779B97F4A7C15u;
+    /* the low bits hold the length (so an equal hash is an equal length)
+     * and a set bit (0 is an empty slot) */
+    h = (h & ~(uint64_t)0x7F) | 0x40 | len;
+    slot = (unsigned)(h >> (64 - SEEN_BITS));
+    if (d->seen_hash[slot] == h && memcmp(d->seen[slot], s, len) == 0)
+        return 1;
+    d->seen_hash[slot] = h;
+    d->seen[slot] = s;
+    return charge(d, len + COST_STRING);
+}
+
+/* The hash slots lua_createtable(L, 0, n) really makes: n up to a power of 2. */
+static unsigned hash_slots(unsigned n)
+{
+    unsigned p = 1;
+    if (n == 0)
+        return 0;
+    while (p < n)
+        p <<= 1;
+    return p;
 }
 
 /* With a shape: whether the value on top of the stack, of kind vk, fits
@@ -135,12 +202,15 @@ static int deliver(decoder *d, int vk)
         d->over = 1;
         return 0;
     }
-    if (!within_budget(d))
-        return 0;
-    if (f->is_array)
+    if (f->is_array) {
+        if (f->n >= (lua_Integer)f->paid && !charge(d, COST_ARRAY_SLOT))
+            return 0;
         lua_rawseti(d->L, -2, ++f->n);
-    else
+    } else {
+        if (f->members++ >= f->paid && !charge(d, COST_HASH_SLOT))
+            return 0;
         lua_rawset(d->L, -3);
+    }
     return 1;
 }
 
@@ -224,6 +294,8 @@ static int on_number(void *ctx, const char *s, size_t len)
 static int on_string(void *ctx, const unsigned char *s, size_t len)
 {
     decoder *d = ctx;
+    if (!charge_string(d, s, len))
+        return 0;
     lua_pushlstring(d->L, (const char *)s, len);
     return deliver(d, V_STRING);
 }
@@ -263,18 +335,23 @@ static unsigned char child_kind(const decoder *d, int is_array)
 #define PRIVILEGE_SLOTS      4
 #define MAX_SIZED_PRIVILEGES 10
 
-/* Pushes a token table with `slots` hash slots and the token metatable. */
-static void make_token(decoder *d, int slots)
+/* Pushes a token table with `slots` hash slots and the token metatable,
+ * for frame f; 0 when it passes the budget (nothing pushed). */
+static int make_token(decoder *d, frame *f, unsigned slots)
 {
-    lua_createtable(d->L, 0, slots);
+    f->paid = hash_slots(slots);
+    if (!charge(d, COST_TABLE + f->paid * COST_SIZED_SLOT))
+        return 0;
+    lua_createtable(d->L, 0, (int)slots);
     lua_pushvalue(d->L, d->mt_token);
     lua_setmetatable(d->L, -2);
-    d->ticks += (unsigned)slots;
+    return 1;
 }
 
 static int open_container(decoder *d, int is_array)
 {
     int made = 1;
+    unsigned paid = 0;
     lua_State *L = d->L;
     unsigned char kind;
     frame *f;
@@ -289,16 +366,19 @@ static int open_container(decoder *d, int is_array)
         return 0;
     }
     kind = child_kind(d, is_array);
+    f = &d->f[d->depth + 1];
+    f->paid = 0;
     switch (kind) {
     case K_TOKEN:
         /* Pre-sized where the count of tokens is bounded (one token, or a
          * list with max_items). A list's token is made by its first key,
          * sized for a real token's fields (no rehash on the way, no slot to
          * spare), and an empty one without slots: an answer of many empty
-         * objects can't multiply the pre-sizing, and the heap budget is
-         * looked at as often per slot made as per value. */
+         * objects can't multiply the pre-sizing, and max_decoded counts
+         * every slot made. */
         if (d->depth == 0 || d->max_items > 0) {
-            make_token(d, 12);
+            if (!make_token(d, f, 12))
+                return 0;
         } else {
             made = 0;
         }
@@ -308,28 +388,39 @@ static int open_container(decoder *d, int is_array)
          * no rehash on the way, no slot to spare), but only the first ten
          * of a token, the model's most: how many tables a hostile answer
          * can make this way is bounded by its tokens, as before. */
-        lua_createtable(L, 0, d->f[d->depth].n < MAX_SIZED_PRIVILEGES ? PRIVILEGE_SLOTS : 0);
+        paid = d->f[d->depth].n < MAX_SIZED_PRIVILEGES ? PRIVILEGE_SLOTS : 0;
+        if (!charge(d, COST_TABLE + hash_slots(paid) * COST_SIZED_SLOT))
+            return 0;
+        f->paid = hash_slots(paid);
+        lua_createtable(L, 0, (int)paid);
         lua_pushvalue(L, d->mt_privilege);
         lua_setmetatable(L, -2);
         break;
     case K_OBJECT:
     case K_PAGE:
+        if (!charge(d, COST_TABLE))
+            return 0;
         lua_createtable(L, 0, 0);
         break;
     default:
         /* A token's privileges: room for two, what most tokens hold (one
-         * such array a token; the heap budget bounds them all). */
-        lua_createtable(L, kind == K_PRIVILEGES ? 2 : 0, 0);
+         * such array a token; max_decoded bounds them all). */
+        paid = kind == K_PRIVILEGES ? 2 : 0;
+        if (!charge(d, COST_TABLE + paid * COST_ARRAY_SLOT))
+            return 0;
+        f->paid = paid;
+        lua_createtable(L, (int)paid, 0);
         lua_pushvalue(L, d->array_mt);
         lua_setmetatable(L, -2);
         break;
     }
-    f = &d->f[++d->depth];
+    d->depth++;
     f->kind = kind;
     f->made = (unsigned char)made;
     f->is_array = (unsigned char)is_array;
     f->key = -1;
     f->keys = 0;
+    f->members = 0;
     f->n = 0;
     return 1;
 }
@@ -348,20 +439,26 @@ static int on_end(void *ctx)
 {
     decoder *d = ctx;
     int vk = d->f[d->depth].is_array ? V_ARRAY : V_OBJECT;
-    if (!d->f[d->depth].made)
-        make_token(d, 0); /* an empty token */
+    if (!d->f[d->depth].made && !make_token(d, &d->f[d->depth], 0)) /* an empty token */
+        return 0;
     d->depth--;
     return deliver(d, vk);
 }
 
-/* Stack: object, key. Adds key to the object's set in server_keys. */
-static void record_server_key(decoder *d)
+/* Stack: object, key. Adds key to the object's set in server_keys; 0 past
+ * the budget. */
+static int record_server_key(decoder *d)
 {
     lua_State *L = d->L;
+    if (!charge(d, COST_HASH_SLOT))
+        return 0;
     lua_pushvalue(L, -2);
     lua_rawget(L, d->server_keys);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
+        /* the set, and its entry in server_keys */
+        if (!charge(d, COST_TABLE + COST_HASH_SLOT))
+            return 0;
         lua_createtable(L, 0, 2);
         lua_pushvalue(L, -3);
         lua_pushvalue(L, -2);
@@ -371,6 +468,7 @@ static void record_server_key(decoder *d)
     lua_pushboolean(L, 1);
     lua_rawset(L, -3);
     lua_pop(L, 1);
+    return 1;
 }
 
 static int on_map_key(void *ctx, const unsigned char *k, size_t len)
@@ -378,12 +476,13 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
     decoder *d = ctx;
     frame *f = &d->f[d->depth];
     const char *key = (const char *)k;
+    int known = 0, unknown = 0;
 
     if (!f->made) {
-        make_token(d, TOKEN_SLOTS);
+        if (!make_token(d, f, TOKEN_SLOTS))
+            return 0;
         f->made = 1;
     }
-    lua_pushlstring(d->L, key, len);
     if (f->kind == K_TOKEN) {
         int pos = f->keys < 255 ? f->keys++ : 255;
         int id = pos < KEY_ORDER ? d->order[pos] : TK_UNKNOWN;
@@ -394,16 +493,22 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
                 d->order[pos] = (signed char)id;
         }
         f->key = (signed char)id;
-        if (id == TK_UNKNOWN)
-            record_server_key(d);
+        known = id != TK_UNKNOWN;
+        unknown = !known;
     } else if (f->kind == K_PRIVILEGE) {
         int id = mistapi_privilege_key(key, len);
         f->key = (signed char)id;
-        if (id == PK_UNKNOWN)
-            record_server_key(d);
+        known = id != PK_UNKNOWN;
+        unknown = !known;
     } else if (f->kind == K_PAGE) {
         f->key = (len == 7 && memcmp(key, "results", 7) == 0) ? 1 : -1;
     }
+    /* A name the model knows is one short string every token shares. */
+    if (!known && !charge_string(d, k, len))
+        return 0;
+    lua_pushlstring(d->L, key, len);
+    if (unknown)
+        return record_server_key(d);
     return 1;
 }
 
@@ -433,12 +538,6 @@ static int decode_run(lua_State *L)
         return 0;
     }
     if (yajl_complete_parse(d->h) != yajl_status_ok) {
-        d->failed = 2;
-        return 0;
-    }
-    /* A last look, for answers shorter than one check interval. */
-    d->ticks = MISTAPI_DECODE_CHECK_EVERY;
-    if (!within_budget(d)) {
         d->failed = 2;
         return 0;
     }
@@ -569,14 +668,13 @@ static int json_decode(lua_State *L)
     if (!lua_isnoneornil(L, 3))
         luaL_checktype(L, 3, LUA_TTABLE);
     d->max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
-    /* By default a few times the text: a real answer takes about 2.5. */
+    /* By default a few times the text: a real token list counts about 2.5. */
     d->budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0,
                                    (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len +
                                        (double)MISTAPI_DECODE_BUDGET_FLOOR);
-    d->ticks = 0;
+    d->made = 0;
     d->over = 0;
     lua_settop(L, 1);
-    d->heap0 = heap_bytes(L);
 
     if (len == 0) {
         lua_pushnil(L);
@@ -593,6 +691,7 @@ static int json_decode(lua_State *L)
     d->reason = NULL;
     d->why = NULL;
     memset(d->order, TK_UNKNOWN, sizeof d->order);
+    memset(d->seen_hash, 0, sizeof d->seen_hash);
     d->h = yajl_alloc(&callbacks, NULL, d);
     if (d->h == NULL)
         return luaL_error(L, "JSON: out of memory");
