@@ -58,7 +58,7 @@ local SWITCHES = {
   latency_ms = { 0, int_range(0, 60000) },          -- added to every API request
   two_factor = { false, boolean },                  -- the built-in user has 2FA on
   two_factor_code = { "123456", code },
-  self_create_answer = { "array", one_of("array", "object") }, -- the spec's createApiToken answers a list
+  self_create_answer = { "array", one_of("array", "object", "all") }, -- the spec's createApiToken answers a list
 }
 
 local function defaults()

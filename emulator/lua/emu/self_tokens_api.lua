@@ -18,7 +18,8 @@ end)
 M.list, M.get, M.delete = tokens.list, tokens.get, tokens.delete
 
 -- The spec answers createApiToken with ApitokensUserArray (a list); the switch
--- self_create_answer = "object" answers the token alone instead.
+-- self_create_answer = "object" answers the token alone instead; "all" answers
+-- every token of the user, the others (masked) before the new one (whole key).
 function M.create(ctx, principal)
   local fields, bad = collection.fields(ctx, validate.user_token_body)
   if not fields then
@@ -28,6 +29,13 @@ function M.create(ctx, principal)
   local text = collection.view_json(rec, true)
   if ctx.config.self_create_answer == "array" then
     text = "[" .. text .. "]"
+  elseif ctx.config.self_create_answer == "all" then
+    local items = {}
+    for _, other in ipairs((store.page(nil, 0, 1000, principal.email))) do
+      if other.id ~= rec.id then items[#items + 1] = collection.view_json(other, false) end
+    end
+    items[#items + 1] = text
+    text = "[" .. table.concat(items, ",") .. "]"
   end
   return respond.raw(200, text)
 end

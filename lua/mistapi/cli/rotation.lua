@@ -5,7 +5,7 @@
 
 local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
-local keystore = require "mistapi.cli.keystore"
+local keystore = require "mistapi.keystore"
 local privilege = require "mistapi.cli.privilege"
 
 local rotation = {}
@@ -43,7 +43,7 @@ function rotation.run(ctx, o, calls)
   if perr then return ctx.usage(perr) end
   local to_stdout = path == "-"
   local say = to_stdout and ctx.err or ctx.out
-  local ks, kerr = keystore.file(path, ctx.out)
+  local ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write })
   if not ks then return ctx.usage(kerr) end
   local src_ips = o.src_ips and #o.src_ips > 0 and o.src_ips or nil
   local report, err = calls.rotate(o.id, {
@@ -53,7 +53,10 @@ function rotation.run(ctx, o, calls)
   })
   if not report then
     ks.abandon()
-    return ctx.fail(err)
+    local status = ctx.fail(err)
+    -- the new token lives on (its delete failed): its key stays where it was stored
+    if ks.stored() then ctx.err("mistapi-tokens: the new key is in " .. ks.where) end
+    return status
   end
   if o.json then
     say(json.encode({ old_id = report.old_id, new_id = report.new_id, name = report.new.name,

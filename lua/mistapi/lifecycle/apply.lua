@@ -6,8 +6,8 @@
 -- run; the error says which step failed and lists what was done before it.
 -- @module mistapi.lifecycle.apply
 
-local errors = require "mistapi.errors"
 local failure = require "mistapi.lifecycle.failure"
+local made = require "mistapi.lifecycle.made"
 local plan = require "mistapi.lifecycle.plan"
 local privileges = require "mistapi.lifecycle.privileges"
 local rotate = require "mistapi.lifecycle.rotate"
@@ -50,18 +50,10 @@ end
 
 function Run:create(s)
   local t, opts = self.t, self.opts
-  local new, err = t:create(t:body(s.to.name, privileges.plain_all(s.to.privileges), s.to.src_ips))
-  if not new then return self:fail(s, "create", err, "no token was made") end
+  local new, err, state = made.create(t, t:body(s.to.name, privileges.plain_all(s.to.privileges), s.to.src_ips))
+  if not new then return self:fail(s, "create", err, state) end
   local key = new.key
-  local function undo(stored)
-    local _, derr = t:delete(new.id)
-    if stored and opts.discard then pcall(opts.discard, new, s.name) end
-    if derr then
-      return ("the new token %s could not be deleted (%s): delete it by hand"):format(new.id, errors.tidy(
-        tostring(derr)))
-    end
-    return "the new token was deleted"
-  end
+  local function undo(stored) return (made.undo(t, new, stored, opts.discard, s.name)) end
   local ok, serr = failure.call(opts.store, key, new, s.name)
   if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
   new.src_ips = new.src_ips or s.to.src_ips
@@ -69,7 +61,7 @@ function Run:create(s)
   if not step then
     return self:fail(s, opts.verify == false and "check" or "verify", verr, undo(true), { key })
   end
-  self:did(s, { id = new.id, new = new })
+  self:did(s, { id = new.id, new = new, recovered = new.recovered })
   return true
 end
 
@@ -124,10 +116,12 @@ function apply.run(t, plan_or_desired, opts)
   opts = check_opts(opts, p)
   local run = setmetatable({ t = t, opts = opts, done = {} }, Run)
   -- replacing or deleting the client's own token would cut it off: refuse before anything is done
+  -- (asked of this client, whichever client made the plan)
   for _, s in ipairs(p.steps) do
-    if s.own and (s.action == "replace" or s.action == "delete") and not opts.allow_self then
-      return nil, failure.refuse("apply", s.action .. " " .. s.name, ("%s is the token this client calls"
-        .. " with: pass allow_self to %s it"):format(s.id, s.action), { done = {}, failed = s })
+    if s.action == "replace" or s.action == "delete" then
+      local refusal = failure.own(t, { id = s.id, key = s.shown, own = s.own }, opts.allow_self, "apply",
+        s.action .. " " .. s.name, s.action, { done = {}, failed = s })
+      if refusal then return nil, refusal end
     end
   end
   for _, s in ipairs(p.steps) do

@@ -59,7 +59,8 @@ local function step_for(entry, current, t)
   local to = { name = entry.name, privileges = entry.privileges, src_ips = entry.src_ips }
   if not current then return { action = "create", name = entry.name, to = to } end
   local from = { name = current.name, privileges = current.privileges, src_ips = current.src_ips or {} }
-  local s = { name = entry.name, id = current.id, from = from, to = to, changes = {}, own = t:is_own(current) }
+  local s = { name = entry.name, id = current.id, from = from, to = to, changes = {}, own = t:is_own(current),
+    shown = current.key }
   if not privileges.same_ips(from.src_ips, to.src_ips) then
     s.action = "replace"
     s.changes[1] = "src_ips"
@@ -115,7 +116,7 @@ function plan.make(t, source, opts)
     if not claimed[tok.id] and is_managed(state, tok.name) then
       if p.prune then
         table.insert(by_action.delete, { action = "delete", name = tok.name, id = tok.id, own = t:is_own(tok),
-          from = { name = tok.name, privileges = tok.privileges, src_ips = tok.src_ips or {} } })
+          shown = tok.key, from = { name = tok.name, privileges = tok.privileges, src_ips = tok.src_ips or {} } })
       else
         p.unpruned[#p.unpruned + 1] = tok
       end

@@ -5,7 +5,7 @@
 -- @module mistapi.cli.commands.apply
 
 local display = require "mistapi.display"
-local keystore = require "mistapi.cli.keystore"
+local keystore = require "mistapi.keystore"
 local plan_json = require "mistapi.cli.plan_json"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
@@ -44,7 +44,7 @@ return {
     local ks
     if #names > 0 then
       local kerr
-      ks, kerr = keystore.dir(o["key-dir"], names)
+      ks, kerr = keystore.dir(o["key-dir"], names, { label = "--key-dir" })
       if not ks then return ctx.usage(kerr) end
       for _, s in ipairs(p.steps) do
         if s.action == "create" and ks.existing(s.name) then
@@ -74,7 +74,15 @@ return {
       end
       say(line)
     end
-    if not res then return ctx.fail(aerr) end
+    if not res then
+      local status = ctx.fail(aerr)
+      -- a new token whose clean-up failed lives on: its key stays in its file
+      local f = aerr.failed
+      if ks and f and ks.stored(f.name) then
+        ctx.err(("mistapi-tokens: the key of %s is in %s"):format(clean(f.name), ks.path_of(f.name)))
+      end
+      return status
+    end
     local c = { create = 0, update = 0, replace = 0, delete = 0 }
     for _, d in ipairs(done) do c[d.action] = c[d.action] + 1 end
     say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(

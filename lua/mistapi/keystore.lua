@@ -1,0 +1,213 @@
+--- Where new keys go: the one key store of the CLI and the library. A store
+-- hands the lifecycle (rotate, apply) its `store`, `load` and `discard`
+-- functions, and keeps the promises of docs/lifecycle.md:
+--
+-- * a path is checked before anything is sent: a new path is made at once
+--   (empty, mode 0600, never through a symlink); an existing regular file
+--   holds the key of an interrupted run (`load` reads it back); a
+--   directory, a symlink, a device or anything else is refused, untouched;
+-- * nothing is removed or overwritten but a file this store made itself:
+--   `discard` (the library calls it only once the token is surely gone)
+--   and `abandon` (a run that ends with no key written) remove only that;
+-- * "-" is standard output, and a key counts as stored only when its write
+--   and flush succeeded (a full disk, a closed pipe: `store` fails, so the
+--   library deletes the new token instead of keeping one nobody holds).
+--
+--   local keystore = require "mistapi.keystore"
+--   local ks = assert(keystore.file("/etc/mist/ci.key"))
+--   tokens:rotate_org_api_token(org_id, id, { store = ks.store, load = ks.load, discard = ks.discard })
+--
+-- The file itself is made and written by the C core
+-- (`core.create_private_file`, `core.path_kind`): plain Lua can neither set
+-- a mode nor refuse an existing file or a symlink.
+-- @module mistapi.keystore
+
+local core = require "mistapi.core"
+
+local keystore = {}
+
+local WHY = {
+  directory = "is a directory: the path exists; not overwriting it",
+  symlink = "is a symlink: the file exists; not overwriting it",
+  device = "is not a regular file (a device): the path exists; not overwriting it",
+  other = "is not a regular file: the path exists; not overwriting it",
+}
+
+local function read_key(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local line = f:read("*l")
+  f:close()
+  return line and line:match("^%s*(%S+)%s*$")
+end
+
+local function create(path, label)
+  local f, msg, code = core.create_private_file(path)
+  if f then return f end
+  local why
+  if code == 17 then  -- EEXIST: made by someone else since it was looked at
+    why = "the file exists; not overwriting it"
+  elseif code == 2 or code == 20 then  -- ENOENT, ENOTDIR
+    why = "no such directory"
+  else
+    why = "cannot create the file (" .. tostring(msg):lower() .. ")"
+  end
+  return nil, ("%s: %s"):format(label, why)
+end
+
+--- What `path` is, in the store's terms.
+-- @return "new" (nothing there: it will be made), "empty" (a regular file
+--   with nothing in it), "key" (a regular file with something in it), or
+--   nil and a message saying why the path can't hold a key
+function keystore.check(path, label)
+  label = label or path
+  if type(path) ~= "string" or path == "" then return nil, label .. ": needs a path" end
+  local kind, size = core.path_kind(path)
+  if not kind then return nil, ("%s: %s"):format(label, tostring(size):lower()) end
+  if kind == "missing" then return "new" end
+  if kind ~= "file" then return nil, ("%s %s"):format(label, WHY[kind] or WHY.other) end
+  return size == 0 and "empty" or "key"
+end
+
+-- One key file: made now when new (or empty: a run stopped before its key
+-- came, nothing in it to keep); read back when it holds a key.
+local function slot(path, label, new_only)
+  local what, err = keystore.check(path, label)
+  if not what then return nil, err end
+  if new_only and what ~= "new" then return nil, label .. ": the file exists; not overwriting it" end
+  local s = { path = path, label = label }
+  if what == "key" then
+    s.existing = true
+    return s
+  end
+  if what == "empty" then os.remove(path) end
+  local handle, cerr = create(path, label)
+  if not handle then return nil, cerr end
+  s.handle = handle
+  return s
+end
+
+local function store_in(s, key)
+  if type(key) ~= "string" or key == "" then return nil, s.label .. ": no key to store" end
+  if not s.handle or s.written then return nil, ("%s: the file exists; not overwriting it"):format(s.label) end
+  local ok, err = s.handle:write(key .. "\n")
+  if ok then ok, err = s.handle:close() end
+  if not ok then
+    s.handle:discard()   -- made here, holding a part of a key at most
+    s.handle = nil
+    return nil, ("%s: %s"):format(s.label, tostring(err):lower())
+  end
+  s.written = true
+  return true
+end
+
+-- The file this store made, removed (the path is left alone if it now names another file).
+local function remove(s)
+  if s.handle then s.handle:discard() end
+  s.handle, s.written = nil, false
+end
+
+-- A writer that reports failure: `nil, message` or false.
+local function failed(ok, err)
+  return ok == false or (ok == nil and err ~= nil)
+end
+
+local function stdout_writer(s)
+  local ok, err = io.stdout:write(s)
+  if ok then ok, err = io.stdout:flush() end
+  if not ok then return nil, err end
+  return true
+end
+
+--- A store for one key.
+-- @param path a file's path, or "-" for standard output
+-- @param opts { label = "--key-file PATH" (how messages name it), write =
+--   function(text) -> true | nil, message (standard output's writer),
+--   new_only = true (refuse any existing path: no key to read back) }
+-- @return the store { where, store, load, discard, abandon, stored }, or nil and a message
+function keystore.file(path, opts)
+  opts = opts or {}
+  if path == "-" then
+    local write, stored = opts.write or stdout_writer, false
+    return {
+      where = "standard output",
+      store = function(key)
+        if type(key) ~= "string" or key == "" then return nil, "standard output: no key to store" end
+        local ok, err = write(key .. "\n")
+        if failed(ok, err) then
+          return nil, "standard output could not be written (" .. tostring(err or "?"):lower() .. ")"
+        end
+        stored = true
+        return true
+      end,
+      discard = function() end,
+      abandon = function() end,
+      stored = function() return stored end,
+    }
+  end
+  local s, err = slot(path, opts.label or path, opts.new_only)
+  if not s then return nil, err end
+  return {
+    where = path,
+    store = function(key) return store_in(s, key) end,
+    load = function() return s.existing and read_key(path) or nil end,
+    discard = function() remove(s) end,
+    abandon = function() if not s.written then remove(s) end end,
+    stored = function() return s.written == true end,
+  }
+end
+
+--- A file name for a token name: letters, digits, '.', '_', '-'; others become '_'.
+function keystore.file_name(name)
+  return (name:gsub("[^%w%._%-]", "_"):gsub("^%.", "_")) .. ".key"
+end
+
+--- A store for many keys: DIR/<name>.key for each name in `names`.
+-- @param dir an existing directory
+-- @param names the token names that may get a key
+-- @param opts { label = "--key-dir" }
+-- @return the store (with `path_of(name)`, `existing(name)`), or nil and a message
+function keystore.dir(dir, names, opts)
+  local label = opts and opts.label or dir
+  local kind = type(dir) == "string" and dir ~= "" and core.path_kind(dir)
+  if kind == "symlink" then kind = os.rename(dir, dir) and core.path_kind(dir .. "/.") end
+  if kind ~= "directory" then return nil, ("%s %s: no such directory"):format(label, tostring(dir)) end
+  local slots, by_file = {}, {}
+  local function abandon()
+    for _, s in pairs(slots) do if not s.written then remove(s) end end
+  end
+  for _, name in ipairs(names) do
+    local file = keystore.file_name(name)
+    if by_file[file] then
+      abandon()
+      return nil, ("%s: tokens %q and %q would share the key file %s"):format(label, by_file[file], name, file)
+    end
+    by_file[file] = name
+    local path = dir .. "/" .. file
+    local s, err = slot(path, path)
+    if not s then
+      abandon()
+      return nil, err
+    end
+    slots[name] = s
+  end
+  return {
+    where = dir,
+    path_of = function(name) return slots[name] and slots[name].path end,
+    existing = function(name) return slots[name] ~= nil and slots[name].existing == true end,
+    store = function(key, _, name)
+      local s = slots[name]
+      if not s then return nil, "no key file was prepared for " .. tostring(name) end
+      return store_in(s, key)
+    end,
+    load = function(_, name)
+      local s = slots[name]
+      return s and s.existing and read_key(s.path) or nil
+    end,
+    discard = function(_, name) if slots[name] then remove(slots[name]) end end,
+    abandon = abandon,
+    stored = function(name) return slots[name] ~= nil and slots[name].written == true end,
+  }
+end
+
+return keystore
