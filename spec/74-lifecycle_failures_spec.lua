@@ -35,13 +35,13 @@ describe("lifecycle failure paths", function()
     os.execute("rm -rf " .. shell.quote(dir))
   end)
 
-  -- One command line in this process. -> { status, out, err }
-  local function cli(argv, token)
+  -- One command line in this process (`stdout`: its writer). -> { status, out, err }
+  local function cli(argv, token, stdout)
     local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = token or e.token, MIST_ORG_ID = e.org_id }
     local out, err = {}, {}
     local status = main.run(argv, {
       getenv = function(k) return env[k] end,
-      stdout = function(s) out[#out + 1] = s; return true end,
+      stdout = stdout or function(s) out[#out + 1] = s; return true end,
       stderr = function(s) err[#err + 1] = s end,
       stdin = function() return nil end,
       isatty = function() return false end,
@@ -256,6 +256,15 @@ describe("lifecycle failure paths", function()
       assert(os.execute("ln -s " .. shell.quote(target) .. " " .. shell.quote(path)))
       refused(path, "symlink")
       assert.equal("abcdefghijklmnopqrstuvwxyz", read(target))
+    end)
+
+    it("create --key-file - with a standard output that fails: the token is deleted again, exit 6", function()
+      local r = cli({ "create", "--name", "piped", "--privilege", "read:org", "--key-file", "-" }, nil,
+        function() return nil, "Broken pipe" end)
+      assert.equal(6, r.status, r.err)
+      assert.truthy(r.err:find("broken pipe", 1, true), r.err)
+      assert.truthy(r.err:find("the new token was deleted", 1, true), r.err)
+      assert.equal(0, #named("piped"))
     end)
 
     it("'-' with a standard output that can't be written (/dev/full): exit 6, the old token kept", function()

@@ -105,6 +105,30 @@ describe("mistapi.keystore", function()
     assert.is_false(bad.stored())
   end)
 
+  -- Runs `code` in a fresh lua5.4 with this tree's modules, after `prelude`
+  -- (shell) and with `redirect` on its command line. -> { status, out, err }
+  local function lua(code, prelude, redirect)
+    local root = os.getenv("PWD") or "."
+    local paths = ("package.path = %q .. package.path; package.cpath = %q .. package.cpath; "):format(
+      root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;", root .. "/build/5.4/?.so;")
+    return shell.capture(("(%s lua5.4 -e %s %s)"):format(prelude or "", shell.quote(paths .. code), redirect or ""))
+  end
+
+  it("'-' by default: a standard output whose flush fails (/dev/full) is no store", function()
+    local r = lua([[local ok, err = require("mistapi.keystore").file("-").store("abcdefghijklmnop")
+      io.stderr:write(tostring(ok), " ", tostring(err), "\n")]], nil, ">/dev/full")
+    assert.truthy(r.err:find("^nil standard output could not be written"), r.err)
+  end)
+
+  it("a key file whose write fails half-way (a file size limit) is removed, not left with part of a key", function()
+    local path = dir .. "/big"
+    local r = lua(([[local ks = assert(require("mistapi.keystore").file(%q))
+      local ok, err = ks.store(("k"):rep(5000))
+      io.stderr:write(tostring(ok), " ", tostring(err), "\n")]]):format(path), "ulimit -f 1; trap '' XFSZ;")
+    assert.truthy(r.err:find("^nil " .. path:gsub("%p", "%%%0") .. ": file too large"), r.err)
+    assert.is_false(shell.exists(path))
+  end)
+
   it("a directory store: one file a name, a shared file name refused, discard by name", function()
     local ks = assert(keystore.dir(dir, { "app-a", "app b" }))
     assert.equal(dir .. "/app_b.key", ks.path_of("app b"))
@@ -174,6 +198,19 @@ describe("lifecycle edges", function()
       load = function() return box.key end }))
     assert.is_true(report.resumed)
     assert.is_false(works(old.key))
+  end)
+
+  it("a clean-up DELETE answered 404 counts as gone: the store is told to discard", function()
+    local old = make("nf")
+    e:fault { { kind = "status", status = 500, method = "GET", path = "/api/v1/self" },
+      { kind = "status", status = 404, method = "DELETE" } }
+    local discarded = false
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, { store = keep({}),
+      discard = function() discarded = true end })
+    assert.is_true(report == nil)
+    assert.equal("verify", err.step)
+    assert.is_true(discarded)
+    assert.truthy(err.state:find("the new token was deleted", 1, true), err.state)
   end)
 
   it("finish refuses when the replacement is gone, and keeps the old token", function()
