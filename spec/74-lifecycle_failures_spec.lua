@@ -214,11 +214,47 @@ describe("lifecycle failure paths", function()
         { kind = "status", status = 503, method = "DELETE", count = 5 } }
       local r = cli { "apply", state, "--key-dir", keys, "--yes", "--max-retries", "0" }
       assert.equal(5, r.status, r.err)
-      assert.equal(1, no_orphan("app-a", keys .. "/app-a.key"))
+      assert.truthy(r.err:find(keys .. "/app-a.key", 1, true), r.err)
+      assert.equal(1, no_orphan("app-a [being created]", keys .. "/app-a.key"))
       e:clear_faults()
       r = cli { "apply", state, "--key-dir", keys, "--yes" }
       assert.equal(0, r.status, r.err)
-      assert.equal(1, no_orphan("app-a", keys .. "/app-a.key"))
+      assert.truthy(r.out:find("1 created", 1, true))
+      assert.equal(1, no_orphan("app-a", keys .. "/app-a.key", nil, true))
+    end)
+
+    it("apply's create whose answer is lost and whose clean-up fails: the re-run asks for restart", function()
+      local state, keys = dir .. "/state.json", dir .. "/keys"
+      assert(os.execute("mkdir " .. shell.quote(keys)))
+      write_state(state, { "app-a" })
+      e:fault { { kind = "status", status = 502, phase = "after", method = "POST", path = e:tokens_path() },
+        { kind = "status", status = 503, method = "DELETE", count = 5 } }
+      local r = cli { "apply", state, "--key-dir", keys, "--yes", "--max-retries", "0" }
+      assert.equal(5, r.status, r.err)
+      assert.truthy(r.err:find("key is lost", 1, true), r.err)
+      e:clear_faults()
+      r = cli { "apply", state, "--key-dir", keys, "--yes" }
+      assert.equal(6, r.status, r.err)
+      assert.truthy(r.err:find("restart", 1, true), r.err)
+      assert.equal(1, #named("app-a [being created]"))
+      r = cli { "apply", state, "--key-dir", keys, "--yes", "--restart" }
+      assert.equal(0, r.status, r.err)
+      assert.equal(1, no_orphan("app-a", keys .. "/app-a.key", nil, true))
+    end)
+
+    it("apply's create whose rename fails: the re-run finishes it with the key file", function()
+      local state, keys = dir .. "/state.json", dir .. "/keys"
+      assert(os.execute("mkdir " .. shell.quote(keys)))
+      write_state(state, { "app-a" })
+      e:fault { kind = "status", status = 503, method = "PUT", count = 5 }
+      local r = cli { "apply", state, "--key-dir", keys, "--yes", "--max-retries", "0" }
+      assert.equal(5, r.status, r.err)
+      assert.truthy(r.err:find("a re-run finishes it", 1, true), r.err)
+      e:clear_faults()
+      r = cli { "apply", state, "--key-dir", keys, "--yes" }
+      assert.equal(0, r.status, r.err)
+      assert.equal(1, no_orphan("app-a", keys .. "/app-a.key", nil, true))
+      assert.equal(0, #named("app-a [being created]"))
     end)
   end)
 

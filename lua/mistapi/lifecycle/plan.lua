@@ -78,7 +78,8 @@ end
 -- @param source a desired state (table or JSON file path)
 -- @param opts { prune = false, prefix =, managed = { names } } (these two
 --   override the state's own)
--- @return a plan { steps = { { action, name, id, from, to, changes, own } },
+-- @return a plan { steps = { { action, name, id, from, to, changes, own, shown
+--   (the masked key), pending (a create's unfinished tokens) } },
 --   counts = { create =, update =, replace =, delete = }, notes = { text },
 --   unpruned = { tokens } }, or nil and an error
 function plan.make(t, source, opts)
@@ -112,6 +113,8 @@ function plan.make(t, source, opts)
     local s = step_for(entry, current, t)
     if s then table.insert(by_action[s.action], s) end
   end
+  local creating = {}
+  for _, s in ipairs(by_action.create) do creating[rotate.creating_name(s.name)] = s end
   for _, tok in ipairs(list) do
     if not claimed[tok.id] and is_managed(state, tok.name) then
       if p.prune then
@@ -121,8 +124,17 @@ function plan.make(t, source, opts)
         p.unpruned[#p.unpruned + 1] = tok
       end
     elseif rotate.is_marked(tok.name) then
-      p.notes[#p.notes + 1] = ("%s (%s) is left by a rotation: it is not planned here"):format(
-        errors.tidy(tok.name), tok.id)
+      local s = creating[tok.name]
+      if s then
+        -- an earlier apply stopped half-way through this create: apply finishes it (or restarts it)
+        s.pending = s.pending or {}
+        s.pending[#s.pending + 1] = tok
+        p.notes[#p.notes + 1] = ("%s (%s) is an unfinished create: apply finishes it with its stored key,"
+          .. " or deletes it with restart"):format(errors.tidy(tok.name), tok.id)
+      else
+        p.notes[#p.notes + 1] = ("%s (%s) is left by a rotation: it is not planned here"):format(
+          errors.tidy(tok.name), tok.id)
+      end
     end
   end
   for _, action in ipairs(plan.ORDER) do

@@ -50,10 +50,15 @@ local function ends_with(s, tail)
   return type(s) == "string" and #s >= #tail and s:sub(-#tail) == tail
 end
 
+--- The temporary name of a token apply creates, until its key is stored and proved.
+function rotate.creating_name(name)
+  return marked(name, " [being created]")
+end
+
 --- Whether `name` is one of the temporary names above (any old id).
 function rotate.is_marked(name)
   return type(name) == "string" and (name:match(" %[rotation of [%x%-]+%]$") or
-    name:match(" %[replaced by [%x%-]+%]$")) ~= nil
+    name:match(" %[replaced by [%x%-]+%]$") or name:match(" %[being created%]$")) ~= nil
 end
 
 --- The tokens of `list` that are unfinished rotations of `old_id`.

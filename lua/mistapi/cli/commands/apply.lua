@@ -19,13 +19,14 @@ return {
   org = true,
   options = {
     { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; an existing file there holds"
-      .. " the key of an interrupted replace, which is then finished" },
+      .. " the key of an interrupted create or replace, which is then finished" },
     { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
     { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
     { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
     { "no-verify", "flag", nil, "don't use new keys (a host outside their src_ips can't); read each token back"
       .. " and compare its privileges instead" },
-    { "restart", "flag", nil, "a replace whose earlier run was interrupted and whose key is lost starts afresh" },
+    { "restart", "flag", nil, "a create or replace whose earlier run was interrupted and whose key is lost"
+      .. " starts afresh" },
     { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
   },
   run = function(ctx, o)
@@ -47,7 +48,7 @@ return {
       ks, kerr = keystore.dir(o["key-dir"], names, { label = "--key-dir" })
       if not ks then return ctx.usage(kerr) end
       for _, s in ipairs(p.steps) do
-        if s.action == "create" and ks.existing(s.name) then
+        if s.action == "create" and ks.existing(s.name) and not s.pending then
           ks.abandon()
           return ctx.usage(("--key-dir: %s exists; not overwriting it"):format(ks.path_of(s.name)))
         end
