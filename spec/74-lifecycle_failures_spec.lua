@@ -258,6 +258,27 @@ describe("lifecycle failure paths", function()
     end)
   end)
 
+  describe("the client's own token", function()
+    it("delete and self delete refuse the token the command runs with, unless --allow-self", function()
+      local me = make("me", { privileges = { { role = "admin", scope = "org" } } })
+      local r = cli({ "delete", me.id, "--yes" }, me.key)
+      assert.equal(3, r.status, r.err)
+      assert.truthy(r.err:find("--allow-self", 1, true), r.err)
+      assert.is_true(works(me.key))
+      r = cli({ "delete", me.id, "--yes", "--allow-self" }, me.key)
+      assert.equal(0, r.status, r.err)
+      assert.is_false(works(me.key))
+
+      local mine = e:make_self_token { name = "mine" }
+      r = cli({ "self", "delete", mine.id, "--yes" }, mine.key)
+      assert.equal(3, r.status, r.err)
+      assert.is_true(works(mine.key))
+      local other = e:make_self_token { name = "other" }
+      r = cli({ "self", "delete", other.id, "--yes" }, mine.key)
+      assert.equal(0, r.status, r.err)
+    end)
+  end)
+
   describe("5: key files that are no regular file, and a standard output that can't be written", function()
     local function refused(path, what)
       local old = make("ci")

@@ -2,14 +2,19 @@
 -- @module mistapi.cli.commands.self.delete
 
 local json = require "mistapi.cli.json"
+local own_token = require "mistapi.cli.own_token"
+local target = require "mistapi.lifecycle.target"
 
 return {
   summary = "delete a token of your own (asks first on a terminal; --yes in scripts)",
   args = { "ID" },
   options = {
     { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
+    { "allow-self", "flag", nil, "allow deleting the token this command itself runs with" },
   },
   run = function(ctx, o)
+    local refused = own_token.refuse(ctx, target.of(ctx.client:self_api_tokens()), o.id, o["allow-self"])
+    if refused then return refused end
     if not o.yes then
       local ok, status = ctx.confirm(("delete your token %s? Whatever uses it stops working."):format(o.id))
       if not ok then return status end
