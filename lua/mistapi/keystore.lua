@@ -11,11 +11,15 @@
 --   and `abandon` (a run that ends with no key written) remove only that;
 -- * "-" is standard output, and a key counts as stored only when its write
 --   and flush succeeded (a full disk, a closed pipe: `store` fails, so the
---   library deletes the new token instead of keeping one nobody holds).
+--   library deletes the new token instead of keeping one nobody holds);
+-- * a file that holds the key of the very token being replaced is replaced
+--   in place, as certbot does: the new key goes to PATH.new, and `commit`
+--   (once the key is proved, before the old token goes) renames it over PATH.
 --
 --   local keystore = require "mistapi.keystore"
 --   local ks = assert(keystore.file("/etc/mist/ci.key"))
---   tokens:rotate_org_api_token(org_id, id, { store = ks.store, load = ks.load, discard = ks.discard })
+--   tokens:rotate_org_api_token(org_id, id, { store = ks.store, load = ks.load, commit = ks.commit,
+--     discard = ks.discard })
 --
 -- The file itself is made and written by the C core
 -- (`core.create_private_file`, `core.path_kind`): plain Lua can neither set
@@ -87,8 +91,45 @@ local function slot(path, label, new_only)
   return s
 end
 
-local function store_in(s, key)
+local MASKED = "^....%.%.%.....$"
+
+local function mask(key) return key:sub(1, 4) .. "..." .. key:sub(-4) end
+
+-- Whether `key` is the one a token shows masked as `shown`.
+local function is_key_of(key, shown)
+  return type(key) == "string" and type(shown) == "string" and shown:match(MASKED) ~= nil and mask(key) == shown
+end
+
+local function write_new(path, label, key)
+  local f, err = create(path, label)
+  if not f then return nil, err end
+  local ok, werr = f:write(key .. "\n")
+  if ok then ok, werr = f:close() end
+  if not ok then
+    f:discard()   -- made here, holding a part of a key at most
+    return nil, ("%s: %s"):format(label, tostring(werr):lower())
+  end
+  return f
+end
+
+-- The file holds the key of the very token being replaced: the new key goes
+-- beside it (PATH.new, 0600) until `commit` renames it over PATH.
+local function stage(s, key)
+  local staged = s.path .. ".new"
+  local what, err = keystore.check(staged, staged)
+  if not what then return nil, err end
+  if what ~= "new" then
+    return nil, ("%s exists, left by an earlier run: remove it (its token is gone) and run again"):format(staged)
+  end
+  local f, werr = write_new(staged, staged, key)
+  if not f then return nil, werr end
+  s.staged, s.written = f, true
+  return true
+end
+
+local function store_in(s, key, old)
   if type(key) ~= "string" or key == "" then return nil, s.label .. ": no key to store" end
+  if s.existing and not s.written and old and is_key_of(read_key(s.path), old.key) then return stage(s, key) end
   if not s.handle or s.written then return nil, ("%s: the file exists; not overwriting it"):format(s.label) end
   local ok, err = s.handle:write(key .. "\n")
   if ok then ok, err = s.handle:close() end
@@ -101,10 +142,48 @@ local function store_in(s, key)
   return true
 end
 
+-- The key an existing file holds for `token`: the file's own, or the one an
+-- earlier run staged beside it (PATH.new) when the file still holds the old key.
+local function load_from(s, token)
+  if not s.existing then return nil end
+  local key = read_key(s.path)
+  if token and not is_key_of(key, token.key) and keystore.check(s.path .. ".new") == "key" then
+    local staged = read_key(s.path .. ".new")
+    if is_key_of(staged, token.key) then
+      s.staged_earlier = true
+      return staged
+    end
+  end
+  return key
+end
+
+-- The new key is proved: PATH.new takes PATH's place in one rename, so a
+-- reader sees the old key or the new one, never none. With `keep_prev` the
+-- old key is first copied to PATH.prev (0600).
+local function commit(s)
+  if not (s.staged or s.staged_earlier) then return true end
+  if s.keep_prev then
+    local prev, old = s.path .. ".prev", read_key(s.path)
+    local what, err = keystore.check(prev, prev)
+    if not what then return nil, err end
+    if what == "new" then
+      local f, werr = write_new(prev, prev, old)
+      if not f then return nil, werr end
+    elseif read_key(prev) ~= old then
+      return nil, prev .. ": the file exists and holds another key; not overwriting it"
+    end
+  end
+  local ok, err = os.rename(s.path .. ".new", s.path)
+  if not ok then return nil, ("%s: %s"):format(s.label, tostring(err)) end
+  s.staged, s.staged_earlier, s.committed = nil, nil, true   -- PATH.new is PATH now: never discard it
+  return true
+end
+
 -- The file this store made, removed (the path is left alone if it now names another file).
 local function remove(s)
+  if s.staged then s.staged:discard() end
   if s.handle then s.handle:discard() end
-  s.handle, s.written = nil, false
+  s.handle, s.staged, s.written = nil, nil, false
 end
 
 -- A writer that reports failure: `nil, message` or false.
@@ -123,8 +202,10 @@ end
 -- @param path a file's path, or "-" for standard output
 -- @param opts { label = "--key-file PATH" (how messages name it), write =
 --   function(text) -> true | nil, message (standard output's writer),
---   new_only = true (refuse any existing path: no key to read back) }
--- @return the store { where, store, load, discard, abandon, stored }, or nil and a message
+--   new_only = true (refuse any existing path: no key to read back),
+--   keep_prev = true (a replaced key is kept at PATH.prev: a rotation with keep_old) }
+-- @return the store { where, store, load, commit, discard, abandon, stored, replaced },
+--   or nil and a message
 function keystore.file(path, opts)
   opts = opts or {}
   if path == "-" then
@@ -140,21 +221,35 @@ function keystore.file(path, opts)
         stored = true
         return true
       end,
+      commit = function() return true end,
       discard = function() end,
       abandon = function() end,
       stored = function() return stored end,
+      replaced = function() return false end,
     }
   end
   local s, err = slot(path, opts.label or path, opts.new_only)
   if not s then return nil, err end
+  s.keep_prev = opts.keep_prev
   return {
     where = path,
-    store = function(key) return store_in(s, key) end,
-    load = function() return s.existing and read_key(path) or nil end,
+    store = function(key, _, _, old) return store_in(s, key, old) end,
+    load = function(token) return load_from(s, token) end,
+    commit = function() return commit(s) end,
     discard = function() remove(s) end,
     abandon = function() if not s.written then remove(s) end end,
-    stored = function() return s.written == true end,
+    stored = function() return s.written == true or s.staged_earlier == true end,
+    replaced = function() return s.committed == true end,
   }
+end
+
+--- After a rotation kept with `keep_prev` is finished: removes PATH.prev,
+-- only if it holds the key of the token now gone (masked as `shown`).
+-- @return true if it was removed
+function keystore.drop_prev(path, shown)
+  local prev = path .. ".prev"
+  if keystore.check(prev) ~= "key" or not is_key_of(read_key(prev), shown) then return false end
+  return os.remove(prev) ~= nil
 end
 
 --- A file name for a token name: letters, digits, '.', '_', '-'; others become '_'.
@@ -195,18 +290,26 @@ function keystore.dir(dir, names, opts)
     where = dir,
     path_of = function(name) return slots[name] and slots[name].path end,
     existing = function(name) return slots[name] ~= nil and slots[name].existing == true end,
-    store = function(key, _, name)
+    store = function(key, _, name, old)
       local s = slots[name]
       if not s then return nil, "no key file was prepared for " .. tostring(name) end
-      return store_in(s, key)
+      return store_in(s, key, old)
     end,
-    load = function(_, name)
+    load = function(token, name)
       local s = slots[name]
-      return s and s.existing and read_key(s.path) or nil
+      return s and load_from(s, token) or nil
+    end,
+    commit = function(_, name)
+      local s = slots[name]
+      if not s then return true end
+      return commit(s)
     end,
     discard = function(_, name) if slots[name] then remove(slots[name]) end end,
     abandon = abandon,
-    stored = function(name) return slots[name] ~= nil and slots[name].written == true end,
+    stored = function(name)
+      local s = slots[name]
+      return s ~= nil and (s.written == true or s.staged_earlier == true)
+    end,
   }
 end
 

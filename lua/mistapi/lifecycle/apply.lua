@@ -134,7 +134,7 @@ end
 function Run:replace(s)
   local opts = self.opts
   local report, err = rotate.run(self.t, s.id, {
-    store = opts.store, load = opts.load, discard = opts.discard, restart = opts.restart,
+    store = opts.store, load = opts.load, commit = opts.commit, discard = opts.discard, restart = opts.restart,
     allow_self = opts.allow_self, verify = opts.verify,
     verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
     name = s.to.name, privileges = privileges.plain_all(s.to.privileges), src_ips = s.to.src_ips,

@@ -80,7 +80,7 @@ local function check_opts(opts, level)
   if type(opts.store) ~= "function" then
     error("rotate: opts.store must be a function(key, token): the new key is handed to it first", level)
   end
-  for _, k in ipairs { "load", "discard" } do
+  for _, k in ipairs { "load", "commit", "discard" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
       error("rotate: opts." .. k .. " must be a function", level)
     end
@@ -173,13 +173,22 @@ function Rotation:create()
   self.report.new_id = new.id
   self.report.recovered = new.recovered == true
   self:did("create")
-  local ok, serr = failure.call(self.opts.store, self.key, new, self.final)
+  local ok, serr = failure.call(self.opts.store, self.key, new, self.final, self.old)
   if not ok then return self:fail("store", serr, self:undo(new, false)) end
   self:did("store")
   new.src_ips = new.src_ips or self.src_ips
   local step, verr = verify.new_token(t, new, self.key, self:expected(), self.opts)
   if not step then return self:fail(self.opts.verify == false and "check" or "verify", verr, self:undo(new, true)) end
   self:did(step)
+  return self:commit()
+end
+
+-- The new key is proved: the store may now make it the live one (a key file
+-- replaced in place), before the old token goes.
+function Rotation:commit()
+  if not self.opts.commit then return true end
+  local ok, cerr = failure.call(self.opts.commit, self.new, self.final)
+  if not ok then return self:fail("commit", cerr, self:undo(self.new, true)) end
   return true
 end
 
@@ -223,8 +232,10 @@ end
 --- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
 -- @param t a mistapi.lifecycle.target
 -- @param id the old token's id
--- @param opts { store = function(key, token, name) -> true | nil, msg (required),
---   load = function(token, name) -> key, discard = function(token, name), name, privileges,
+-- @param opts { store = function(key, token, name, old) -> true | nil, msg (required;
+--   `old` is the token being replaced), load = function(token, name) -> key,
+--   commit = function(token, name) -> true | nil, msg (the new key is proved: make it
+--   the live one, before the old token goes), discard = function(token, name), name, privileges,
 --   src_ips, keep_old, allow_self, restart, verify (false: read the token back
 --   instead of using its key), verify_attempts, verify_wait }
 -- @return a report { new = token (whole key), new_id, old_id, done = {steps},
@@ -260,6 +271,10 @@ function rotate.run(t, id, opts)
   if #pending > 0 then
     local ok, rerr = r:resume(pending)
     if not ok then return nil, rerr end
+    if r.new then
+      ok, rerr = r:commit()
+      if not ok then return nil, rerr end
+    end
   end
   if not r.new then
     if not old then return r:fail("read", err, "nothing was changed") end
@@ -298,7 +313,7 @@ function rotate.finish(t, old_id, opts)
   if derr and not derr:is_not_found() then
     return nil, failure.new("finish", "delete", derr, "both tokens still work", { old_id = old_id, new_id = new_id })
   end
-  return { old_id = old_id, new_id = new_id, done = { "delete" }, state = "the old token is deleted" }
+  return { old_id = old_id, new_id = new_id, shown = old.key, done = { "delete" }, state = "the old token is deleted" }
 end
 
 return rotate

@@ -18,8 +18,9 @@ return {
   synopsis = "FILE --key-dir DIR [--prune] [--yes]",
   org = true,
   options = {
-    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; an existing file there holds"
-      .. " the key of an interrupted create or replace, which is then finished" },
+    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; for a replace, a file there that"
+      .. " holds the old token's key is replaced in place once the new key is proved; an existing file that"
+      .. " holds the key of an interrupted create or replace finishes it" },
     { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
     { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
     { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
@@ -62,7 +63,7 @@ return {
       end
     end
     local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
-      store = ks and ks.store, load = ks and ks.load, discard = ks and ks.discard,
+      store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
       restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
     })
     if ks then ks.abandon() end
