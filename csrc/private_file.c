@@ -15,9 +15,14 @@
  *       "device" | "other", size | nil, message, errno
  *       lstat: what a path names, without following a symlink, so a key store
  *       can refuse anything but a regular file before it touches the path.
+ *   core.ignore_sigpipe() -> true
+ *       for the CLI only (a library leaves signals alone): a write to a closed
+ *       pipe then fails with EPIPE instead of killing the process, so a key
+ *       written to a pipe nobody reads is a failed store, not a lost key.
  * Messages are strerror's text and never hold what was written. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,6 +183,18 @@ static int path_kind(lua_State *L)
     return 2;
 }
 
+static int ignore_sigpipe(lua_State *L)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return push_errno(L, errno);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 void mistapi_register_private_file(lua_State *L)
 {
     static const luaL_Reg methods[] = {
@@ -198,4 +215,6 @@ void mistapi_register_private_file(lua_State *L)
     lua_setfield(L, -2, "create_private_file");
     lua_pushcfunction(L, path_kind);
     lua_setfield(L, -2, "path_kind");
+    lua_pushcfunction(L, ignore_sigpipe);
+    lua_setfield(L, -2, "ignore_sigpipe");
 }

@@ -315,6 +315,20 @@ describe("lifecycle failure paths", function()
       assert.equal("abcdefghijklmnopqrstuvwxyz", read(target))
     end)
 
+    it("'-' into a pipe nobody reads: exit 6, not killed half-way; the new token deleted", function()
+      local old = make("ci")
+      -- stdout is a pipe whose last reader closed before the command started (a FIFO opened
+      -- read-write, then its write end kept and the read-write end closed): no race
+      local script = ("f=$(mktemp -u); mkfifo \"$f\"; exec 4<>\"$f\"; exec 5>\"$f\"; exec 4<&-; rm \"$f\";"
+        .. " %s%s rotate %s --key-file - 1>&5 5>&-"):format(shell.client_env(e),
+        shell.quote(ROOT .. "/bin/mistapi-tokens"), old.id)
+      local r = shell.capture("bash -c " .. shell.quote(script))
+      assert.equal(6, r.status, r.err)
+      assert.truthy(r.err:find("broken pipe", 1, true), r.err)
+      assert.is_true(works(old.key))
+      assert.equal(2, #org_tokens())
+    end)
+
     it("create --key-file - with a standard output that fails: the token is deleted again, exit 6", function()
       local r = cli({ "create", "--name", "piped", "--privilege", "read:org", "--key-file", "-" }, nil,
         function() return nil, "Broken pipe" end)

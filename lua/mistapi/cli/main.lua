@@ -207,6 +207,8 @@ end
 
 --- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
 function main.main(argv)
+  -- a key written to a closed pipe must fail (EPIPE), not kill us half-way through a rotation
+  pcall(function() require("mistapi.core").ignore_sigpipe() end)
   local ok, status = pcall(main.run, argv)
   if ok then return status end
   local text = secrets.scrub(status, secrets.known(os.getenv))
