@@ -237,6 +237,23 @@ describe("lifecycle edges", function()
     assert(own:finish_org_api_token_rotation(e.org_id, me.id, { allow_self = true }))
   end)
 
+  it("restart never deletes an unfinished rotation whose key the client itself runs with", function()
+    local old = make("adm", { privileges = ADMIN })
+    local box = {}
+    local co = coroutine.create(function()
+      return tokens:rotate_org_api_token(e.org_id, old.id, { store = function(key)
+        box.key = key
+        coroutine.yield()
+      end })
+    end)
+    assert(coroutine.resume(co))
+    local own = fresh:client { token = box.key }:orgs_api_tokens()   -- runs with the unfinished token's key
+    local report, err = own:rotate_org_api_token(e.org_id, old.id, { store = keep({}), restart = true })
+    assert.is_true(report == nil)
+    assert.equal("validation", err.kind)
+    assert.is_true(works(box.key))
+  end)
+
   it("temporary names fit 256 bytes with the marker, never cut inside a UTF-8 character", function()
     local id = "497f6eca-6276-4993-bfeb-53efbbba6f08"
     local mark = " [rotation of " .. id .. "]"

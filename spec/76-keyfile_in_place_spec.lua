@@ -148,6 +148,42 @@ describe("key files replaced in place", function()
     assert.equal(2, count())
   end)
 
+  it("a PATH.new left by someone else is never touched: exit 6, no token left, PATH as it was", function()
+    local old, path = live("ci")
+    write(path .. ".new", "not-ours-0123456789")
+    local r = cli { "rotate", old.id, "--key-file", path }
+    assert.equal(6, r.status, r.err)
+    assert.truthy(r.err:find(path .. ".new exists", 1, true), r.err)
+    assert.equal("not-ours-0123456789", read(path .. ".new"))
+    assert.equal(old.key, read(path))
+    assert.equal(2, count())
+  end)
+
+  it("--finish --key-file leaves a PATH.prev that holds another key", function()
+    local old, path = live("ci")
+    assert.equal(0, cli({ "rotate", old.id, "--key-file", path, "--keep-old" }).status)
+    write(path .. ".prev", "someone-else-0123456789")
+    local r = cli { "rotate", old.id, "--finish", "--key-file", path }
+    assert.equal(0, r.status, r.err)
+    assert.equal("someone-else-0123456789", read(path .. ".prev"))
+  end)
+
+  it("apply: an unfinished create is not finished with a key that is another token's", function()
+    local keys = dir .. "/keys"
+    assert(os.execute("mkdir " .. shell.quote(keys)))
+    make("app-a [being created]")
+    local other = make("other")
+    write(keys .. "/app-a.key", other.key)   -- a working key with the same privileges, but not that token's
+    local state = dir .. "/state.json"
+    local f = assert(io.open(state, "w"))
+    f:write('{ "prefix": "app-", "tokens": { "app-a": { "privileges": [ { "role": "read", "scope": "org" } ] } } }\n')
+    f:close()
+    local r = cli { "apply", state, "--key-dir", keys, "--yes" }
+    assert.equal(6, r.status, r.err)
+    assert.truthy(r.err:find("restart", 1, true), r.err)
+    assert.equal(other.key, read(keys .. "/app-a.key"))
+  end)
+
   it("apply --key-dir replaces DIR/<name>.key in place for a replace", function()
     local keys = dir .. "/keys"
     assert(os.execute("mkdir " .. shell.quote(keys)))
