@@ -44,6 +44,10 @@ function new_token.run(ctx, o, t, body, show)
     ctx.err("mistapi-tokens: the create's answer could not be read; token " .. token.id
       .. " was found and its key recovered from the answer")
   end
+  if token.left then
+    ctx.err("mistapi-tokens: the server made more tokens of that name, whose keys are lost and which could not"
+      .. " be deleted: " .. token.left .. "; delete them by hand")
+  end
   if ks then
     local ok, kerr = ks.store(key, token)
     if not ok then

@@ -90,7 +90,8 @@ end
 -- @param body the request body; `body.name` names the token (unique to the run where it matters)
 -- @param known the set of ids that existed before (made.ids of a list), or nil: listed first
 -- @return the new token (its whole key in `key`; `recovered = true` when
---   it came from a lost answer), or nil, the error, and what exists now in
+--   it came from a lost answer; `left`: other tokens of that name it made
+--   and could not delete, in words), or nil, the error, and what exists now in
 --   words ("no token was made", "... was deleted", "token ID was made and its
 --   key is lost ...")
 function made.create(t, body, known)
