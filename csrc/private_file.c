@@ -9,10 +9,20 @@
  *   f:write(s)    -> true | nil, message   (all of s, through the same descriptor)
  *   f:close()     -> true | nil, message   (fsync then close; idempotent; also __gc/__close)
  *   f:discard()   -> true                  (close, and unlink the path if it
- *                                          still names the file made here)
+ *                                          still names the file made here; also
+ *                                          after close, once)
+ *   core.path_kind(path) -> "missing" | "file" | "directory" | "symlink" |
+ *       "device" | "other", size | nil, message, errno
+ *       lstat: what a path names, without following a symlink, so a key store
+ *       can refuse anything but a regular file before it touches the path.
+ *   core.ignore_sigpipe() -> true
+ *       for the CLI only (a library leaves signals alone): a write to a closed
+ *       pipe then fails with EPIPE instead of killing the process, so a key
+ *       written to a pipe nobody reads is a failed store, not a lost key.
  * Messages are strerror's text and never hold what was written. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +33,7 @@
 
 typedef struct {
     int fd;          /* -1 once closed */
+    int made;        /* 1 while the path may still name the file made here */
     dev_t dev;
     ino_t ino;
     char path[];     /* the path it was created at, for discard */
@@ -65,6 +76,7 @@ static int pf_create(lua_State *L)
     luaL_argcheck(L, len > 0 && strlen(path) == len, 1, "a path without NUL bytes");
     f = (private_file *)lua_newuserdatauv(L, sizeof(private_file) + len + 1, 0);
     f->fd = -1;
+    f->made = 0;
     memcpy(f->path, path, len + 1);
     luaL_getmetatable(L, PRIVATE_FILE_MT);
     lua_setmetatable(L, -2);
@@ -83,6 +95,7 @@ static int pf_create(lua_State *L)
     }
     f->dev = st.st_dev;
     f->ino = st.st_ino;
+    f->made = 1;
     return 1;
 }
 
@@ -118,12 +131,12 @@ static int pf_discard(lua_State *L)
 {
     private_file *f = check_file(L);
     struct stat st;
-    int was_open = f->fd >= 0;
     file_release(f, 0);
     /* Remove only the file made here: if the path now names another file
      * (replaced after creation), leave it alone. */
-    if (was_open && lstat(f->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
+    if (f->made && lstat(f->path, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino)
         unlink(f->path);
+    f->made = 0;
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -138,6 +151,47 @@ static int pf_tostring(lua_State *L)
 {
     private_file *f = check_file(L);
     lua_pushfstring(L, "mistapi.PrivateFile (%s)", f->fd >= 0 ? "open" : "closed");
+    return 1;
+}
+
+static int path_kind(lua_State *L)
+{
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    struct stat st;
+    const char *kind;
+    luaL_argcheck(L, len > 0 && strlen(path) == len, 1, "a path without NUL bytes");
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) {
+            lua_pushliteral(L, "missing");
+            return 1;
+        }
+        return push_errno(L, errno);
+    }
+    if (S_ISREG(st.st_mode))
+        kind = "file";
+    else if (S_ISDIR(st.st_mode))
+        kind = "directory";
+    else if (S_ISLNK(st.st_mode))
+        kind = "symlink";
+    else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+        kind = "device";
+    else
+        kind = "other";
+    lua_pushstring(L, kind);
+    lua_pushinteger(L, (lua_Integer)st.st_size);
+    return 2;
+}
+
+static int ignore_sigpipe(lua_State *L)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0)
+        return push_errno(L, errno);
+    lua_pushboolean(L, 1);
     return 1;
 }
 
@@ -159,4 +213,8 @@ void mistapi_register_private_file(lua_State *L)
     lua_pop(L, 1);
     lua_pushcfunction(L, pf_create);
     lua_setfield(L, -2, "create_private_file");
+    lua_pushcfunction(L, path_kind);
+    lua_setfield(L, -2, "path_kind");
+    lua_pushcfunction(L, ignore_sigpipe);
+    lua_setfield(L, -2, "ignore_sigpipe");
 }

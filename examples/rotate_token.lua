@@ -10,7 +10,7 @@
 -- Environment: MIST_HOST, MIST_APITOKEN, MIST_ORG_ID (or an env file: see the README).
 -- Exit status: 0 rotated; 1 failed, old token untouched (the message says what exists); 2 usage.
 local mistapi = require "mistapi"
-local keystore = require "mistapi.cli.keystore"
+local keystore = require "mistapi.keystore"
 
 local function fail(status, ...)
   io.stderr:write("rotate_token: ", ...)
@@ -43,10 +43,12 @@ local org_id = client.org_id or fail(2, "set MIST_ORG_ID")
 
 -- Where the key goes before anything else happens: a new 0600 file (made
 -- now, so a bad path fails before any call), or stdout, marked.
-local keys, kerr = keystore.file(key_file or "-", function(key)
-  print("new key (shown only now; store it safely):")
-  print(key)
-end)
+local keys, kerr = keystore.file(key_file or "-", { write = function(key_line)
+  -- the key counts as kept only once it is really written
+  local ok, err = io.stdout:write("new key (shown only now; store it safely):\n", key_line)
+  if ok then ok, err = io.stdout:flush() end
+  return ok, err
+end })
 if not keys then fail(2, kerr) end
 
 print(("rotating %s"):format(old_id))

@@ -106,7 +106,7 @@ describe("mistapi-tokens with a token's name for its id", function()
     end
     assert.truthy(own_id)
     local r = run("delete --yes " .. own_id)
-    assert.equal(2, r.status)
+    assert.equal(3, r.status)
     assert.truthy(r.err:find("the token this command runs with", 1, true), r.err)
     assert.truthy(r.err:find("--allow-self", 1, true), r.err)
     assert.is_true(exists(own_id))

@@ -123,7 +123,7 @@ describe("rotate_org_api_token", function()
     function()
     local old = make("lost")
     -- the server makes the token, then the connection closes before the answer: nobody has its key
-    e:fault { kind = "close", method = "POST", path = e:tokens_path() }
+    e:fault { kind = "close", bytes = 20, method = "POST", path = e:tokens_path() }
     local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
       store = function() error("no key can reach the store") end })
     assert.is_true(report == nil)   -- not printed: a report holds a key

@@ -6,7 +6,7 @@
 local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
 local main = require "mistapi.cli.main"
-local keyfile = require "mistapi.cli.keyfile"
+local keystore = require "mistapi.keystore"
 
 local ROOT = os.getenv("PWD") or "."
 local READ = { { role = "read", scope = "org" } }
@@ -148,8 +148,7 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
       local co = coroutine.create(function()
         return tokens:rotate_org_api_token(e.org_id, old.id, { store = function(key)
           secrets[#secrets + 1] = key
-          local file = assert(keyfile.create(path))
-          assert(keyfile.finish(file, key))
+          assert(assert(keystore.file(path)).store(key))
           coroutine.yield()
           return true
         end })
@@ -170,7 +169,7 @@ describe("mistapi-tokens rotate, audit, plan, apply", function()
       local path = dir .. "/ci.key"
       local co = coroutine.create(function()
         return tokens:rotate_org_api_token(e.org_id, old.id, { store = function()
-          assert(keyfile.create(path))   -- the file was made, the key never written
+          assert(keystore.file(path))   -- the file was made, the key never written
           coroutine.yield()
         end })
       end)

@@ -59,8 +59,9 @@ local SWITCHES = {
   two_factor = { false, boolean },                  -- the built-in user has 2FA on
   two_factor_code = { "123456", code },
   -- the spec's createApiToken answers a list: of the new token ("array"), or of all the
-  -- user's tokens, the new one last with its whole key ("several"); "object": the token alone
-  self_create_answer = { "array", one_of("array", "object", "several") },
+  -- user's tokens with the new one (whole key) where the store has it ("several") or last
+  -- ("all"); "object": the token alone
+  self_create_answer = { "array", one_of("array", "object", "several", "all") },
   privileges_order = { "given", one_of("given", "reversed") },  -- the spec promises no order
 }
 

@@ -19,7 +19,8 @@ M.list, M.get, M.delete = tokens.list, tokens.get, tokens.delete
 
 -- The spec answers createApiToken with ApitokensUserArray (a list); the switch
 -- self_create_answer = "object" answers the token alone instead, "several" all the
--- user's tokens (the spec doesn't say the list holds one).
+-- user's tokens in the store's order, "all" the others (masked) then the new one
+-- (whole key): the spec doesn't say the list holds one.
 function M.create(ctx, principal)
   local fields, bad = collection.fields(ctx, validate.user_token_body)
   if not fields then
@@ -34,6 +35,13 @@ function M.create(ctx, principal)
     for _, other in ipairs((store.page(nil, 0, 1000, principal.email))) do
       items[#items + 1] = other.id == rec.id and text or collection.view_json(other, false)
     end
+    text = "[" .. table.concat(items, ",") .. "]"
+  elseif ctx.config.self_create_answer == "all" then
+    local items = {}
+    for _, other in ipairs((store.page(nil, 0, 1000, principal.email))) do
+      if other.id ~= rec.id then items[#items + 1] = collection.view_json(other, false) end
+    end
+    items[#items + 1] = text
     text = "[" .. table.concat(items, ",") .. "]"
   end
   return respond.raw(200, text)

@@ -26,9 +26,12 @@ function delete_command.new(spec)
       local token, err = target:get(o.id)
       if not token then return ctx.fail(err) end
       local shown = ('"%s" (%s)'):format(display.scrub(token.name), display.scrub(o.id))
-      if target:is_own(token) and not o["allow-self"] then
-        return ctx.usage(("%s is the token this command runs with: deleting it locks this command out;"
-          .. " pass --allow-self to do it anyway"):format(shown))
+      -- the lifecycle's one guard of the client's own token
+      local refusal = require("mistapi.lifecycle.failure").own(target, token, o["allow-self"], "delete", "read",
+        "delete")
+      if refusal then
+        return ctx.fail(refusal, ("%s is the token this command runs with; deleting it would cut it off:"
+          .. " pass --allow-self to do it anyway; nothing was changed"):format(shown))
       end
       if not o.yes then
         local ok, status = ctx.confirm(("delete %stoken %s? Whatever uses it stops working.")

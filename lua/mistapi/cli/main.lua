@@ -109,6 +109,13 @@ end
 local function make_ctx(env)
   local ctx = { OK = EXIT.ok, getenv = env.getenv, now = env.now }
   function ctx.out(s) env.stdout(s .. "\n"); return EXIT.ok end
+  --- Writes to standard output and says whether it worked (a key must not go nowhere).
+  -- @return true, or nil and a message
+  function ctx.write(s)
+    local ok, err = env.stdout(s)
+    if ok == false or (ok == nil and err ~= nil) then return nil, err or "write failed" end
+    return true
+  end
   function ctx.err(s) env.stderr(s .. "\n") end
   function ctx.usage(msg)
     ctx.err("mistapi-tokens: " .. msg .. " (mistapi-tokens --help shows the usage)")
@@ -141,7 +148,12 @@ local function default_env(env)
   env = env or {}
   return {
     getenv = env.getenv or os.getenv,
-    stdout = env.stdout or function(s) io.stdout:write(s); io.stdout:flush() end,
+    stdout = env.stdout or function(s)
+      local ok, err = io.stdout:write(s)
+      if ok then ok, err = io.stdout:flush() end
+      if not ok then return nil, err end
+      return true
+    end,
     stderr = env.stderr or function(s) io.stderr:write(s) end,
     stdin = env.stdin or function() return io.stdin:read("*l") end,
     isatty = env.isatty or function()
@@ -202,7 +214,8 @@ end
 
 --- Runs one command line.
 -- @param argv the arguments, without the program name
--- @param env optional { getenv =, stdout =, stderr = (write(text) functions), stdin = (reads a line),
+-- @param env optional { getenv =, stdout =, stderr = (write(text) functions; stdout's `nil, message`
+--   says it failed), stdin = (reads a line),
 --   isatty = (is standard input a terminal?), now = (epoch seconds) }
 -- @return the exit status
 function main.run(argv, env)
@@ -234,6 +247,8 @@ end
 
 --- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
 function main.main(argv)
+  -- a key written to a closed pipe must fail (EPIPE), not kill us half-way through a rotation
+  pcall(function() require("mistapi.core").ignore_sigpipe() end)
   local ok, status = pcall(main.run, argv)
   if ok then return status end
   local text = secrets.scrub(status, secrets.known(os.getenv))

@@ -1,50 +1,69 @@
 --- How a `create` command hands over a new token's key, which the API shows
--- only this once: every path ends with the key somewhere the user gets it
--- (the --key-file, standard output, or, when the file fails after the token
--- exists, the screen). Shared by `create` (org tokens) and `self create`.
+-- only this once. The create follows the lifecycle's "may have made" rule
+-- (mistapi.lifecycle.made): a token made despite a lost answer is found and
+-- its key recovered, or deleted. The key then goes to the --key-file (made
+-- before anything is sent, by mistapi.keystore), to standard output ('-',
+-- checked to be written), or to the screen. When the store fails the token
+-- is deleted again; only if that fails too is the key printed, rather than
+-- lost. Shared by `create` (org tokens) and `self create`.
 -- @module mistapi.cli.new_token
 
+local errors = require "mistapi.errors"
 local json = require "mistapi.cli.json"
-local keyfile = require "mistapi.cli.keyfile"
+local keystore = require "mistapi.keystore"
+local made = require "mistapi.lifecycle.made"
 local display = require "mistapi.display"
 
 local new_token = {}
 
---- Makes the token with `make()` and shows it with `show(token)`.
+local function text_of(err) return (tostring(err):gsub("^mistapi: ", "")) end
+
+--- Makes the token and shows it with `show(token)`.
 -- @param ctx the command's context
 -- @param o its options (`key-file`, `json`)
--- @param make function() -> result | nil, err: the create call
+-- @param t the mistapi.lifecycle.target the token is made in
+-- @param body the create's body
 -- @param show function(token) -> text: the token for people
 -- @return the exit status
-function new_token.run(ctx, o, make, show)
+function new_token.run(ctx, o, t, body, show)
   local path = o["key-file"]
-  local to_stdout = path == "-"
-  local file
-  if path and not to_stdout then
+  local ks
+  if path then
     local kerr
-    file, kerr = keyfile.create(path)   -- before anything is sent: a bad path costs no token
-    if not file then return ctx.usage(kerr) end
+    -- before anything is sent: a bad path costs no token
+    ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write, new_only = true })
+    if not ks then return ctx.usage(kerr) end
   end
-  local res, err = make()
-  if not res then
-    if file then keyfile.discard(file) end
-    return ctx.fail(err)
+  local token, err, state = made.create(t, body)
+  if not token then
+    if ks then ks.abandon() end
+    return ctx.fail(err, ("create failed: %s; %s"):format(text_of(err), state))
   end
-  local token = res.data
   local key = token.key
-  if to_stdout then
-    ctx.out(key)
+  if token.recovered then
+    ctx.err("mistapi-tokens: the create's answer could not be read; token " .. token.id
+      .. " was found and its key recovered from the answer")
+  end
+  if token.left then
+    ctx.err("mistapi-tokens: the server made more tokens of that name, whose keys are lost and which could not"
+      .. " be deleted: " .. token.left .. "; delete them by hand")
+  end
+  if ks then
+    local ok, kerr = ks.store(key, token)
+    if not ok then
+      local words, gone = made.undo(t, token, false)
+      if gone then
+        return ctx.fail(errors.new("lifecycle", ""), ("create: %s; %s"):format(kerr, words))
+      end
+      -- The token lives on and its key can't be read again: show it rather than lose it.
+      ctx.err(("mistapi-tokens: %s; %s; the key is printed below instead"):format(kerr, words))
+      path = nil
+    end
+  end
+  if path == "-" then
     token.key = display.mask(key)
     ctx.err(o.json and json.encode(token) or show(token))
     return ctx.OK
-  end
-  if file then
-    local ok, kerr = keyfile.finish(file, key)
-    if not ok then
-      -- The token exists now and its key can't be read again: show it rather than lose it.
-      ctx.err("mistapi-tokens: " .. kerr .. "; the key is printed below instead")
-      path = nil
-    end
   end
   if o.json then
     if path then token.key = display.mask(key) end

@@ -5,15 +5,17 @@
 
 local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
-local keystore = require "mistapi.cli.keystore"
+local keystore = require "mistapi.keystore"
 local privilege = require "mistapi.cli.privilege"
 
 local rotation = {}
 
 --- The options both commands take (rotate adds privileges and src_ips).
 rotation.OPTIONS = {
-  { "key-file", "value", "PATH", "where the new key goes: a new file (mode 0600); if PATH exists it holds"
-    .. " the key of an interrupted rotation, which is then finished; '-': standard output" },
+  { "key-file", "value", "PATH", "where the new key goes: a new file (mode 0600); if PATH holds the old"
+    .. " token's key, the new key replaces it once proved (PATH.new, renamed over PATH; with --keep-old the"
+    .. " old key stays in PATH.prev until --finish --key-file PATH); if it holds the key of an interrupted"
+    .. " rotation, that one is finished; '-': standard output" },
   { "keep-old", "flag", nil, "keep the old token working (renamed '... [replaced by NEW_ID]') until --finish" },
   { "finish", "flag", nil, "delete an old token that --keep-old kept, now that its users switched" },
   { "name", "value", "NAME", "a new name for the new token" },
@@ -26,6 +28,10 @@ rotation.OPTIONS = {
 local function finish(ctx, o, finish_fn)
   local done, err = finish_fn(o.id, { allow_self = o["allow-self"] })
   if not done then return ctx.fail(err) end
+  local path = o["key-file"]
+  if path and path ~= "-" and keystore.drop_prev(path, done.shown) then
+    ctx.err(("mistapi-tokens: removed %s.prev (the old key)"):format(path))
+  end
   if o.json then return ctx.out(json.encode({ deleted = done.old_id, replaced_by = done.new_id })) end
   return ctx.out(("deleted %s (replaced by %s)"):format(done.old_id, done.new_id))
 end
@@ -43,17 +49,21 @@ function rotation.run(ctx, o, calls)
   if perr then return ctx.usage(perr) end
   local to_stdout = path == "-"
   local say = to_stdout and ctx.err or ctx.out
-  local ks, kerr = keystore.file(path, ctx.out)
+  local ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write,
+    keep_prev = o["keep-old"] })
   if not ks then return ctx.usage(kerr) end
   local src_ips = o.src_ips and #o.src_ips > 0 and o.src_ips or nil
   local report, err = calls.rotate(o.id, {
-    store = ks.store, load = ks.load, discard = ks.discard,
+    store = ks.store, load = ks.load, commit = ks.commit, discard = ks.discard,
     keep_old = o["keep-old"], allow_self = o["allow-self"], restart = o.restart,
     verify = not o["no-verify"], name = o.name, privileges = privileges, src_ips = src_ips,
   })
   if not report then
     ks.abandon()
-    return ctx.fail(err)
+    local status = ctx.fail(err)
+    -- the new token lives on (its delete failed): its key stays where it was stored
+    if ks.stored() then ctx.err("mistapi-tokens: the new key is in " .. ks.where) end
+    return status
   end
   if o.json then
     say(json.encode({ old_id = report.old_id, new_id = report.new_id, name = report.new.name,
@@ -62,10 +72,15 @@ function rotation.run(ctx, o, calls)
   end
   say(("rotated %s -> %s (%s)%s"):format(report.old_id, report.new_id, display.scrub(report.new.name),
     report.resumed and ", finishing an interrupted rotation" or ""))
-  if not report.resumed then say(("the new key is in %s%s"):format(ks.where, to_stdout and "" or " (mode 0600)")) end
+  if ks.replaced() then
+    say(("the new key replaced the old one in %s (mode 0600)%s"):format(ks.where,
+      report.kept_old and "; the old key is in " .. ks.where .. ".prev" or ""))
+  elseif not report.resumed then
+    say(("the new key is in %s%s"):format(ks.where, to_stdout and "" or " (mode 0600)"))
+  end
   if report.kept_old then
-    say(("the old token still works; once its users switched: mistapi-tokens %s %s --finish"):format(
-      calls.command, report.old_id))
+    say(("the old token still works; once its users switched: mistapi-tokens %s %s --finish%s"):format(
+      calls.command, report.old_id, ks.replaced() and " --key-file " .. ks.where or ""))
   else
     say("the old token is deleted")
   end

@@ -2,12 +2,16 @@
 -- and carries that out: creates first, then updates, then replaces (each a
 -- rotation: create, store, verify, delete), then deletes, so that a token is
 -- never removed before what takes its place works. Every new key goes
--- through `opts.store` before the next call. The first failure stops the
+-- through `opts.store` before the next call. A create runs under the name
+-- `<name> [being created]` until its key is stored and proved, then takes
+-- its name; a re-run finishes one left half-way (with `opts.load`) or, with
+-- `opts.restart`, deletes it and creates again. The first failure stops the
 -- run; the error says which step failed and lists what was done before it.
 -- @module mistapi.lifecycle.apply
 
-local errors = require "mistapi.errors"
+local display = require "mistapi.display"
 local failure = require "mistapi.lifecycle.failure"
+local made = require "mistapi.lifecycle.made"
 local plan = require "mistapi.lifecycle.plan"
 local privileges = require "mistapi.lifecycle.privileges"
 local rotate = require "mistapi.lifecycle.rotate"
@@ -48,28 +52,74 @@ function Run:did(s, extra)
   self.done[#self.done + 1] = d
 end
 
+-- An earlier run's unfinished create of this name (a token under the
+-- temporary name): finished with the key `load` gives back, or, with
+-- `restart`, deleted. -> the token and its key, or nil (none to finish), or
+-- false and the error.
+function Run:resume_create(s, pending)
+  local t, opts = self.t, self.opts
+  for _, p in ipairs(pending) do
+    local key = opts.load and failure.call(opts.load, p, s.name)
+    if type(key) == "string" and display.mask(key) == p.key
+      and verify.new_token(t, p, key, s.to.privileges, opts) then
+      return p, key
+    end
+  end
+  if not opts.restart then
+    return false, select(2, self:fail(s, "resume", ("an unfinished create of %s exists: token %s"):format(
+      s.name, pending[1].id), "nothing was changed; give load (the CLI: the same --key-dir) the key stored"
+      .. " for it to finish it, or restart to delete it and create again"))
+  end
+  for _, p in ipairs(pending) do
+    local _, derr = t:delete(p.id)
+    if derr and not derr:is_not_found() then
+      return false, select(2, self:fail(s, "resume", derr, ("the unfinished create %s could not be deleted"):format(
+        p.id)))
+    end
+  end
+  return nil
+end
+
+-- A create runs under a temporary name until its key is stored and proved,
+-- so that a run stopped half-way leaves a token the next run recognises.
 function Run:create(s)
   local t, opts = self.t, self.opts
-  local new, err = t:create(t:body(s.to.name, privileges.plain_all(s.to.privileges), s.to.src_ips))
-  if not new then return self:fail(s, "create", err, "no token was made") end
-  local key = new.key
-  local function undo(stored)
-    local _, derr = t:delete(new.id)
-    if stored and opts.discard then pcall(opts.discard, new, s.name) end
-    if derr then
-      return ("the new token %s could not be deleted (%s): delete it by hand"):format(new.id, errors.tidy(
-        tostring(derr)))
+  local temp = rotate.creating_name(s.to.name)
+  local list, lerr = t:list()
+  if not list then return self:fail(s, "read", lerr, "nothing was changed") end
+  local pending = {}
+  for _, p in ipairs(list) do
+    if p.name == temp then pending[#pending + 1] = p end
+  end
+  local new, key, resumed
+  if #pending > 0 then
+    local rerr
+    new, rerr = self:resume_create(s, pending)
+    if new == false then return nil, rerr end
+    if new then key, resumed = rerr, true end
+  end
+  if not new then
+    local err, state
+    new, err, state = made.create(t, t:body(temp, privileges.plain_all(s.to.privileges), s.to.src_ips),
+      made.ids(list))
+    if not new then return self:fail(s, "create", err, state) end
+    key = new.key
+    local function undo(stored) return (made.undo(t, new, stored, opts.discard, s.name)) end
+    local ok, serr = failure.call(opts.store, key, new, s.name)
+    if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
+    new.src_ips = new.src_ips or s.to.src_ips
+    local step, verr = verify.new_token(t, new, key, s.to.privileges, opts)
+    if not step then
+      return self:fail(s, opts.verify == false and "check" or "verify", verr, undo(true), { key })
     end
-    return "the new token was deleted"
   end
-  local ok, serr = failure.call(opts.store, key, new, s.name)
-  if not ok then return self:fail(s, "store", serr, undo(false), { key }) end
-  new.src_ips = new.src_ips or s.to.src_ips
-  local step, verr = verify.new_token(t, new, key, s.to.privileges, opts)
-  if not step then
-    return self:fail(s, opts.verify == false and "check" or "verify", verr, undo(true), { key })
+  local _, uerr = t:update(new.id, t:body(s.to.name, privileges.plain_all(s.to.privileges)))
+  if uerr then
+    return self:fail(s, "rename", uerr, ("token %s is made and its key stored, under the name %q; a re-run"
+      .. " finishes it"):format(new.id, temp), { key })
   end
-  self:did(s, { id = new.id, new = new })
+  new.name, new.key = s.to.name, key
+  self:did(s, { id = new.id, new = new, recovered = new.recovered, resumed = resumed })
   return true
 end
 
@@ -84,7 +134,7 @@ end
 function Run:replace(s)
   local opts = self.opts
   local report, err = rotate.run(self.t, s.id, {
-    store = opts.store, load = opts.load, discard = opts.discard, restart = opts.restart,
+    store = opts.store, load = opts.load, commit = opts.commit, discard = opts.discard, restart = opts.restart,
     allow_self = opts.allow_self, verify = opts.verify,
     verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
     name = s.to.name, privileges = privileges.plain_all(s.to.privileges), src_ips = s.to.src_ips,
@@ -124,10 +174,12 @@ function apply.run(t, plan_or_desired, opts)
   opts = check_opts(opts, p)
   local run = setmetatable({ t = t, opts = opts, done = {} }, Run)
   -- replacing or deleting the client's own token would cut it off: refuse before anything is done
+  -- (asked of this client, whichever client made the plan)
   for _, s in ipairs(p.steps) do
-    if s.own and (s.action == "replace" or s.action == "delete") and not opts.allow_self then
-      return nil, failure.refuse("apply", s.action .. " " .. s.name, ("%s is the token this client calls"
-        .. " with: pass allow_self to %s it"):format(s.id, s.action), { done = {}, failed = s })
+    if s.action == "replace" or s.action == "delete" then
+      local refusal = failure.own(t, { id = s.id, key = s.shown, own = s.own }, opts.allow_self, "apply",
+        s.action .. " " .. s.name, s.action, { done = {}, failed = s })
+      if refusal then return nil, refusal end
     end
   end
   for _, s in ipairs(p.steps) do

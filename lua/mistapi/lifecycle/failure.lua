@@ -53,4 +53,22 @@ function failure.refuse(what, step, message, fields)
   return errors.new("validation", ("%s: %s; nothing was changed"):format(what, message), e)
 end
 
+--- The one guard for the client's own token, run before the first step that
+-- changes anything: replacing or deleting the token this client calls with
+-- would cut it off, so it is refused unless `allow_self`.
+-- @param t the target (its `is_own` recognises the client's keys by their masked form)
+-- @param token the token about to be replaced or deleted (its masked `key`;
+--   `own = true` when a plan found it is)
+-- @param allow_self whether the caller allowed it
+-- @param what the operation ("rotate", "finish", "apply")
+-- @param step the step's name for the error
+-- @param verb what would happen to it ("delete", "replace")
+-- @param fields extra fields for the error
+-- @return nil when it may go on, or the refusal (a validation error)
+function failure.own(t, token, allow_self, what, step, verb, fields)
+  if allow_self or not (token.own or t:is_own(token)) then return nil end
+  return failure.refuse(what, step, ("%s is the token this client calls with; to %s it would cut this"
+    .. " client off: pass allow_self"):format(tostring(token.id), verb), fields)
+end
+
 return failure

@@ -59,7 +59,8 @@ local function step_for(entry, current, t)
   local to = { name = entry.name, privileges = entry.privileges, src_ips = entry.src_ips }
   if not current then return { action = "create", name = entry.name, to = to } end
   local from = { name = current.name, privileges = current.privileges, src_ips = current.src_ips or {} }
-  local s = { name = entry.name, id = current.id, from = from, to = to, changes = {}, own = t:is_own(current) }
+  local s = { name = entry.name, id = current.id, from = from, to = to, changes = {}, own = t:is_own(current),
+    shown = current.key }
   if not privileges.same_ips(from.src_ips, to.src_ips) then
     s.action = "replace"
     s.changes[1] = "src_ips"
@@ -77,7 +78,8 @@ end
 -- @param source a desired state (table or JSON file path)
 -- @param opts { prune = false, prefix =, managed = { names } } (these two
 --   override the state's own)
--- @return a plan { steps = { { action, name, id, from, to, changes, own } },
+-- @return a plan { steps = { { action, name, id, from, to, changes, own, shown
+--   (the masked key), pending (a create's unfinished tokens) } },
 --   counts = { create =, update =, replace =, delete = }, notes = { text },
 --   unpruned = { tokens } }, or nil and an error
 function plan.make(t, source, opts)
@@ -111,17 +113,28 @@ function plan.make(t, source, opts)
     local s = step_for(entry, current, t)
     if s then table.insert(by_action[s.action], s) end
   end
+  local creating = {}
+  for _, s in ipairs(by_action.create) do creating[rotate.creating_name(s.name)] = s end
   for _, tok in ipairs(list) do
     if not claimed[tok.id] and is_managed(state, tok.name) then
       if p.prune then
         table.insert(by_action.delete, { action = "delete", name = tok.name, id = tok.id, own = t:is_own(tok),
-          from = { name = tok.name, privileges = tok.privileges, src_ips = tok.src_ips or {} } })
+          shown = tok.key, from = { name = tok.name, privileges = tok.privileges, src_ips = tok.src_ips or {} } })
       else
         p.unpruned[#p.unpruned + 1] = tok
       end
     elseif rotate.is_marked(tok.name) then
-      p.notes[#p.notes + 1] = ("%s (%s) is left by a rotation: it is not planned here"):format(
-        errors.tidy(tok.name), tok.id)
+      local s = creating[tok.name]
+      if s then
+        -- an earlier apply stopped half-way through this create: apply finishes it (or restarts it)
+        s.pending = s.pending or {}
+        s.pending[#s.pending + 1] = tok
+        p.notes[#p.notes + 1] = ("%s (%s) is an unfinished create: apply finishes it with its stored key,"
+          .. " or deletes it with restart"):format(errors.tidy(tok.name), tok.id)
+      else
+        p.notes[#p.notes + 1] = ("%s (%s) is left by a rotation: it is not planned here"):format(
+          errors.tidy(tok.name), tok.id)
+      end
     end
   end
   for _, action in ipairs(plan.ORDER) do

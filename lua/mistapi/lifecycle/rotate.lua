@@ -15,6 +15,7 @@
 local display = require "mistapi.display"
 local errors = require "mistapi.errors"
 local failure = require "mistapi.lifecycle.failure"
+local made = require "mistapi.lifecycle.made"
 local privileges = require "mistapi.lifecycle.privileges"
 local verify = require "mistapi.lifecycle.verify"
 
@@ -22,9 +23,16 @@ local rotate = {}
 
 local MAX_NAME = 256
 
+-- `name` cut so that name .. mark fits MAX_NAME bytes, never inside a UTF-8 character.
 local function marked(name, mark)
   name = tostring(name or "token")
-  if #name + #mark > MAX_NAME then name = name:sub(1, MAX_NAME - #mark) end
+  if #name + #mark > MAX_NAME then
+    local cut = MAX_NAME - #mark
+    while cut > 0 and name:byte(cut + 1) and name:byte(cut + 1) >= 0x80 and name:byte(cut + 1) < 0xC0 do
+      cut = cut - 1
+    end
+    name = name:sub(1, cut)
+  end
   return name .. mark
 end
 
@@ -42,10 +50,15 @@ local function ends_with(s, tail)
   return type(s) == "string" and #s >= #tail and s:sub(-#tail) == tail
 end
 
+--- The temporary name of a token apply creates, until its key is stored and proved.
+function rotate.creating_name(name)
+  return marked(name, " [being created]")
+end
+
 --- Whether `name` is one of the temporary names above (any old id).
 function rotate.is_marked(name)
   return type(name) == "string" and (name:match(" %[rotation of [%x%-]+%]$") or
-    name:match(" %[replaced by [%x%-]+%]$")) ~= nil
+    name:match(" %[replaced by [%x%-]+%]$") or name:match(" %[being created%]$")) ~= nil
 end
 
 --- The tokens of `list` that are unfinished rotations of `old_id`.
@@ -59,20 +72,15 @@ function rotate.pending_of(list, old_id)
 end
 
 --- Whether a create that failed with `err` may still have made the token
--- (a timeout, a connection lost after sending, a 5xx, an answer unreadable).
-function rotate.may_have_made(err)
-  if not errors.is_error(err) then return false end
-  if err.kind == "http" then return err.status >= 500 end
-  if err.kind == "transport" then return err.reached ~= false end
-  return err.kind == "timeout" or err.kind == "decode"
-end
+-- (mistapi.lifecycle.made's rule, which every create follows).
+rotate.may_have_made = made.may_have_made
 
 local function check_opts(opts, level)
   if type(opts) ~= "table" then error("rotate: opts must be a table with a store function", level) end
   if type(opts.store) ~= "function" then
     error("rotate: opts.store must be a function(key, token): the new key is handed to it first", level)
   end
-  for _, k in ipairs { "load", "discard" } do
+  for _, k in ipairs { "load", "commit", "discard" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
       error("rotate: opts." .. k .. " must be a function", level)
     end
@@ -99,15 +107,9 @@ end
 
 -- Deletes the new token after a failed step; -> the words for what exists now.
 function Rotation:undo(new, stored)
-  local _, derr = self.t:delete(new.id)
-  if self.opts.discard and stored then pcall(self.opts.discard, new, self.final) end
-  if derr and not (errors.is_error(derr) and derr:is_not_found()) then
-    return ("the old token is untouched; the new token %s could not be deleted (%s)%s"):format(
-      new.id, errors.tidy(tostring(derr)), stored and
-      ": delete it by hand, or re-run with restart" or
-      " and its key was not stored: delete it by hand, or re-run with restart")
-  end
-  return "the new token was deleted; the old one is untouched"
+  local state, gone = made.undo(self.t, new, stored, self.opts.discard, self.final)
+  if gone then return state .. "; the old one is untouched" end
+  return "the old token is untouched; " .. state
 end
 
 -- A rotation interrupted before: finish it with the stored key, or clear it.
@@ -139,6 +141,10 @@ function Rotation:resume(pending)
       "nothing was changed; " .. why .. ", or restart to delete it and rotate again")
   end
   for _, p in ipairs(pending) do
+    local refusal = failure.own(self.t, p, opts.allow_self, "rotate", "resume", "delete", { old_id = self.old_id })
+    if refusal then return nil, refusal end
+  end
+  for _, p in ipairs(pending) do
     local _, derr = self.t:delete(p.id)
     if derr and not derr:is_not_found() then
       return self:fail("resume", derr, ("the unfinished rotation %s could not be deleted; nothing else was changed")
@@ -160,31 +166,29 @@ end
 function Rotation:create()
   local t = self.t
   local body = t:body(rotate.pending_name(self.final, self.old_id), self.privileges, self.src_ips)
-  local new, err = t:create(body)
-  if not new then
-    -- A create the server may have done (a timeout, a 5xx): find it and remove it,
-    -- so no token is left whose key nobody has.
-    local state = "the old token is untouched"
-    if rotate.may_have_made(err) then
-      local list = t:list()
-      for _, p in ipairs(list and rotate.pending_of(list, self.old_id) or {}) do t:delete(p.id) end
-      if not list then state = state .. "; a new token may exist (re-run with restart to delete it)" end
-    end
-    return self:fail("create", err, state)
-  end
+  -- the pending name is this rotation's own: a token of that name made despite a lost answer is ours
+  local new, err, state = made.create(t, body, made.ids(self.list))
+  if not new then return self:fail("create", err, "the old token is untouched; " .. state) end
   self.new, self.key = new, new.key
   self.report.new_id = new.id
+  self.report.recovered = new.recovered == true
   self:did("create")
-  if type(self.key) ~= "string" or self.key == "" then
-    return self:fail("create", "the answer holds no key", self:undo(new, false))
-  end
-  local ok, serr = failure.call(self.opts.store, self.key, new, self.final)
+  local ok, serr = failure.call(self.opts.store, self.key, new, self.final, self.old)
   if not ok then return self:fail("store", serr, self:undo(new, false)) end
   self:did("store")
   new.src_ips = new.src_ips or self.src_ips
   local step, verr = verify.new_token(t, new, self.key, self:expected(), self.opts)
   if not step then return self:fail(self.opts.verify == false and "check" or "verify", verr, self:undo(new, true)) end
   self:did(step)
+  return self:commit()
+end
+
+-- The new key is proved: the store may now make it the live one (a key file
+-- replaced in place), before the old token goes.
+function Rotation:commit()
+  if not self.opts.commit then return true end
+  local ok, cerr = failure.call(self.opts.commit, self.new, self.final)
+  if not ok then return self:fail("commit", cerr, self:undo(self.new, true)) end
   return true
 end
 
@@ -228,8 +232,10 @@ end
 --- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
 -- @param t a mistapi.lifecycle.target
 -- @param id the old token's id
--- @param opts { store = function(key, token, name) -> true | nil, msg (required),
---   load = function(token, name) -> key, discard = function(token, name), name, privileges,
+-- @param opts { store = function(key, token, name, old) -> true | nil, msg (required;
+--   `old` is the token being replaced), load = function(token, name) -> key,
+--   commit = function(token, name) -> true | nil, msg (the new key is proved: make it
+--   the live one, before the old token goes), discard = function(token, name), name, privileges,
 --   src_ips, keep_old, allow_self, restart, verify (false: read the token back
 --   instead of using its key), verify_attempts, verify_wait }
 -- @return a report { new = token (whole key), new_id, old_id, done = {steps},
@@ -247,10 +253,11 @@ function rotate.run(t, id, opts)
   if not list then return r:fail("read", lerr, "nothing was changed") end
   local pending = rotate.pending_of(list, id)
   if not old and #pending == 0 then return r:fail("read", err, "nothing was changed") end
-  if old and not opts.keep_old and t:is_own(old) and not opts.allow_self then
-    return nil, failure.refuse("rotate", "read", ("token %s is the one this client calls with; deleting it"
-      .. " would cut this client off: pass allow_self (or keep_old)"):format(id), { old_id = id })
+  if old and not opts.keep_old then
+    local refusal = failure.own(t, old, opts.allow_self, "rotate", "read", "delete", { old_id = id })
+    if refusal then return nil, refusal end
   end
+  r.list = list
   local base = old or pending[1]
   r.final = opts.name or (old and old.name) or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
   if t.has_privileges then
@@ -264,6 +271,10 @@ function rotate.run(t, id, opts)
   if #pending > 0 then
     local ok, rerr = r:resume(pending)
     if not ok then return nil, rerr end
+    if r.new then
+      ok, rerr = r:commit()
+      if not ok then return nil, rerr end
+    end
   end
   if not r.new then
     if not old then return r:fail("read", err, "nothing was changed") end
@@ -291,20 +302,18 @@ function rotate.finish(t, old_id, opts)
     return nil, failure.refuse("finish", "read", ("token %s is not one a rotation kept (its name says no"
       .. " \"[replaced by ...]\")"):format(old_id), { old_id = old_id })
   end
+  local refusal = failure.own(t, old, opts.allow_self, "finish", "read", "delete", { old_id = old_id })
+  if refusal then return nil, refusal end
   local _, nerr = t:get(new_id)
   if nerr then
     return nil, failure.new("finish", "read", nerr, ("the replacement %s can't be read: the old token is kept")
       :format(new_id), { old_id = old_id, new_id = new_id })
   end
-  if t:is_own(old) and not opts.allow_self then
-    return nil, failure.refuse("finish", "read", ("token %s is the one this client calls with; deleting it"
-      .. " would cut this client off: pass allow_self"):format(old_id), { old_id = old_id })
-  end
   local _, derr = t:delete(old_id)
   if derr and not derr:is_not_found() then
     return nil, failure.new("finish", "delete", derr, "both tokens still work", { old_id = old_id, new_id = new_id })
   end
-  return { old_id = old_id, new_id = new_id, done = { "delete" }, state = "the old token is deleted" }
+  return { old_id = old_id, new_id = new_id, shown = old.key, done = { "delete" }, state = "the old token is deleted" }
 end
 
 return rotate

@@ -5,6 +5,7 @@
 --   t.client          the client (settings, transport, pipeline)
 --   t.has_privileges  whether tokens carry privileges and src_ips (org tokens do)
 --   t:list(), t:get(id), t:create(body), t:update(id, body), t:delete(id)
+--   t:check(body)     true, or nil and the validation error a create would give
 --   t:is_own(token)   whether `token` is one this client itself calls with
 -- @module mistapi.lifecycle.target
 
@@ -32,6 +33,12 @@ function Target:get(id) return data_of(self.ops.get(id)) end
 function Target:create(body) return data_of(self.ops.create(body)) end
 function Target:update(id, body) return data_of(self.ops.update(id, body)) end
 function Target:delete(id) return data_of(self.ops.delete(id)) end
+
+--- Whether `body` would pass a create's checks (so that nothing is sent for one that won't).
+function Target:check(body)
+  if not self.ops.check then return true end
+  return self.ops.check(body)
+end
 
 --- The request body of a token: a name, and for org tokens privileges and src_ips.
 function Target:body(name, privileges, src_ips)
@@ -89,6 +96,15 @@ function target.of(r, parent)
     ops = {
       list = function() return list_all(r, parent) end,
       get = op("get"), create = op("create"), update = op("update"), delete = op("delete"),
+      check = function(body)
+        if parent then
+          local ok, err = r:path_of(ops.list, parent)
+          if not ok then return nil, err end
+        end
+        local ok, err = r:body_of(ops.create, body)
+        if not ok then return nil, err end
+        return true
+      end,
     },
   }
 end

@@ -5,7 +5,7 @@
 -- @module mistapi.cli.commands.apply
 
 local display = require "mistapi.display"
-local keystore = require "mistapi.cli.keystore"
+local keystore = require "mistapi.keystore"
 local plan_json = require "mistapi.cli.plan_json"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
@@ -18,14 +18,16 @@ return {
   synopsis = "FILE --key-dir DIR [--prune] [--yes]",
   org = true,
   options = {
-    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; an existing file there holds"
-      .. " the key of an interrupted replace, which is then finished" },
+    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; for a replace, a file there that"
+      .. " holds the old token's key is replaced in place once the new key is proved; an existing file that"
+      .. " holds the key of an interrupted create or replace finishes it" },
     { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
     { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
     { "yes", "flag", nil, "do not ask; needed when standard input is not a terminal" },
     { "no-verify", "flag", nil, "don't use new keys (a host outside their src_ips can't); read each token back"
       .. " and compare its privileges instead" },
-    { "restart", "flag", nil, "a replace whose earlier run was interrupted and whose key is lost starts afresh" },
+    { "restart", "flag", nil, "a create or replace whose earlier run was interrupted and whose key is lost"
+      .. " starts afresh" },
     { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
   },
   run = function(ctx, o)
@@ -44,10 +46,10 @@ return {
     local ks
     if #names > 0 then
       local kerr
-      ks, kerr = keystore.dir(o["key-dir"], names)
+      ks, kerr = keystore.dir(o["key-dir"], names, { label = "--key-dir" })
       if not ks then return ctx.usage(kerr) end
       for _, s in ipairs(p.steps) do
-        if s.action == "create" and ks.existing(s.name) then
+        if s.action == "create" and ks.existing(s.name) and not s.pending then
           ks.abandon()
           return ctx.usage(("--key-dir: %s exists; not overwriting it"):format(ks.path_of(s.name)))
         end
@@ -61,7 +63,7 @@ return {
       end
     end
     local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
-      store = ks and ks.store, load = ks and ks.load, discard = ks and ks.discard,
+      store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
       restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
     })
     if ks then ks.abandon() end
@@ -74,7 +76,15 @@ return {
       end
       say(line)
     end
-    if not res then return ctx.fail(aerr) end
+    if not res then
+      local status = ctx.fail(aerr)
+      -- a new token whose clean-up failed lives on: its key stays in its file
+      local f = aerr.failed
+      if ks and f and ks.stored(f.name) then
+        ctx.err(("mistapi-tokens: the key of %s is in %s"):format(clean(f.name), ks.path_of(f.name)))
+      end
+      return status
+    end
     local c = { create = 0, update = 0, replace = 0, delete = 0 }
     for _, d in ipairs(done) do c[d.action] = c[d.action] + 1 end
     say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(

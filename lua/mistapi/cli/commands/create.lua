@@ -5,6 +5,7 @@
 local new_token = require "mistapi.cli.new_token"
 local output = require "mistapi.cli.output"
 local privilege = require "mistapi.cli.privilege"
+local target = require "mistapi.lifecycle.target"
 
 return {
   summary = "a new token; its key is shown only this once",
@@ -26,8 +27,6 @@ return {
     if not privileges then return ctx.usage("create needs at least one --privilege, as --privilege admin:org") end
     local body = { name = o.name, privileges = privileges }
     if #o.src_ips > 0 then body.src_ips = o.src_ips end
-    return new_token.run(ctx, o, function()
-      return ctx.client:orgs_api_tokens():create_org_api_token(ctx.org, body)
-    end, output.token)
+    return new_token.run(ctx, o, target.of(ctx.client:orgs_api_tokens(), ctx.org), body, output.token)
   end,
 }

@@ -4,6 +4,7 @@
 
 local new_token = require "mistapi.cli.new_token"
 local output = require "mistapi.cli.output"
+local target = require "mistapi.lifecycle.target"
 
 return {
   summary = "a new token of your own; its key is shown only this once",
@@ -14,8 +15,6 @@ return {
       .. " '-': the key alone on standard output, the token on standard error" },
   },
   run = function(ctx, o)
-    return new_token.run(ctx, o, function()
-      return ctx.client:self_api_tokens():create_api_token { name = o.name }
-    end, output.user_token)
+    return new_token.run(ctx, o, target.of(ctx.client:self_api_tokens()), { name = o.name }, output.user_token)
   end,
 }
