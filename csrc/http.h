@@ -89,8 +89,10 @@ MISTAPI_LOCAL void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode 
                                         const char *url, int headers_idx);
 /* Error mapping (http_errors.c). */
 MISTAPI_LOCAL int mistapi_never_reached(const mistapi_curl *curl, CURL *easy, CURLcode rc);
-MISTAPI_LOCAL void mistapi_redact(char *msg, const char *secret, size_t n);
-MISTAPI_LOCAL void mistapi_redact_url(char *msg, const char *url);
+/* A failure's text: curl's error buffer and room for the words around it. */
+#define MISTAPI_FAILURE_TEXT (CURL_ERROR_SIZE + 128)
+MISTAPI_LOCAL void mistapi_redact(char *msg, size_t size, const char *secret, size_t n);
+MISTAPI_LOCAL void mistapi_redact_url(char *msg, size_t size, const char *url);
 
 /* The session userdata. */
 typedef struct mistapi_session {

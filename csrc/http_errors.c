@@ -48,26 +48,46 @@ static char *find(char *hay, size_t hlen, const char *needle, size_t n)
     return NULL;
 }
 
-/* Replaces each occurrence of secret in the NUL-terminated msg with "***".
- * Shorter strings are left alone: they cannot be meaningful secrets and
- * would garble the text. */
-void mistapi_redact(char *msg, const char *secret, size_t n)
+/* What a secret is replaced with: the placeholder of the Lua side
+ * (mistapi.text.REDACTED), so a text reads the same whoever redacted it. */
+static const char REDACTED[] = "[redacted]";
+
+/* Replaces each occurrence of secret (n bytes) in the NUL-terminated msg, a
+ * buffer of size bytes, with "[redacted]": every non-empty secret, however
+ * short, as the Lua side does. The text is rebuilt left to right; when the
+ * next piece no longer fits, it ends there, so a secret is never partly
+ * shown. */
+void mistapi_redact(char *msg, size_t size, const char *secret, size_t n)
 {
-    size_t mlen = strlen(msg);
-    char *from = msg;
-    char *hit;
-    if (secret == NULL || n < 3)
+    char out[MISTAPI_FAILURE_TEXT];
+    const size_t mark = sizeof REDACTED - 1;
+    size_t mlen, i = 0, o = 0;
+    if (secret == NULL || n == 0 || size == 0)
         return;
-    while ((hit = find(from, mlen - (size_t)(from - msg), secret, n)) != NULL) {
-        memcpy(hit, "***", 3);
-        memmove(hit + 3, hit + n, mlen - (size_t)(hit - msg) - n + 1);
-        mlen -= n - 3;
-        from = hit + 3;
+    if (size > sizeof out)
+        size = sizeof out;
+    mlen = strlen(msg);
+    if (find(msg, mlen, secret, n) == NULL)
+        return;
+    while (i < mlen) {
+        if (i + n <= mlen && msg[i] == secret[0] && memcmp(msg + i, secret, n) == 0) {
+            if (o + mark >= size)
+                break;
+            memcpy(out + o, REDACTED, mark);
+            o += mark;
+            i += n;
+        } else {
+            if (o + 1 >= size)
+                break;
+            out[o++] = msg[i++];
+        }
     }
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
 }
 
 /* Redacts the userinfo of url ("user:password@"), whole and by parts. */
-void mistapi_redact_url(char *msg, const char *url)
+void mistapi_redact_url(char *msg, size_t size, const char *url)
 {
     const char *start, *end, *at = NULL, *colon, *p;
     if (url == NULL)
@@ -82,10 +102,10 @@ void mistapi_redact_url(char *msg, const char *url)
             at = p;
     if (at == NULL)
         return;
-    mistapi_redact(msg, start, (size_t)(at - start));
+    mistapi_redact(msg, size, start, (size_t)(at - start));
     colon = memchr(start, ':', (size_t)(at - start));
     if (colon != NULL) {
-        mistapi_redact(msg, start, (size_t)(colon - start));
-        mistapi_redact(msg, colon + 1, (size_t)(at - colon - 1));
+        mistapi_redact(msg, size, start, (size_t)(colon - start));
+        mistapi_redact(msg, size, colon + 1, (size_t)(at - colon - 1));
     }
 }

@@ -65,8 +65,8 @@ static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const ch
     else
         snprintf(msg, size, "%s", x->opts->curl->easy_strerror(rc));
     trim_newline(msg);
-    mistapi_redact_url(msg, url);
-    mistapi_redact_url(msg, x->opts->proxy);
+    mistapi_redact_url(msg, size, url);
+    mistapi_redact_url(msg, size, x->opts->proxy);
     if (lua_type(L, headers_idx) == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, headers_idx) != 0) {
@@ -75,7 +75,7 @@ static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const ch
             lua_pushvalue(L, -1);
             v = lua_tolstring(L, -1, &vlen);
             if (v != NULL)
-                mistapi_redact(msg, v, vlen);
+                mistapi_redact(msg, size, v, vlen);
             lua_pop(L, 2);
         }
     }
@@ -84,7 +84,7 @@ static void failure_message(lua_State *L, mistapi_xfer *x, CURLcode rc, const ch
 void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc, const char *url,
                           int headers_idx)
 {
-    char msg[CURL_ERROR_SIZE + 128];
+    char msg[MISTAPI_FAILURE_TEXT];
     /* A body cap hit shows up as a write error: report it as the cap. */
     CURLcode code = rc == CURLE_OK ? CURLE_WRITE_ERROR : rc;
     failure_message(L, x, code, url, headers_idx, msg, sizeof msg);

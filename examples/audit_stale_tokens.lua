@@ -6,6 +6,7 @@
 -- Exit status: 0 nothing stale, 1 stale tokens found (for cron and CI), 2 usage or failure.
 local mistapi = require "mistapi"
 local display = require "mistapi.display"
+local text = require "mistapi.text"
 
 local days = 90
 if arg[1] == "--days" and tonumber(arg[2]) and tonumber(arg[2]) >= 0 then
@@ -31,7 +32,7 @@ local ok, err = pcall(function()
       why = ("unused for %d days"):format((now - token.last_used) // 86400)
     end
     if why then
-      rows[#rows + 1] = { tostring(token.name):gsub("%c", "?"), token.id, display.time(token.created_time),
+      rows[#rows + 1] = { text.clean(token.name), text.clean(token.id), display.time(token.created_time),
         display.time(token.last_used, "never"), why }
     end
   end
@@ -41,17 +42,7 @@ if not ok then
   os.exit(2)
 end
 
--- Columns padded to their widest cell.
-local widths = {}
-for _, row in ipairs(rows) do
-  for c, cell in ipairs(row) do widths[c] = math.max(widths[c] or 0, display.width(cell)) end
-end
-for _, row in ipairs(rows) do
-  local cells = {}
-  for c, cell in ipairs(row) do
-    cells[c] = c < #row and cell .. (" "):rep(widths[c] - display.width(cell)) or cell
-  end
-  print(table.concat(cells, "  "))
-end
+-- Columns padded to their widest cell; server text under the one character rule.
+print(text.table(rows))
 print(("%d stale token%s (never used, or unused for %d days)"):format(#rows - 1, #rows == 2 and "" or "s", days))
 os.exit(#rows > 1 and 1 or 0)

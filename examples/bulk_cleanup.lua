@@ -50,7 +50,8 @@ local chosen = {}
 for _, token in ipairs(res.data) do
   if type(token.name) == "string" and token.name:find(pattern) then
     if own[token.key] then
-      print(("skipped %s %s: it is the token this script uses"):format(token.id, token.name))
+      print(("skipped %s %s: it is the token this script uses"):format(display.scrub(token.id),
+        display.scrub(token.name)))
     else
       chosen[#chosen + 1] = token
     end
@@ -75,7 +76,7 @@ for _, token in ipairs(chosen) do
     failed = failed + 1
     io.stderr:write(("not deleted %s: %s\n"):format(token.id, tostring(derr)))
   else
-    print(("deleted %s %s"):format(token.id, (token.name:gsub("%c", "?"))))
+    print(("deleted %s %s"):format(display.scrub(token.id), display.scrub(token.name)))
   end
 end
 print(("%d deleted, %d failed"):format(#chosen - failed, failed))

@@ -8,7 +8,7 @@
 
 local result = require "mistapi.result"
 local pretty = require "mistapi.pretty"
-local errors = require "mistapi.errors"
+local text = require "mistapi.text"
 
 local display = {}
 
@@ -38,66 +38,23 @@ display.Token = TokenMT
 display.UserToken = UserTokenMT
 display.Privilege = PrivilegeMT
 
---- Server text for a screen: `tostring(v)` with each control character
--- (C0, DEL, C1) shown as "?" (`errors.strip_controls`), so it can't break the
--- layout, forge lines or send the terminal escape sequences; nil is "-".
-function display.scrub(v)
-  if v == nil then return "-" end
-  return errors.strip_controls(tostring(v))
-end
+--- Server text for a screen: `tostring(v)` under `mistapi.text`'s one
+-- character rule (controls, escape sequences and invalid bytes shown as
+-- "?"), so it can't break the layout, forge lines or send the terminal
+-- escape sequences; nil is "-".
+display.scrub = text.clean
 
--- Server text shown on one line: control characters can't break the layout
--- or forge lines, and very long values are cut.
-local function clean(v, max)
-  if v == nil then return "-" end
-  local s = display.scrub(v)
-  max = max or 60
-  if #s > max then s = s:sub(1, max - 3) .. "..." end
-  return s
-end
+-- Server text shown on one line, very long values cut.
+local clean = text.line
 
--- East Asian wide and emoji ranges take two columns on a terminal.
-local WIDE = {
-  { 0x1100, 0x115F }, { 0x2E80, 0xA4CF }, { 0xAC00, 0xD7A3 }, { 0xF900, 0xFAFF },
-  { 0xFE30, 0xFE4F }, { 0xFF00, 0xFF60 }, { 0xFFE0, 0xFFE6 }, { 0x1F300, 0x1F64F },
-  { 0x1F900, 0x1F9FF }, { 0x20000, 0x3FFFD },
-}
-
-local function columns_of(cp)
-  for i = 1, #WIDE do
-    if cp >= WIDE[i][1] and cp <= WIDE[i][2] then return 2 end
-  end
-  return 1
-end
-
--- Columns on screen of UTF-8 text, decoded by hand (LuaJIT has no utf8 library).
-local function width(s)
-  local n = 0
-  for ch in s:gmatch("[\1-\127\192-\255][\128-\191]*") do
-    local b = ch:byte(1)
-    if b < 0xC0 or #ch == 1 then
-      n = n + 1
-    else
-      local cp = b % (b >= 0xF0 and 0x08 or b >= 0xE0 and 0x10 or 0x20)
-      for i = 2, #ch do cp = cp * 64 + ch:byte(i) % 64 end
-      n = n + columns_of(cp)
-    end
-  end
-  return n
-end
-display.width = width
+--- Columns on screen of UTF-8 text.
+display.width = text.width
 
 --- A key as `1qkb...QQCL`: the first and last four characters. A key too
 -- short to hide anything that way shows no characters at all.
 -- @param key string or nil
 -- @return the masked text ("-" when there is no key)
-function display.mask(key)
-  if type(key) ~= "string" or key == "" then return "-" end
-  local head, tail = key:match("^(....)%.%.%.(....)$")
-  if head then return clean(head .. "..." .. tail) end  -- masked by the server already
-  if #key < 16 then return "****" end
-  return clean(key:sub(1, 4) .. "..." .. key:sub(-4))
-end
+display.mask = text.mask
 
 --- An epoch time (seconds) as `2023-07-23 12:25:10Z` (UTC).
 -- @param t number or nil
@@ -111,16 +68,16 @@ end
 -- with views in brackets: `admin@org[lobby_admin,location]`.
 function display.privilege(p)
   if type(p) ~= "table" then return clean(p) end
-  local text = clean(p.role or "?", 20) .. "@" .. clean(p.scope or "?", 20)
+  local out = clean(p.role or "?", 20) .. "@" .. clean(p.scope or "?", 20)
   local id = (p.scope == "site" and p.site_id) or (p.scope == "sitegroup" and p.sitegroup_id)
     or p.site_id or p.sitegroup_id
-  if id then text = text .. ":" .. clean(id, 40) end
+  if id then out = out .. ":" .. clean(id, 40) end
   if type(p.views) == "table" and #p.views > 0 then
     local views = {}
     for i = 1, #p.views do views[i] = clean(p.views[i], 20) end
-    text = text .. "[" .. table.concat(views, ",") .. "]"
+    out = out .. "[" .. table.concat(views, ",") .. "]"
   end
-  return text
+  return out
 end
 
 --- The privileges of a token, comma-separated.
@@ -179,18 +136,7 @@ function display.table(list, max_rows)
     for c, col in ipairs(columns) do row[c] = col[2](list[i]) end
     rows[#rows + 1] = row
   end
-  local widths = {}
-  for _, row in ipairs(rows) do
-    for c, cell in ipairs(row) do widths[c] = math.max(widths[c] or 0, width(cell)) end
-  end
-  local lines = {}
-  for r, row in ipairs(rows) do
-    local cells = {}
-    for c, cell in ipairs(row) do
-      cells[c] = c < #row and cell .. (" "):rep(widths[c] - width(cell)) or cell
-    end
-    lines[r] = table.concat(cells, "  ")
-  end
+  local lines = { text.table(rows) }
   if shown < #list then
     lines[#lines + 1] = ("... %d more (%d in all; display.table(list) shows every row)"):format(#list - shown, #list)
   end
@@ -224,9 +170,9 @@ end
 -- A list of tokens: how many, then the first screenful of the table.
 local function token_list(data)
   local n = #data
-  local text = ("%d token%s"):format(n, n == 1 and "" or "s")
-  if n > display.rows then text = text .. (" (the first %d shown)"):format(display.rows) end
-  return text .. "\n" .. display.table(data, display.rows)
+  local out = ("%d token%s"):format(n, n == 1 and "" or "s")
+  if n > display.rows then out = out .. (" (the first %d shown)"):format(display.rows) end
+  return out .. "\n" .. display.table(data, display.rows)
 end
 
 --- A result: its status, then the token, the table of tokens, each item of a

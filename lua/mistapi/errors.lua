@@ -9,6 +9,8 @@
 -- its full size and the message says so).
 -- @module mistapi.errors
 
+local text_rule = require "mistapi.text"
+
 local errors = {}
 
 local Error = {}
@@ -24,76 +26,21 @@ local REASONS = {
   [502] = "Bad gateway", [503] = "Service unavailable", [504] = "Gateway timeout",
 }
 
--- What a terminal or a log reader could act on: C0 controls, DEL, and the C1
--- controls as UTF-8 (U+0080..U+009F; U+009B is a CSI on some terminals).
-local CONTROL = "[%c\127]"
-local C1 = "\194[\128-\159]"
-errors.CONTROL, errors.C1 = CONTROL, C1
-
---- Replaces each control character of `text` by `with` (default "?"): the
--- one rule for what server text may hold on a screen or in a log.
+--- Replaces each control character, escape sequence and invalid byte of
+-- `text` by `with` (default "?"): the one character rule of `mistapi.text`.
 -- @param text string
 -- @param with replacement (a string)
 function errors.strip_controls(text, with)
-  with = with or "?"
-  return (text:gsub(C1, with):gsub(CONTROL, with))
+  return text_rule.sanitize(text, with)
 end
 
 local MAX_SHOWN = 300
 
--- Secrets as a sorted, de-duplicated list, longest first, so that a secret
--- inside another is hidden as part of the longer one.
-local function secret_list(secrets)
-  local list, seen = {}, {}
-  for i = 1, #secrets do
-    local v = secrets[i]
-    -- every non-empty secret, however short: a 6-character password is a password too
-    if type(v) == "string" and v ~= "" and not seen[v] then
-      seen[v] = true
-      list[#list + 1] = v
-    end
-  end
-  table.sort(list, function(a, b) return #a > #b end)
-  return list
-end
-
---- Replaces each secret found in `text` with "[redacted]". Linear in the
--- text: every secret is searched for once from left to right and the text is
--- put together once at the end (rebuilding it at each match was quadratic).
+--- Replaces each secret found in `text` with "[redacted]": `mistapi.text`'s
+-- redaction (every non-empty secret; the C core's placeholder is the same).
 -- @param text string or nil
 -- @param secrets array of strings (tokens, keys, the password, cookie values) to hide
-function errors.redact(text, secrets)
-  if type(text) ~= "string" or not secrets or text == "" then return text end
-  local list = secret_list(secrets)
-  if #list == 0 then return text end
-  -- the spans to hide, by start; a span inside an earlier one is skipped
-  local starts, stops = {}, {}
-  for i = 1, #list do
-    local secret = list[i]
-    local from = 1
-    while true do
-      local a, b = text:find(secret, from, true)
-      if not a then break end
-      starts[#starts + 1], stops[#stops + 1] = a, b
-      from = b + 1
-    end
-  end
-  if #starts == 0 then return text end
-  local order = {}
-  for i = 1, #starts do order[i] = i end
-  table.sort(order, function(x, y) return starts[x] < starts[y] end)
-  local out, pos = {}, 1
-  for _, k in ipairs(order) do
-    local a, b = starts[k], stops[k]
-    if b >= pos then
-      if a > pos then out[#out + 1] = text:sub(pos, a - 1) end
-      out[#out + 1] = "[redacted]"
-      pos = b + 1
-    end
-  end
-  out[#out + 1] = text:sub(pos)
-  return table.concat(out)
-end
+errors.redact = text_rule.redact
 
 -- A URL's user information (`scheme://user:password@`), up to the "@"
 -- before any "/", "?" or "#": never shown, whatever it holds.
@@ -103,7 +50,7 @@ local USERINFO = "(%a[%w+.%-]*://)[^/?#@]*@"
 -- `https://user:pw@host` becomes `https://[redacted]@host`.
 function errors.hide_userinfo(text)
   if type(text) ~= "string" or not text:find("@", 1, true) then return text end
-  return (text:gsub(USERINFO, "%1[redacted]@"))
+  return (text:gsub(USERINFO, function(scheme) return scheme .. text_rule.REDACTED .. "@" end))
 end
 
 --- A URL or path as an error or a log entry keeps it (`err.url`,
@@ -119,9 +66,10 @@ end
 
 --- The one scrubber for text from a server (or curl) on its way to a log
 -- line, an error text or a terminal: the secrets and URL credentials
--- hidden, on one line (each run of control characters becomes a space), at
--- most `max` bytes (default 300, then "..."). Cut before it is cleaned, so
--- a long text costs little.
+-- hidden, on one line (each run of control characters, escape sequences
+-- and invalid bytes becomes a space: `mistapi.text`'s rule), at most `max`
+-- bytes (default 300, then "..."). Cut before it is cleaned, so a long text
+-- costs little.
 -- @param text string or nil (nil gives nil)
 -- @param secrets optional array of strings to hide
 -- @param max optional byte bound
@@ -139,8 +87,8 @@ function errors.scrub(text, secrets, max)
   if #text > max + longest then text, cut = text:sub(1, max + longest), true end
   if secrets then text = errors.redact(text, secrets) end
   text = errors.hide_userinfo(text)
-  text = text:gsub(C1, " "):gsub(CONTROL .. "+", " ")
-  if #text > max then text, cut = text:sub(1, max), true end
+  text = text_rule.sanitize(text, " ", true)
+  if #text > max then return text_rule.cut(text, max + 3) end
   return cut and (text .. "...") or text
 end
 

@@ -3,9 +3,12 @@
 -- Short values stay on one line; longer ones get one field a line, indented.
 -- Values whose `__tostring` the module set (tokens, privileges) print as
 -- themselves; fields that hold a secret (`key`, `token`, `password`...) are
--- masked; strings are quoted with control characters escaped; long arrays
+-- masked; strings are quoted with control characters (and bytes that aren't
+-- UTF-8) escaped; long arrays
 -- stop after `max_items` with how many more.
 -- @module mistapi.pretty
+
+local text = require "mistapi.text"
 
 local pretty = {}
 
@@ -28,24 +31,10 @@ local function is_secret_name(k)
   return false
 end
 
-local function mask(v)
-  if type(v) ~= "string" or v == "" then return "-" end
-  if #v < 16 then return "****" end
-  return v:sub(1, 4) .. "..." .. v:sub(-4)
-end
-
--- A string as a Lua literal, control characters (C0, DEL and the C1 ones in
--- UTF-8, which some terminals act on) written as escapes.
-local function quote(s)
-  if #s > 200 then s = s:sub(1, 197) .. "..." end
-  s = s:gsub('[%c"\\]', function(c)
-    if c == '"' or c == "\\" then return "\\" .. c end
-    if c == "\n" then return "\\n" end
-    if c == "\t" then return "\\t" end
-    return ("\\%d"):format(c:byte())
-  end)
-  return '"' .. s:gsub("\194([\128-\159])", function(b) return ("\\194\\%d"):format(b:byte()) end) .. '"'
-end
+-- The one mask, the one quoting (controls, C1 and invalid bytes as
+-- escapes) and the one key order: mistapi.text's.
+local mask = text.mask
+local quote = text.quote
 
 local function is_identifier(k)
   return type(k) == "string" and k:match("^[%a_][%w_]*$") ~= nil
@@ -68,17 +57,7 @@ local function is_array(t, array_mt)
   return count == n
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    local ta, tb = type(a), type(b)
-    if ta ~= tb then return ta < tb end
-    if ta == "string" or ta == "number" then return a < b end
-    return tostring(a) < tostring(b)
-  end)
-  return keys
-end
+local sorted_keys = text.sorted_keys
 
 local render
 
@@ -95,17 +74,17 @@ local function parts_of(t, opts, depth, seen)
   for _, k in ipairs(sorted_keys(t)) do
     local v = t[k]
     local name = is_identifier(k) and k or ("[" .. (type(k) == "string" and quote(k) or tostring(k)) .. "]")
-    local text
+    local shown
     if (opts.masking or is_secret_name(k)) and type(v) == "string" then
-      text = mask(v)
+      shown = mask(v)
     elseif is_secret_name(k) and type(v) == "table" and not opts.masking then
       opts.masking = true
-      text = render(v, opts, depth + 1, seen)
+      shown = render(v, opts, depth + 1, seen)
       opts.masking = nil
     else
-      text = render(v, opts, depth + 1, seen)
+      shown = render(v, opts, depth + 1, seen)
     end
-    parts[#parts + 1] = name .. " = " .. text
+    parts[#parts + 1] = name .. " = " .. shown
   end
   return parts, "{", "}"
 end

@@ -5,6 +5,7 @@
 -- @module mistapi.cli.json
 
 local core = require "mistapi.core"
+local text = require "mistapi.text"
 
 local M = {}
 
@@ -16,15 +17,16 @@ local RANK = {}
 for i, k in ipairs(ORDER) do RANK[k] = i end
 local ARRAYS = { privileges = true, src_ips = true, views = true }
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b)
-    local ra, rb = RANK[a] or #ORDER + 1, RANK[b] or #ORDER + 1
-    if ra ~= rb then return ra < rb end
-    return tostring(a) < tostring(b)
-  end)
-  return keys
+local function sorted_keys(t) return text.sorted_keys(t, RANK) end
+
+-- A string for the encoder: bytes that aren't UTF-8 become "?" (the
+-- encoder would refuse them), then C1 controls and DEL are written as \u
+-- escapes (JSON requires only C0 to be escaped; the encoder does that), so
+-- `jq` output can't act on a terminal either.
+local function string_json(s)
+  local out = assert(core.encode(text.valid_utf8(s)))
+  if not out:find("[\127\194]") then return out end
+  return (out:gsub("\127", "\\u007f"):gsub("\194([\128-\159])", function(b) return ("\\u%04x"):format(b:byte()) end))
 end
 
 local function is_array(t, hint)
@@ -33,6 +35,10 @@ local function is_array(t, hint)
 end
 
 local function write(v, out, hint)
+  if type(v) == "string" then
+    out[#out + 1] = string_json(v)
+    return
+  end
   if type(v) ~= "table" then
     out[#out + 1] = assert(core.encode(v))
     return
@@ -49,7 +55,7 @@ local function write(v, out, hint)
   out[#out + 1] = "{"
   for i, k in ipairs(sorted_keys(v)) do
     if i > 1 then out[#out + 1] = "," end
-    out[#out + 1] = assert(core.encode(tostring(k)))
+    out[#out + 1] = string_json(tostring(k))
     out[#out + 1] = ":"
     write(v[k], out, ARRAYS[k])
   end

@@ -8,6 +8,7 @@
 local args = require "mistapi.cli.args"
 local usage = require "mistapi.cli.usage"
 local secrets = require "mistapi.cli.secrets"
+local text_rule = require "mistapi.text"
 
 local main = {}
 
@@ -108,7 +109,9 @@ end
 
 local function make_ctx(env)
   local ctx = { OK = EXIT.ok, getenv = env.getenv, now = env.now }
-  function ctx.out(s) env.stdout(s .. "\n"); return EXIT.ok end
+  -- every line for people passes the one character rule here, whatever a
+  -- command built it from (fields are cleaned where they are laid out too)
+  function ctx.out(s) env.stdout(text_rule.lines(s) .. "\n"); return EXIT.ok end
   --- Writes to standard output and says whether it worked (a key must not go nowhere).
   -- @return true, or nil and a message
   function ctx.write(s)
@@ -116,7 +119,7 @@ local function make_ctx(env)
     if ok == false or (ok == nil and err ~= nil) then return nil, err or "write failed" end
     return true
   end
-  function ctx.err(s) env.stderr(s .. "\n") end
+  function ctx.err(s) env.stderr(text_rule.lines(s) .. "\n") end
   function ctx.usage(msg)
     ctx.err("mistapi-tokens: " .. msg .. " (mistapi-tokens --help shows the usage)")
     return EXIT.usage
@@ -129,11 +132,12 @@ local function make_ctx(env)
   -- @return true, or false and the exit status to end with
   function ctx.confirm(question)
     if not env.isatty() then
-      ctx.err("mistapi-tokens: " .. question:match("^[^?]*") .. ": standard input is not a terminal,"
+      -- the question up to its last "?" (a cleaned name may hold "?" of its own)
+      ctx.err("mistapi-tokens: " .. (question:match("^(.*)%?") or question) .. ": standard input is not a terminal,"
         .. " so nobody can confirm; pass --yes to do it anyway")
       return false, EXIT.usage
     end
-    env.stderr(question .. " [y/N] ")
+    env.stderr(text_rule.lines(question) .. " [y/N] ")
     local answer = env.stdin()
     if answer and (answer:lower():match("^%s*y%s*$") or answer:lower():match("^%s*yes%s*$")) then
       return true

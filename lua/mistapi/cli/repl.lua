@@ -8,6 +8,7 @@
 -- @module mistapi.cli.repl
 
 local display = require "mistapi.display"
+local text_rule = require "mistapi.text"
 local complete = require "mistapi.cli.repl_complete"
 local help = require "mistapi.cli.repl_help"
 
@@ -224,6 +225,16 @@ local function line_reader(getenv, secrets)
   end, true
 end
 
+--- The REPL's printer: the client's own credentials never reach the screen,
+-- however they are asked for, nor does a control character or an escape
+-- sequence a server sent (mistapi.text's rule, line breaks and tabs kept).
+-- @param secrets array of strings to hide
+-- @param write optional: where the text goes (default print)
+function repl.printer(secrets, write)
+  write = write or print
+  return function(s) write(text_rule.lines(text_rule.redact(tostring(s), secrets))) end
+end
+
 --- Runs the session until end of input (Ctrl-D) or os.exit().
 -- @param getenv the environment lookup (default os.getenv)
 -- @param client optional: the client to use (the CLI makes it from its options)
@@ -244,9 +255,7 @@ function repl.main(getenv, client, known)
     end
   end
   local read, interactive = line_reader(getenv, secrets)
-  -- the client's own credentials never reach the screen, however they are asked for
-  local errors = require "mistapi.errors"
-  local function show(text) print((errors.redact(text, secrets))) end
+  local show = repl.printer(secrets)
   -- a stray Ctrl-C must not end the session (nor cut a call in half): Ctrl-U
   -- clears a line, Ctrl-D leaves
   local core = require "mistapi.core"

@@ -1,7 +1,7 @@
 --- What the CLI must never print: the API tokens and password it was given.
 -- Every line it writes about a failure or a request goes through `scrub`,
--- the library's own scrubber (errors.scrub: one line, bounded, no control
--- characters), so a server can't forge lines on the terminal either.
+-- the library's own scrubber (errors.scrub: one line, bounded, mistapi.text's
+-- character rule), so a server can't forge lines on the terminal either.
 -- @module mistapi.cli.secrets
 
 local errors = require "mistapi.errors"

@@ -66,7 +66,7 @@ local function check_opts(opts)
   return opts
 end
 
-local function clean(s) return (tostring(s or "-"):gsub("%c", "?")) end
+local clean = require("mistapi.text").clean
 
 local function days(seconds) return math.floor(seconds / DAY) end
 

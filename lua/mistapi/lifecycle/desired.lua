@@ -37,12 +37,7 @@ local function read_json(path)
   return doc
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = require("mistapi.text").sorted_keys
 
 local function check_entry(name, e)
   local where = ("tokens[%q]"):format(name)

@@ -10,7 +10,7 @@ local plan_text = {}
 local SIGN = { create = "+", update = "~", replace = "-/+", delete = "-" }
 local VERB = { create = "create", update = "update in place", replace = "replace", delete = "destroy" }
 
-local function clean(s) return (tostring(s or "-"):gsub("%c", "?")) end
+local clean = require("mistapi.text").clean
 
 local function field(lines, label, from, to, text, note)
   local line
@@ -29,7 +29,7 @@ end
 
 local function block(lines, s)
   local head = ("  %s %s %s"):format(SIGN[s.action], VERB[s.action], clean(s.name))
-  if s.id then head = head .. " (" .. s.id .. ")" end
+  if s.id then head = head .. " (" .. clean(s.id) .. ")" end
   lines[#lines + 1] = head
   if s.action == "create" then
     field(lines, "privileges", nil, s.to.privileges, privileges.text)

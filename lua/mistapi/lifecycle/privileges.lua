@@ -80,7 +80,7 @@ end
 function privileges.ips_text(list)
   if type(list) ~= "table" or #list == 0 then return "anywhere" end
   local parts = {}
-  for i = 1, #list do parts[i] = tostring(list[i]):gsub("%c", "?") end
+  for i = 1, #list do parts[i] = display.scrub(list[i]) end
   return table.concat(parts, ", ")
 end
 

@@ -4,35 +4,17 @@
 -- @module mistapi.cli.commands.audit
 
 local audit = require "mistapi.lifecycle.audit"
-local display = require "mistapi.display"
+local text = require "mistapi.text"
 local json = require "mistapi.cli.json"
 
 local EXIT_FOUND = 1
 
-local function clean(s, max)
-  s = display.scrub(s)
-  if max and #s > max then s = s:sub(1, max - 3) .. "..." end
-  return s
-end
-
 local function table_text(findings)
   local rows = { { "SEVERITY", "RULE", "NAME", "ID", "DETAIL" } }
   for _, f in ipairs(findings) do
-    rows[#rows + 1] = { f.severity, f.rule, clean(f.name, 40), clean(f.token_id), clean(f.detail, 120) }
+    rows[#rows + 1] = { f.severity, f.rule, text.line(f.name, 40), text.clean(f.token_id), text.line(f.detail, 120) }
   end
-  local widths = {}
-  for _, row in ipairs(rows) do
-    for c, cell in ipairs(row) do widths[c] = math.max(widths[c] or 0, display.width(cell)) end
-  end
-  local lines = {}
-  for r, row in ipairs(rows) do
-    local cells = {}
-    for c, cell in ipairs(row) do
-      cells[c] = c < #row and cell .. (" "):rep(widths[c] - display.width(cell)) or cell
-    end
-    lines[r] = table.concat(cells, "  ")
-  end
-  return table.concat(lines, "\n")
+  return text.table(rows)
 end
 
 -- What to do, once for each rule that has findings.
@@ -93,7 +75,7 @@ return {
         ctx.out(advice_text(findings))
         ctx.out("")
       end
-      for _, n in ipairs(res.notes) do ctx.out("note: " .. clean(n)) end
+      for _, n in ipairs(res.notes) do ctx.out("note: " .. text.clean(n)) end
       ctx.out(("%d finding%s (%d high, %d medium, %d low) in %d token%s"):format(#findings,
         #findings == 1 and "" or "s", count.high or 0, count.medium or 0, count.low or 0, res.tokens,
         res.tokens == 1 and "" or "s"))
