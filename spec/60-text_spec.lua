@@ -189,4 +189,16 @@ describe("one source", function()
     show("key s3cr3t\n\27[2Jname\tx")
     assert.equal("key [redacted]\n?name\tx", got)
   end)
+
+  it("the C core redacts a failure's text with the same placeholder and every non-empty secret", function()
+    local core = require "mistapi.core"
+    local session = core.session { allow_http = true, timeout = 5 }
+    -- port 1 refuses: curl's text ("Failed to connect to ...") holds "to"
+    local status, info = session:request("GET", "http://127.0.0.1:1/x", { ["X-Probe"] = "to" })
+    session:close()
+    assert.is_nil(status)
+    assert.truthy(info.message:find(text.REDACTED, 1, true), info.message)
+    assert.is_nil(info.message:find("to", 1, true), "a two-byte header value is hidden too")
+    assert.is_nil(info.message:find("***", 1, true))
+  end)
 end)
