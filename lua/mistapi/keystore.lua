@@ -93,7 +93,7 @@ end
 
 local MASKED = "^....%.%.%.....$"
 
-local function mask(key) return key:sub(1, 4) .. "..." .. key:sub(-4) end
+local mask = require("mistapi.text").mask
 
 -- Whether `key` is the one a token shows masked as `shown`.
 local function is_key_of(key, shown)

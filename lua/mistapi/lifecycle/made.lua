@@ -19,7 +19,7 @@ local made = {}
 
 local MASKED = "^....%.%.%.....$"
 
-local function mask(key) return key:sub(1, 4) .. "..." .. key:sub(-4) end
+local mask = require("mistapi.text").mask
 
 --- Whether a create that failed with `err` may still have made the token
 -- (a timeout, a connection lost after sending, a 5xx, an answer unreadable).
