@@ -82,11 +82,11 @@ local function fail(err)
   return reply(status, { error = err.kind, status = err.status, message = tostring(err) }, headers)
 end
 
--- "1qkb...QQCL": never more of a key than the API itself shows in a list.
+-- "1qkb...QQCL": never more of a key than the API itself shows in a list
+-- (the library's one mask).
 local function mask(key)
   if type(key) ~= "string" then return nil end
-  if key:find("...", 1, true) or #key < 12 then return key:find("...", 1, true) and key or "****" end
-  return key:sub(1, 4) .. "..." .. key:sub(-4)
+  return display.mask(key)
 end
 
 local function privileges_view(list)
