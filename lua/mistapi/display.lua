@@ -42,18 +42,23 @@ display.Privilege = PrivilegeMT
 -- character rule (controls, escape sequences and invalid bytes shown as
 -- "?"), so it can't break the layout, forge lines or send the terminal
 -- escape sequences; nil is "-".
+-- @function scrub
+-- @param v any value
 display.scrub = text.clean
 
 -- Server text shown on one line, very long values cut.
 local clean = text.line
 
---- Columns on screen of UTF-8 text.
+--- Columns on screen of UTF-8 text (wide characters count two).
+-- @function width
+-- @param s string
 display.width = text.width
 
 --- A key as `1qkb...QQCL`: the first and last four characters. A key too
 -- short to hide anything that way shows no characters at all.
 -- @param key string or nil
 -- @return the masked text ("-" when there is no key)
+-- @function mask
 display.mask = text.mask
 
 --- An epoch time (seconds) as `2023-07-23 12:25:10Z` (UTC).

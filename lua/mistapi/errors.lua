@@ -40,6 +40,7 @@ local MAX_SHOWN = 300
 -- redaction (every non-empty secret; the C core's placeholder is the same).
 -- @param text string or nil
 -- @param secrets array of strings (tokens, keys, the password, cookie values) to hide
+-- @function redact
 errors.redact = text_rule.redact
 
 -- A URL's user information (`scheme://user:password@`), up to the "@"
