@@ -76,6 +76,14 @@ void mistapi_redact(char *msg, size_t size, const char *secret, size_t n)
             memcpy(out + o, REDACTED, mark);
             o += mark;
             i += n;
+        } else if (i + mark <= mlen && memcmp(msg + i, REDACTED, mark) == 0) {
+            /* an earlier secret's mark is copied whole: a short secret
+             * ("d", "act") never garbles it */
+            if (o + mark >= size)
+                break;
+            memcpy(out + o, REDACTED, mark);
+            o += mark;
+            i += mark;
         } else {
             if (o + 1 >= size)
                 break;
