@@ -8,7 +8,8 @@ local function valid_utf8(s)
   local i, n = 1, #s
   while i <= n do
     local c = s:byte(i)
-    local len, lo, hi = 1, 0x80, 0xBF
+    local len
+    local lo, hi = 0x80, 0xBF
     if c < 0x80 then len = 1
     elseif c >= 0xC2 and c <= 0xDF then len = 2
     elseif c >= 0xE0 and c <= 0xEF then
