@@ -4,6 +4,7 @@
 -- @module mistapi.transport.ngx_http
 
 local request_target = require "mistapi.target"
+local text_rule = require "mistapi.text"
 
 local ngx_http = {}
 
@@ -50,7 +51,7 @@ function ngx_http.format_request(method, u, headers, body, user_agent)
     value = tostring(value)
     if not tostring(name):match("^[%w!#$%%&'*+.^_`|~-]+$") or value:find("[\r\n%z]") then
       -- never echo the value: it may be the Authorization header
-      return nil, "header " .. tostring(name):gsub("[%c]", "?") .. " has a forbidden character"
+      return nil, "header " .. text_rule.clean(name) .. " has a forbidden character"
     end
     has[name:lower()] = true
     lines[#lines + 1] = name .. ": " .. value
