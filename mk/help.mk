@@ -42,7 +42,7 @@ help:
 	  '  check-all          test, then asan, valgrind and fuzz in full' \
 	  '  asan, valgrind     the Lua 5.4 suite under AddressSanitizer / memcheck' \
 	  '  fuzz, fuzz-build   the libFuzzer targets (FUZZ_SECONDS=60)' \
-	  '  bench, bench-quick the benchmark table (docs/bench.md)' \
+	  '  bench, bench-quick the benchmark table (docs/dev/bench.md)' \
 	  '' \
 	  'Docs' \
 	  '  docs               docs/reference.md + docs/api/ (commit them) and doc/api/ HTML' \
