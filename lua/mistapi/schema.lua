@@ -12,8 +12,9 @@
 -- `writable` (sent in a request body; else read-only and dropped when
 -- written); `required` (a create body must have it); `nullable` (the API
 -- answers null when it has no value); `scope` (a scope_id field: the scope
--- that needs it). A model's fields are in the order a JSON answer is shown
--- (`--json`); the core writes its writable ones in that order too.
+-- that needs it); `secret` (shown masked). A model's fields are in the order
+-- a JSON answer is shown (`--json`); the core writes its writable ones in
+-- that order too.
 -- `columns` is what a table of tokens and a token's one line show (`label`:
 -- its word on the one line; `none`: the text for no value), `details` what
 -- the CLI shows of one token (`label`: the text before its value).
@@ -67,7 +68,7 @@ return {
         { name = "created_time", type = "epoch" },
         { name = "created_by", type = "string", nullable = true },
         { name = "last_used", type = "epoch", nullable = true },
-        { name = "key", type = "string" },   -- masked but at create
+        { name = "key", type = "string", secret = true },   -- masked but at create
       },
       columns = {
         { "name", "NAME" }, { "id", "ID" }, { "privileges", "PRIVILEGES" },
@@ -89,7 +90,7 @@ return {
         { name = "name", type = "name", writable = true },
         { name = "created_time", type = "epoch" },
         { name = "last_used", type = "epoch", nullable = true },
-        { name = "key", type = "string" },
+        { name = "key", type = "string", secret = true },
       },
       columns = {
         { "name", "NAME" }, { "id", "ID" },
