@@ -16,15 +16,17 @@ local display = require "mistapi.display"
 local errors = require "mistapi.errors"
 local failure = require "mistapi.lifecycle.failure"
 local privileges = require "mistapi.lifecycle.privileges"
+local schema = require "mistapi.schema"
 local verify = require "mistapi.lifecycle.verify"
 
 local rotate = {}
 
-local MAX_NAME = 256
+-- a rotated token's marked name stays within Mist's limit
+local NAME_MAX = schema.limits.name_max
 
 local function marked(name, mark)
   name = tostring(name or "token")
-  if #name + #mark > MAX_NAME then name = name:sub(1, MAX_NAME - #mark) end
+  if #name + #mark > NAME_MAX then name = name:sub(1, NAME_MAX - #mark) end
   return name .. mark
 end
 
