@@ -67,6 +67,12 @@ static int key_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
 }
 
+/* A key's index in the model m (the privilege's by its switch). */
+static int classify(const mistapi_model *m, const char *k, size_t n)
+{
+    return m == &mistapi_privilege_model ? mistapi_privilege_key(k, n) : mistapi_model_key(m, k, n);
+}
+
 /* Checks the keys of the table at t (a token of model m, or a privilege):
  * strings, and none unknown unless it came from the server
  * or opts.pass_unknown. Counts the ones to pass on. */
@@ -87,7 +93,7 @@ static int scan_keys(mistapi_enc *e, const token_opts *o, int t, const mistapi_m
             return mistapi_enc_fail(e, "field names must be strings, got %s", what);
         }
         k.s = lua_tolstring(L, -1, &k.n);
-        if (mistapi_model_key(m, k.s, k.n) >= 0 || from_server(L, o, t, lua_gettop(L)))
+        if (classify(m, k.s, k.n) >= 0 || from_server(L, o, t, lua_gettop(L)))
             continue;
         (*n_pass)++;
         /* report the smallest name, so the message does not depend on
@@ -121,7 +127,7 @@ static int write_unknown(mistapi_enc *e, const token_opts *o, int t, const mista
         if (n < count) {
             key_ref k;
             k.s = lua_tolstring(L, -1, &k.n);
-            if (mistapi_model_key(m, k.s, k.n) < 0 && !from_server(L, o, t, lua_gettop(L)))
+            if (classify(m, k.s, k.n) < 0 && !from_server(L, o, t, lua_gettop(L)))
                 keys[n++] = k;
         }
     }

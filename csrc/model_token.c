@@ -67,7 +67,7 @@ void mistapi_model_known(const mistapi_model *m, char *out, size_t outsz)
 
 int mistapi_privilege_key(const char *k, size_t n)
 {
-    return mistapi_model_key(&mistapi_privilege_model, k, n);
+    MISTAPI_PRIVILEGE_KEY_SWITCH
 }
 
 void mistapi_register_model(lua_State *L)

@@ -32,6 +32,17 @@ enum mistapi_privilege_key { PK_UNKNOWN = -1, PK_ROLE, PK_SCOPE, PK_SITE_ID, PK_
     FIELD("views", FT_VIEWS, 1, 0, -1), \
     FIELD("org_id", FT_STRING, 0, 0, -1)
 
+/* The body of a function (const char *k, size_t n) -> enum mistapi_privilege_key. */
+#define MISTAPI_PRIVILEGE_KEY_SWITCH \
+    switch (n) { \
+    case 4: return memcmp(k, "role", 4) == 0 ? PK_ROLE : PK_UNKNOWN; \
+    case 5: return memcmp(k, "scope", 5) == 0 ? PK_SCOPE : memcmp(k, "views", 5) == 0 ? PK_VIEWS : PK_UNKNOWN; \
+    case 6: return memcmp(k, "org_id", 6) == 0 ? PK_ORG_ID : PK_UNKNOWN; \
+    case 7: return memcmp(k, "site_id", 7) == 0 ? PK_SITE_ID : PK_UNKNOWN; \
+    case 12: return memcmp(k, "sitegroup_id", 12) == 0 ? PK_SITEGROUP_ID : PK_UNKNOWN; \
+    default: return PK_UNKNOWN; \
+    }
+
 /* The token models: MISTAPI_MODELS(M) is M(ident, name, one, list, metatable)
  * for each, the first being encode_token's default; MISTAPI_FIELDS_<ident>
  * its fields, writable ones first. FIELD(name, type, writable, required, scope). */

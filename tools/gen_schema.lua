@@ -118,6 +118,31 @@ emit("#define MISTAPI_PRIVILEGE_FIELDS \\")
 emit(field_rows(pfields, schema.scopes))
 emit("")
 
+-- The privilege's keys by length, then one memcmp: what the decoder asks of
+-- every key of every privilege, as fast as a hand-written switch.
+local by_len, lens = {}, {}
+for _, f in ipairs(pfields) do
+  if not by_len[#f.name] then
+    by_len[#f.name] = {}
+    lens[#lens + 1] = #f.name
+  end
+  table.insert(by_len[#f.name], f)
+end
+table.sort(lens)
+emit("/* The body of a function (const char *k, size_t n) -> enum mistapi_privilege_key. */")
+emit("#define MISTAPI_PRIVILEGE_KEY_SWITCH \\")
+emit("    switch (n) { \\")
+for _, len in ipairs(lens) do
+  local tests = {}
+  for i, f in ipairs(by_len[len]) do
+    tests[i] = ('memcmp(k, "%s", %d) == 0 ? PK_%s : '):format(f.name, len, ident(f.name))
+  end
+  emit(("    case %d: return %sPK_UNKNOWN; \\"):format(len, table.concat(tests)))
+end
+emit("    default: return PK_UNKNOWN; \\")
+emit("    }")
+emit("")
+
 emit("/* The token models: MISTAPI_MODELS(M) is M(ident, name, one, list, metatable)")
 emit(" * for each, the first being encode_token's default; MISTAPI_FIELDS_<ident>")
 emit(" * its fields, writable ones first. FIELD(name, type, writable, required, scope). */")
