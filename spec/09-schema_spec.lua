@@ -95,6 +95,39 @@ describe("the schema", function()
     assert.equal(10, schema.limits.privileges_max)
   end)
 
+  it("agrees with the official OpenAPI document (api/): names, limits, fields", function()
+    local cjson = require "cjson"
+    local doc = cjson.decode(shell.read_file(ROOT .. "/api/mist-apitokens.openapi.json"))
+    local s = doc.components.schemas
+    local function resolve(v)
+      while v["$ref"] do v = s[v["$ref"]:match("([^/]+)$")] end
+      return v
+    end
+    assert.same(s.privilege_org_role.enum, schema.roles)
+    assert.same(s.privilege_org_scope.enum, schema.scopes)
+    assert.same(s.admin_privilege_view.enum, schema.views)
+    assert.equal(s.org_apitoken_privileges.minItems, schema.limits.privileges_min)
+    assert.equal(s.org_apitoken_privileges.maxItems, schema.limits.privileges_max)
+    assert.equal(s.org_apitoken_src_ips.maximum, schema.limits.src_ips_max)
+    local function same_fields(spec_name, ours)
+      local spec = s[spec_name]
+      local required = {}
+      for _, name in ipairs(spec.required or {}) do required[name] = true end
+      local want, got = {}, {}
+      for name, prop in pairs(spec.properties) do
+        prop = resolve(prop)
+        want[name] = { writable = not prop.readOnly, required = required[name] == true,
+                       nullable = prop.nullable == true }
+      end
+      for _, f in ipairs(ours.fields) do
+        got[f.name] = { writable = f.writable == true, required = f.required == true, nullable = f.nullable == true }
+      end
+      assert.same(want, got, spec_name)
+    end
+    same_fields("privilege_org", schema.privilege)
+    for _, m in ipairs(schema.models) do same_fields(m.name, m) end
+  end)
+
   it("makes csrc/schema.h: the committed header is what the generator writes", function()
     local r = shell.capture("cd " .. q(ROOT) .. " && " .. LUA .. " tools/gen_schema.lua lua/mistapi/schema.lua")
     assert.equal(0, r.status, r.err)
