@@ -190,10 +190,14 @@ end
 local COLUMNS = KINDS[TokenMT].columns
 
 --- A token on one line: name, id, privileges, created and last used (UTC), masked key.
+-- @function token
+-- @param t
 display.token = KINDS[TokenMT].line
 
 --- A user's own token on one line: name, id, created and last used (UTC),
 -- masked key (it has no privileges of its own: it acts with its user's).
+-- @function user_token
+-- @param t
 display.user_token = KINDS[UserTokenMT].line
 
 --- An array of tokens as an aligned table with a header row; user tokens

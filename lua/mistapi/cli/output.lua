@@ -52,10 +52,14 @@ local MODEL = {}
 for _, m in ipairs(schema.models) do MODEL[m.name] = m end
 
 --- A token as `field  value` lines.
+-- @function token
+-- @param t
 output.token = details_of(MODEL.org_apitoken)
 
 --- A user's own token as `field  value` lines (it has no privileges or
 -- source IPs of its own: it acts with its user's).
+-- @function user_token
+-- @param t
 output.user_token = details_of(MODEL.user_apitoken)
 
 --- A list of tokens as an aligned table.
