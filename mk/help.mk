@@ -22,6 +22,7 @@ help:
 	  '  install            PREFIX=/usr/local DESTDIR= LUA_VERSION=5.4 (5.3, 5.2, 5.1 = LuaJIT)' \
 	  '  uninstall          what install put there (same variables)' \
 	  '  clean              remove build/' \
+	  '  schema             write csrc/schema.h from lua/mistapi/schema.lua (after editing the schema)' \
 	  '  rock, rock-install what the rockspec runs (luarocks make mistapi-0.2.0-1.rockspec)' \
 	  '' \
 	  'Test' \
