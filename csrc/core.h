@@ -5,11 +5,7 @@
 
 #include "compat.h"
 
-/* Registry names of the model metatables; the Lua layer adds __tostring. */
-#define MISTAPI_TOKEN_MT     "mistapi.Token"
-#define MISTAPI_USER_TOKEN_MT "mistapi.UserToken"
-#define MISTAPI_PRIVILEGE_MT "mistapi.Privilege"
-
+/* The model metatables' registry names are in schema.h; the Lua layer adds __tostring. */
 MISTAPI_LOCAL void mistapi_register_http(lua_State *L);   /* http_session.c */
 MISTAPI_LOCAL void mistapi_register_json(lua_State *L);   /* json_decode.c, json_encode.c */
 MISTAPI_LOCAL void mistapi_register_model(lua_State *L);  /* model_token.c, validate.c */

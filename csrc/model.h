@@ -1,13 +1,15 @@
 /* The models the C core knows (org_apitoken, user_apitoken, and the
- * privilege_org inside an org token), described as data: each token model
- * is a table of its fields (name, type, writable, required), so a new model
- * is a new table, not new code. */
+ * privilege_org inside an org token), described as data: each is a table of
+ * its fields (name, type, writable, required), made from schema.h, which
+ * `make schema` writes from lua/mistapi/schema.lua; a new model or field is
+ * a row there, not new code here. */
 #ifndef MISTAPI_MODEL_H
 #define MISTAPI_MODEL_H
 
 #include <stddef.h>
 
 #include "core.h"
+#include "schema.h"
 
 /* What a field holds, which decides how it is checked when decoded and how
  * it is validated and written when encoded. */
@@ -16,7 +18,12 @@ enum mistapi_field_type {
     FT_NAME,        /* a token's name: a non-empty string */
     FT_EPOCH,       /* epoch seconds, made an integer when decoded */
     FT_PRIVILEGES,  /* 1 to 10 unique privilege_org objects */
-    FT_IPS          /* at most 10 IPs or CIDRs */
+    FT_IPS,         /* at most 10 IPs or CIDRs */
+    /* a privilege's */
+    FT_ROLE,        /* one of MISTAPI_ROLES, required */
+    FT_SCOPE,       /* one of MISTAPI_SCOPES, required */
+    FT_SCOPE_ID,    /* a UUID, exactly when the scope is the field's */
+    FT_VIEWS        /* an array of MISTAPI_VIEWS, as a set */
 };
 
 typedef struct {
@@ -25,7 +32,11 @@ typedef struct {
     unsigned char type;       /* enum mistapi_field_type */
     unsigned char writable;   /* sent in a request body; else dropped */
     unsigned char required;   /* a body must have it (unless opts.require_name is false) */
+    signed char scope;        /* FT_SCOPE_ID: the enum mistapi_scope that needs it; else -1 */
 } mistapi_field;
+
+#define FIELD(lit, type, writable, required, scope) \
+    { lit, sizeof(lit) - 1, type, writable, required, scope }
 
 typedef struct {
     const char *name;         /* the spec's model name: "org_apitoken" */
@@ -47,12 +58,8 @@ const mistapi_model *mistapi_model_named(const char *name);
 /* Writes "name, privileges, src_ips" (the writable fields) into out. */
 void mistapi_model_known(const mistapi_model *m, char *out, size_t outsz);
 
-enum mistapi_privilege_key {
-    PK_UNKNOWN = -1,
-    PK_ROLE, PK_SCOPE, PK_SITE_ID, PK_SITEGROUP_ID, PK_VIEWS,  /* writable */
-    PK_ORG_ID
-};
-#define PK_LAST_WRITABLE PK_VIEWS
+/* privilege_org, whose keys are enum mistapi_privilege_key (schema.h). */
+extern const mistapi_model mistapi_privilege_model;
 
 int mistapi_privilege_key(const char *k, size_t n);
 

@@ -10,9 +10,7 @@
 #include "model.h"
 #include "validate.h"
 
-#define PRIVILEGE_KNOWN "role, scope, site_id, sitegroup_id, views"
-#define MAX_PRIVILEGES  10
-#define MAX_SRC_IPS     10
+#define MAX_PRIVILEGES MISTAPI_MAX_PRIVILEGES
 
 typedef struct {
     const mistapi_model *model;
@@ -24,7 +22,7 @@ typedef struct {
 /* What makes two privileges equal (views compared as a set). */
 typedef struct {
     int role, scope;
-    const char *site_id, *sitegroup_id;   /* anchored by the caller's table */
+    const char *ids[MISTAPI_PRIVILEGE_SCOPE_IDS];   /* site_id...; anchored by the caller's table */
     unsigned views;
 } privilege_sig;
 
@@ -69,14 +67,14 @@ static int key_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
 }
 
-/* A key's index in the token model m, or in the privilege model when m is NULL. */
+/* A key's index in the model m (the privilege's by its switch). */
 static int classify(const mistapi_model *m, const char *k, size_t n)
 {
-    return m != NULL ? mistapi_model_key(m, k, n) : mistapi_privilege_key(k, n);
+    return m == &mistapi_privilege_model ? mistapi_privilege_key(k, n) : mistapi_model_key(m, k, n);
 }
 
-/* Checks the keys of the table at t (a token of model m, or a privilege
- * when m is NULL): strings, and none unknown unless it came from the server
+/* Checks the keys of the table at t (a token of model m, or a privilege):
+ * strings, and none unknown unless it came from the server
  * or opts.pass_unknown. Counts the ones to pass on. */
 static int scan_keys(mistapi_enc *e, const token_opts *o, int t, const mistapi_model *m,
                      size_t *n_pass)
@@ -106,10 +104,7 @@ static int scan_keys(mistapi_enc *e, const token_opts *o, int t, const mistapi_m
     if (first.s != NULL && !o->pass_unknown) {
         char q[64], known[128];
         mistapi_quote(q, sizeof q, first.s, first.n);
-        if (m != NULL)
-            mistapi_model_known(m, known, sizeof known);
-        else
-            snprintf(known, sizeof known, "%s", PRIVILEGE_KNOWN);
+        mistapi_model_known(m, known, sizeof known);
         return mistapi_enc_fail(e, "unknown field %s (known: %s)", q, known);
     }
     return 0;
@@ -166,7 +161,7 @@ static int leave_field(mistapi_enc *e, size_t mark)
     return 0;
 }
 
-/* A required enum string at t[name]: role or scope. */
+/* A required enum string at t[name]: a role or a scope. */
 static int check_enum(mistapi_enc *e, int t, const char *name, int (*index)(const char *, size_t),
                       const char *allowed, int *out)
 {
@@ -191,7 +186,7 @@ static int check_enum(mistapi_enc *e, int t, const char *name, int (*index)(cons
     return leave_field(e, mark);
 }
 
-/* site_id / sitegroup_id: a UUID exactly when scope asks for it. */
+/* A scope id (site_id...): a UUID exactly when the scope asks for it. */
 static int check_scope_id(mistapi_enc *e, int t, const char *name, int needed,
                           const char *scope_name, const char **out)
 {
@@ -270,16 +265,16 @@ static const char *string_item(mistapi_enc *e, int a, size_t i, size_t *len)
     return lua_tolstring(L, -1, len);
 }
 
-static int check_views(mistapi_enc *e, int t, unsigned *mask)
+static int check_views(mistapi_enc *e, int t, const char *name, unsigned *mask)
 {
     size_t mark, n, i;
-    int got = enter_array(e, t, "views", "an array of strings", &n, &mark), a;
+    int got = enter_array(e, t, name, "an array of strings", &n, &mark), a;
 
     *mask = 0;
     if (got <= 0)
         return got;
     a = lua_gettop(e->L);
-    if (open_array(e, "views") != 0)
+    if (open_array(e, name) != 0)
         return -1;
     for (i = 1; i <= n; i++) {
         size_t imark = mistapi_path_index(e, (long long)i), len;
@@ -301,26 +296,42 @@ static int check_views(mistapi_enc *e, int t, unsigned *mask)
     return close_array(e, mark);
 }
 
+/* Writes the privilege at t by the schema's privilege fields, in their
+ * order (the scope before the ids it decides). */
 static int write_privilege(mistapi_enc *e, const token_opts *o, int t, privilege_sig *sig)
 {
-    static const char *const scope_names[] = { "org", "site", "sitegroup" };
+    static const char *const scope_names[] = { MISTAPI_SCOPE_NAMES };
+    const mistapi_model *m = &mistapi_privilege_model;
     size_t n_pass;
-    const char *scope_name;
+    int i, ids = 0, r = 0;
 
-    if (scan_keys(e, o, t, NULL, &n_pass) != 0)
+    if (scan_keys(e, o, t, m, &n_pass) != 0)
         return -1;
     if (mistapi_enc_status(e, yajl_gen_map_open(e->g)) != 0)
         return -1;
-    if (check_enum(e, t, "role", mistapi_role_index, MISTAPI_ROLES, &sig->role) != 0
-        || check_enum(e, t, "scope", mistapi_scope_index, MISTAPI_SCOPES, &sig->scope) != 0)
+    for (i = 0; r == 0 && i < m->n_fields && m->fields[i].writable; i++) {
+        const mistapi_field *f = &m->fields[i];
+        switch (f->type) {
+        case FT_ROLE:
+            r = check_enum(e, t, f->name, mistapi_role_index, MISTAPI_ROLES, &sig->role);
+            break;
+        case FT_SCOPE:
+            r = check_enum(e, t, f->name, mistapi_scope_index, MISTAPI_SCOPES, &sig->scope);
+            break;
+        case FT_SCOPE_ID:
+            r = check_scope_id(e, t, f->name, sig->scope == f->scope, scope_names[sig->scope],
+                               &sig->ids[ids++]);
+            break;
+        case FT_VIEWS:
+            r = check_views(e, t, f->name, &sig->views);
+            break;
+        default:
+            r = mistapi_enc_fail(e, "%s: no writer for this field", f->name);
+        }
+    }
+    if (r != 0)
         return -1;
-    scope_name = scope_names[sig->scope];
-    if (check_scope_id(e, t, "site_id", sig->scope == SCOPE_SITE, scope_name, &sig->site_id) != 0
-        || check_scope_id(e, t, "sitegroup_id", sig->scope == SCOPE_SITEGROUP, scope_name,
-                          &sig->sitegroup_id) != 0
-        || check_views(e, t, &sig->views) != 0)
-        return -1;
-    if (o->pass_unknown && write_unknown(e, o, t, NULL, n_pass, 3) != 0)
+    if (o->pass_unknown && write_unknown(e, o, t, m, n_pass, 3) != 0)
         return -1;
     return mistapi_enc_status(e, yajl_gen_map_close(e->g));
 }
@@ -334,8 +345,13 @@ static int same_id(const char *a, const char *b)
 
 static int same_privilege(const privilege_sig *a, const privilege_sig *b)
 {
-    return a->role == b->role && a->scope == b->scope && a->views == b->views
-           && same_id(a->site_id, b->site_id) && same_id(a->sitegroup_id, b->sitegroup_id);
+    int i;
+    if (a->role != b->role || a->scope != b->scope || a->views != b->views)
+        return 0;
+    for (i = 0; i < MISTAPI_PRIVILEGE_SCOPE_IDS; i++)
+        if (!same_id(a->ids[i], b->ids[i]))
+            return 0;
+    return 1;
 }
 
 static int write_privileges(mistapi_enc *e, const token_opts *o, int t, const char *name)
@@ -347,8 +363,8 @@ static int write_privileges(mistapi_enc *e, const token_opts *o, int t, const ch
 
     if (got <= 0)
         return got;
-    if (n < 1 || n > MAX_PRIVILEGES)
-        return mistapi_enc_fail(e, "must have 1 to %d items, got %lu", MAX_PRIVILEGES,
+    if (n < MISTAPI_MIN_PRIVILEGES || n > MAX_PRIVILEGES)
+        return mistapi_enc_fail(e, "must have %d to %d items, got %lu", MISTAPI_MIN_PRIVILEGES, MAX_PRIVILEGES,
                                 (unsigned long)n);
     a = lua_gettop(L);
     if (open_array(e, name) != 0)
@@ -375,8 +391,8 @@ static int write_ips(mistapi_enc *e, int t, const char *name)
 
     if (got <= 0)
         return got;
-    if (n > MAX_SRC_IPS)
-        return mistapi_enc_fail(e, "must have at most %d items, got %lu", MAX_SRC_IPS,
+    if (n > MISTAPI_MAX_SRC_IPS)
+        return mistapi_enc_fail(e, "must have at most %d items, got %lu", MISTAPI_MAX_SRC_IPS,
                                 (unsigned long)n);
     a = lua_gettop(e->L);
     if (open_array(e, name) != 0)

@@ -1,5 +1,6 @@
-/* The token models as tables of fields (from the official spec's
- * org_apitoken and user_apitoken), the privilege model, their metatables,
+/* The token models and the privilege model as tables of fields (from
+ * schema.h: the official spec's org_apitoken, user_apitoken and
+ * privilege_org, through lua/mistapi/schema.lua), their metatables,
  * the "keys from the server" table, and registration of the model functions. */
 #include <stdio.h>
 #include <string.h>
@@ -8,43 +9,26 @@
 #include "model.h"
 #include "validate.h"
 
-#define FIELD(lit, type, writable, required) { lit, sizeof(lit) - 1, type, writable, required }
+/* The fields of each model, from schema.h (lua/mistapi/schema.lua). */
+#define FIELDS_OF(id, name, one, list, mt) static const mistapi_field id##_fields[] = { MISTAPI_FIELDS_##id };
+MISTAPI_MODELS(FIELDS_OF)
+#undef FIELDS_OF
 
-/* org_apitoken: name required; privileges; src_ips (fixed once made); the rest read-only. */
-static const mistapi_field org_fields[] = {
-    FIELD("name", FT_NAME, 1, 1),
-    FIELD("privileges", FT_PRIVILEGES, 1, 0),
-    FIELD("src_ips", FT_IPS, 1, 0),
-    FIELD("id", FT_STRING, 0, 0),
-    FIELD("org_id", FT_STRING, 0, 0),
-    FIELD("key", FT_STRING, 0, 0),
-    FIELD("created_time", FT_EPOCH, 0, 0),
-    FIELD("created_by", FT_STRING, 0, 0),
-    FIELD("last_used", FT_EPOCH, 0, 0),
+#define MODEL(id, name, one, list, mt) \
+    static const mistapi_model id = { name, one, list, mt, id##_fields, \
+                                      (int)(sizeof id##_fields / sizeof id##_fields[0]) };
+MISTAPI_MODELS(MODEL)
+#undef MODEL
+
+#define MODEL_REF(id, name, one, list, mt) &id,
+const mistapi_model *const mistapi_models[] = { MISTAPI_MODELS(MODEL_REF) NULL };
+#undef MODEL_REF
+
+static const mistapi_field privilege_fields[] = { MISTAPI_PRIVILEGE_FIELDS };
+const mistapi_model mistapi_privilege_model = {
+    MISTAPI_PRIVILEGE_MODEL, NULL, NULL, MISTAPI_PRIVILEGE_MT, privilege_fields,
+    (int)(sizeof privilege_fields / sizeof privilege_fields[0])
 };
-
-/* user_apitoken: a user's own token; only its name is written (the spec
- * requires nothing), it acts with its user's privileges. */
-static const mistapi_field user_fields[] = {
-    FIELD("name", FT_NAME, 1, 0),
-    FIELD("id", FT_STRING, 0, 0),
-    FIELD("key", FT_STRING, 0, 0),
-    FIELD("created_time", FT_EPOCH, 0, 0),
-    FIELD("last_used", FT_EPOCH, 0, 0),
-};
-
-#undef FIELD
-
-static const mistapi_model org_apitoken = {
-    "org_apitoken", "token", "tokens", MISTAPI_TOKEN_MT,
-    org_fields, (int)(sizeof org_fields / sizeof org_fields[0])
-};
-static const mistapi_model user_apitoken = {
-    "user_apitoken", "user_token", "user_tokens", MISTAPI_USER_TOKEN_MT,
-    user_fields, (int)(sizeof user_fields / sizeof user_fields[0])
-};
-
-const mistapi_model *const mistapi_models[] = { &org_apitoken, &user_apitoken, NULL };
 
 /* Called for every key of every decoded token: the length and the first
  * byte rule out all but one field before any memcmp. */
@@ -81,21 +65,10 @@ void mistapi_model_known(const mistapi_model *m, char *out, size_t outsz)
     }
 }
 
-#define IS(lit) (n == sizeof(lit) - 1 && memcmp(k, lit, n) == 0)
-
 int mistapi_privilege_key(const char *k, size_t n)
 {
-    switch (n) {
-    case 4: return IS("role") ? PK_ROLE : PK_UNKNOWN;
-    case 5: return IS("scope") ? PK_SCOPE : IS("views") ? PK_VIEWS : PK_UNKNOWN;
-    case 6: return IS("org_id") ? PK_ORG_ID : PK_UNKNOWN;
-    case 7: return IS("site_id") ? PK_SITE_ID : PK_UNKNOWN;
-    case 12: return IS("sitegroup_id") ? PK_SITEGROUP_ID : PK_UNKNOWN;
-    default: return PK_UNKNOWN;
-    }
+    MISTAPI_PRIVILEGE_KEY_SWITCH
 }
-
-#undef IS
 
 void mistapi_register_model(lua_State *L)
 {

@@ -16,10 +16,6 @@ const char *mistapi_vkind_name(int vk)
     return vkind_names[vk];
 }
 
-static const char *const privilege_names[] = {
-    "role", "scope", "site_id", "sitegroup_id", "views", "org_id"
-};
-
 const char *mistapi_model_key_name(const mistapi_model *m, int key)
 {
     return key >= 0 && key < m->n_fields ? m->fields[key].name : "?";
@@ -27,7 +23,7 @@ const char *mistapi_model_key_name(const mistapi_model *m, int key)
 
 const char *mistapi_privilege_key_name(int key)
 {
-    return key >= 0 ? privilege_names[key] : "?";
+    return mistapi_model_key_name(&mistapi_privilege_model, key);
 }
 
 /* 2^53: exact in a double, and far past any real epoch. */
@@ -79,6 +75,7 @@ int mistapi_model_field_ok(lua_State *L, const mistapi_model *m, int key, int vk
         return epoch_ok(L, vk, why);
     case FT_PRIVILEGES:
     case FT_IPS:
+    case FT_VIEWS:
         return kind_ok(vk, V_ARRAY, why);
     default:
         return kind_ok(vk, V_STRING, why);
@@ -87,13 +84,9 @@ int mistapi_model_field_ok(lua_State *L, const mistapi_model *m, int key, int vk
 
 int mistapi_privilege_field_ok(lua_State *L, int key, int vk, const char **why)
 {
+    /* a privilege holds strings and the views' array (no epoch: L unused) */
     (void)L;
-    switch (key) {
-    case PK_VIEWS:
-        return kind_ok(vk, V_ARRAY, why);
-    case PK_UNKNOWN:
+    if (key < 0)
         return 1;
-    default:
-        return kind_ok(vk, V_STRING, why);
-    }
+    return kind_ok(vk, mistapi_privilege_model.fields[key].type == FT_VIEWS ? V_ARRAY : V_STRING, why);
 }

@@ -1,4 +1,4 @@
-/* Checks on single values: enums, UUIDs (libuuid), IP addresses and CIDR
+/* Checks on single values: the schema's names (schema.h), UUIDs (libuuid), IP addresses and CIDR
  * prefixes (inet_pton); and core.is_uuid / core.check_ip. */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -18,22 +18,19 @@ static int index_of(const char *const *list, const char *s, size_t n)
 
 int mistapi_role_index(const char *s, size_t n)
 {
-    static const char *const roles[] = { "admin", "helpdesk", "installer", "read", "write", NULL };
+    static const char *const roles[] = { MISTAPI_ROLE_NAMES, NULL };
     return index_of(roles, s, n);
 }
 
 int mistapi_scope_index(const char *s, size_t n)
 {
-    /* same order as enum mistapi_scope */
-    static const char *const scopes[] = { "org", "site", "sitegroup", NULL };
+    static const char *const scopes[] = { MISTAPI_SCOPE_NAMES, NULL };
     return index_of(scopes, s, n);
 }
 
 int mistapi_view_index(const char *s, size_t n)
 {
-    static const char *const views[] = { "lobby_admin", "location", "marketing", "mxedge_admin",
-                                         "reporting", "security", "super_observer", "switch_admin",
-                                         NULL };
+    static const char *const views[] = { MISTAPI_VIEW_NAMES, NULL };
     return index_of(views, s, n);
 }
 

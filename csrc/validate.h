@@ -5,15 +5,9 @@
 #include <stddef.h>
 
 #include "core.h"
+#include "schema.h"
 
-#define MISTAPI_ROLES "admin, helpdesk, installer, read, write"
-#define MISTAPI_SCOPES "org, site, sitegroup"
-#define MISTAPI_VIEWS "lobby_admin, location, marketing, mxedge_admin, reporting, " \
-                      "security, super_observer, switch_admin"
-
-enum mistapi_scope { SCOPE_ORG, SCOPE_SITE, SCOPE_SITEGROUP };
-
-/* Index of s in the enum (roles, scopes, views), or -1. */
+/* Index of s in the schema's roles, scopes (enum mistapi_scope) or views, or -1. */
 int mistapi_role_index(const char *s, size_t n);
 int mistapi_scope_index(const char *s, size_t n);
 int mistapi_view_index(const char *s, size_t n);

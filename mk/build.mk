@@ -20,7 +20,17 @@ CORE_HDRS := $(wildcard csrc/*.h)
 CORE_54   := build/5.4/mistapi/core.so
 CORE_51   := build/5.1/mistapi/core.so
 
-.PHONY: build build-5.4 build-5.1 clean
+# csrc/schema.h is made from lua/mistapi/schema.lua (Mist's vocabulary and the
+# token models) and committed: building needs a C compiler, not a Lua
+# interpreter (liblua5.4-dev has none). After editing the schema: make schema
+# (spec/09-schema_spec.lua fails while the header is stale).
+SCHEMA_LUA ?= $(or $(shell command -v lua5.4 2>/dev/null),$(shell command -v luajit 2>/dev/null),lua)
+
+.PHONY: build build-5.4 build-5.1 clean schema
+schema:
+	$(SCHEMA_LUA) tools/gen_schema.lua lua/mistapi/schema.lua > csrc/schema.h.tmp
+	mv csrc/schema.h.tmp csrc/schema.h
+
 build: $(CORE_54) $(CORE_51)
 build-5.4: $(CORE_54)
 build-5.1: $(CORE_51)

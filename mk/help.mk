@@ -22,6 +22,7 @@ help:
 	  '  install            PREFIX=/usr/local DESTDIR= LUA_VERSION=5.4 (5.3, 5.2, 5.1 = LuaJIT)' \
 	  '  uninstall          what install put there (same variables)' \
 	  '  clean              remove build/' \
+	  '  schema             write csrc/schema.h from lua/mistapi/schema.lua (after editing the schema)' \
 	  '  rock, rock-install what the rockspec runs (luarocks make mistapi-0.2.0-1.rockspec)' \
 	  '' \
 	  'Test' \
@@ -42,7 +43,7 @@ help:
 	  '  check-all          test, then asan, valgrind and fuzz in full' \
 	  '  asan, valgrind     the Lua 5.4 suite under AddressSanitizer / memcheck' \
 	  '  fuzz, fuzz-build   the libFuzzer targets (FUZZ_SECONDS=60)' \
-	  '  bench, bench-quick the benchmark table (docs/bench.md)' \
+	  '  bench, bench-quick the benchmark table (docs/dev/bench.md)' \
 	  '' \
 	  'Docs' \
 	  '  docs               docs/reference.md + docs/api/ (commit them) and doc/api/ HTML' \

@@ -132,7 +132,7 @@ function M.write(modules)
     "`make test` fails when it is stale. Start with [mistapi](api/mistapi.md) (`mistapi.new`),",
     "[mistapi.api_tokens](api/mistapi.api_tokens.md) (the token operations) and",
     "[mistapi.errors](api/mistapi.errors.md). The C core, `mistapi.core`, is described in",
-    "[core.md](core.md).",
+    "[dev/core.md](dev/core.md).",
     "",
     "| module | what |",
     "|---|---|",

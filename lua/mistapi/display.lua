@@ -8,6 +8,7 @@
 
 local result = require "mistapi.result"
 local pretty = require "mistapi.pretty"
+local schema = require "mistapi.schema"
 local text = require "mistapi.text"
 
 local display = {}
@@ -30,13 +31,26 @@ local function registered(name)
   return mt
 end
 
-local TokenMT = registered("mistapi.Token")
-local UserTokenMT = registered("mistapi.UserToken")
-local PrivilegeMT = registered("mistapi.Privilege")
+-- The schema's models by name (org_apitoken, user_apitoken).
+local MODEL = {}
+for _, m in ipairs(schema.models) do MODEL[m.name] = m end
+
+local TokenMT = registered(MODEL.org_apitoken.metatable)
+local UserTokenMT = registered(MODEL.user_apitoken.metatable)
+local PrivilegeMT = registered(schema.privilege.metatable)
 local ArrayMT = registered("mistapi.array")
 display.Token = TokenMT
 display.UserToken = UserTokenMT
 display.Privilege = PrivilegeMT
+
+-- A privilege's id fields, and which scope asks for each (site -> site_id).
+local ID_FIELDS, SCOPE_ID = {}, {}
+for _, f in ipairs(schema.privilege.fields) do
+  if f.type == "scope_id" then
+    ID_FIELDS[#ID_FIELDS + 1] = f.name
+    SCOPE_ID[f.scope] = f.name
+  end
+end
 
 --- Server text for a screen: `tostring(v)` under `mistapi.text`'s one
 -- character rule (controls, escape sequences and invalid bytes shown as
@@ -74,8 +88,8 @@ end
 function display.privilege(p)
   if type(p) ~= "table" then return clean(p) end
   local out = clean(p.role or "?", 20) .. "@" .. clean(p.scope or "?", 20)
-  local id = (p.scope == "site" and p.site_id) or (p.scope == "sitegroup" and p.sitegroup_id)
-    or p.site_id or p.sitegroup_id
+  local id = SCOPE_ID[p.scope] and p[SCOPE_ID[p.scope]]
+  for i = 1, #ID_FIELDS do id = id or p[ID_FIELDS[i]] end
   if id then out = out .. ":" .. clean(id, 40) end
   if type(p.views) == "table" and #p.views > 0 then
     local views = {}
@@ -93,37 +107,60 @@ function display.privileges(list)
   return table.concat(parts, ",")
 end
 
---- A token on one line: name, id, privileges, created and last used (UTC), masked key.
-function display.token(t)
-  return ("%s  %s  %s  created %s  last used %s  key %s"):format(
-    clean(t.name), clean(t.id, 40), display.privileges(t.privileges),
-    display.time(t.created_time), display.time(t.last_used, "never"), display.mask(t.key))
+--- A field of a token as text, by its row in `mistapi.schema`: a secret
+-- masked, an epoch as a time, privileges as `display.privileges`.
+-- @param t the token
+-- @param f the field's row in the schema
+-- @param none the text for no value (default "-")
+-- @param line true on a token's one line, where a name may take more room
+function display.field(t, f, none, line)
+  local v = t[f.name]
+  if f.secret then return display.mask(v) end
+  if f.type == "epoch" then return display.time(v, none) end
+  if f.type == "privileges" then return display.privileges(v) end
+  return clean(v, (line and f.type == "name") and 60 or 40)
 end
+
+-- A model's columns (the schema's `columns`): each { head, label, text(t, line) }.
+local function columns_of_model(m)
+  local fields, cols = {}, {}
+  for _, f in ipairs(m.fields) do fields[f.name] = f end
+  for i, c in ipairs(m.columns) do
+    local f, none = assert(fields[c[1]], c[1]), c.none
+    cols[i] = { c[2], c.label, function(t, line) return display.field(t, f, none, line) end }
+  end
+  return cols
+end
+
+-- A token of the model on one line: its columns, each after its label.
+local function line_of_model(columns)
+  return function(t)
+    local parts = {}
+    for i, col in ipairs(columns) do
+      parts[i] = (col[2] and col[2] .. " " or "") .. col[3](t, true)
+    end
+    return table.concat(parts, "  ")
+  end
+end
+
+-- Each token metatable: its one-line form and its table's columns.
+local KINDS = {}
+for _, m in ipairs(schema.models) do
+  local columns = columns_of_model(m)
+  KINDS[registered(m.metatable)] = { line = line_of_model(columns), columns = columns }
+end
+local COLUMNS = KINDS[TokenMT].columns
+
+--- A token on one line: name, id, privileges, created and last used (UTC), masked key.
+-- @function token
+-- @param t
+display.token = KINDS[TokenMT].line
 
 --- A user's own token on one line: name, id, created and last used (UTC),
 -- masked key (it has no privileges of its own: it acts with its user's).
-function display.user_token(t)
-  return ("%s  %s  created %s  last used %s  key %s"):format(
-    clean(t.name), clean(t.id, 40), display.time(t.created_time),
-    display.time(t.last_used, "never"), display.mask(t.key))
-end
-
-local COLUMNS = {
-  { "NAME", function(t) return clean(t.name, 40) end },
-  { "ID", function(t) return clean(t.id, 40) end },
-  { "PRIVILEGES", function(t) return display.privileges(t.privileges) end },
-  { "CREATED", function(t) return display.time(t.created_time) end },
-  { "LAST USED", function(t) return display.time(t.last_used, "never") end },
-  { "KEY", function(t) return display.mask(t.key) end },
-}
--- A user token's columns: the same without PRIVILEGES.
-local USER_COLUMNS = { COLUMNS[1], COLUMNS[2], COLUMNS[4], COLUMNS[5], COLUMNS[6] }
-
--- Each token metatable: its one-line form and its table's columns.
-local KINDS = {
-  [TokenMT] = { line = display.token, columns = COLUMNS },
-  [UserTokenMT] = { line = display.user_token, columns = USER_COLUMNS },
-}
+-- @function user_token
+-- @param t
+display.user_token = KINDS[UserTokenMT].line
 
 --- An array of tokens as an aligned table with a header row; user tokens
 -- (a list whose first item is one) get no PRIVILEGES column.
@@ -138,7 +175,7 @@ function display.table(list, max_rows)
   local shown = math.min(#list, max_rows or #list)
   for i = 1, shown do
     local row = {}
-    for c, col in ipairs(columns) do row[c] = col[2](list[i]) end
+    for c, col in ipairs(columns) do row[c] = col[3](list[i]) end
     rows[#rows + 1] = row
   end
   local lines = { text.table(rows) }
@@ -212,8 +249,7 @@ local function array_text(a)
   return display.value(a)
 end
 
-TokenMT.__tostring = display.token
-UserTokenMT.__tostring = display.user_token
+for mt, kind in pairs(KINDS) do mt.__tostring = kind.line end
 PrivilegeMT.__tostring = display.privilege
 ArrayMT.__tostring = array_text
 result.mt.__tostring = display.result

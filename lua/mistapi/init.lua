@@ -141,6 +141,22 @@ function Client:__tostring()
     self.settings.base_url, n, n == 1 and "" or "s", self.transport.name)
 end
 
+-- A privilege's writable fields, with the schema's names for role and scope
+-- (loaded here only: help is not on the way to a first call).
+local function privileges_usage()
+  local schema = require "mistapi.schema"
+  local parts = {}
+  for _, f in ipairs(schema.privilege.fields) do
+    if f.writable then
+      local value = f.type == "role" and table.concat(schema.roles, "|")
+        or f.type == "scope" and table.concat(schema.scopes, "|")
+        or f.type == "views" and "{...}" or "..."
+      parts[#parts + 1] = f.name .. " = " .. value
+    end
+  end
+  return "privileges: { " .. table.concat(parts, ", ") .. " }"
+end
+
 --- Prints the operations with a line of usage each, and how results print.
 -- Returns nothing, so the REPL shows the text once; `mistapi.help_text()` gives it.
 function mistapi.help_text()
@@ -178,8 +194,7 @@ function mistapi.help_text()
     lines[#lines + 1] = "  " .. request().usage[name]
   end
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
-  lines[#lines + 1] = "privileges: { role = admin|helpdesk|installer|read|write, scope = org|site|sitegroup,"
-    .. " site_id = ..., sitegroup_id = ..., views = {...} }"
+  lines[#lines + 1] = privileges_usage()
   lines[#lines + 1] = "Tokens, lists and errors print readably with keys masked; after create,"
     .. " res.data.key is the whole key (shown by no API call again)."
   return table.concat(lines, "\n")

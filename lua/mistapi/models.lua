@@ -5,19 +5,19 @@
 -- @module mistapi.models
 
 local core = require "mistapi.lazy_core"
+local schema = require "mistapi.schema"
 
-local models = {
-  org_apitoken = {
-    one = "token", list = "tokens",   -- core.decode's shapes of one and of a list
-    encoder = nil,                    -- core.encode_token's model (nil: org_apitoken)
+-- Each token model of the schema: `one` and `list`, core.decode's shapes of
+-- one and of a list; `encoder`, core.encode_token's model (nil for the
+-- first, its default).
+local models = {}
+for i, m in ipairs(schema.models) do
+  models[m.name] = {
+    one = m.one, list = m.list,
+    encoder = i > 1 and m.name or nil,
     noun = "token", plural = "tokens",
-  },
-  user_apitoken = {
-    one = "user_token", list = "user_tokens",
-    encoder = "user_apitoken",
-    noun = "token", plural = "tokens",
-  },
-}
+  }
+end
 
 --- The answer shapes the pipeline knows, by name. Each: `core` (the shape
 -- given to core.decode: nil is no model), `list` (an array, or a page of one:

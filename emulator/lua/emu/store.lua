@@ -9,6 +9,7 @@ local dict = require "emu.dict"
 local json = require "emu.json"
 local random = require "emu.random"
 local config = require "emu.config"
+local schema = require "mistapi.schema"
 
 local M = {}
 
@@ -183,29 +184,25 @@ function M.shown_privileges(list)
   return out
 end
 
--- The token as the API shows it: whole key only when asked (the create answer).
--- A user's token shows the fields of the spec's user_apitoken only.
+local MODEL = {}
+for _, m in ipairs(schema.models) do MODEL[m.name] = m end
+
+-- The token as the API shows it: the fields of its model in the schema
+-- (org_apitoken; a user's token, user_apitoken), null for a nullable one
+-- it lacks; whole key only when asked (the create answer).
 function M.view(rec, whole_key)
-  if rec.user then
-    return {
-      id = rec.id,
-      name = rec.name,
-      created_time = rec.created_time,
-      last_used = rec.last_used or json.null,
-      key = whole_key and rec.key or M.mask(rec.key),
-    }
+  local out = {}
+  for _, f in ipairs((rec.user and MODEL.user_apitoken or MODEL.org_apitoken).fields) do
+    local v = rec[f.name]
+    if f.secret then
+      v = whole_key and v or M.mask(v)
+    elseif f.type == "privileges" then
+      v = M.shown_privileges(v)
+    end
+    if v == nil and f.nullable then v = json.null end
+    out[f.name] = v
   end
-  return {
-    id = rec.id,
-    org_id = rec.org_id,
-    name = rec.name,
-    privileges = M.shown_privileges(rec.privileges),
-    src_ips = rec.src_ips,
-    created_time = rec.created_time,
-    created_by = rec.created_by or json.null,
-    last_used = rec.last_used or json.null,
-    key = whole_key and rec.key or M.mask(rec.key),
-  }
+  return out
 end
 
 return M

@@ -1,19 +1,31 @@
 -- Validation of token bodies as the spec says; details name the field and the rule,
 -- in the style of Mist's own 400 answers ("name: This field is required.").
+-- The names and limits are the client's schema (mistapi.schema: one statement of
+-- Mist's vocabulary); the checks and their answers are the emulator's own.
 local json = require "emu.json"
 local ip = require "emu.ip"
+local schema = require "mistapi.schema"
 
 local M = {}
 
-local ROLES = { admin = true, helpdesk = true, installer = true, read = true, write = true }
-local SCOPES = { org = true, site = true, sitegroup = true }
-local VIEWS = {
-  lobby_admin = true, location = true, marketing = true, mxedge_admin = true,
-  reporting = true, security = true, super_observer = true, switch_admin = true,
-}
-local MAX_PRIVILEGES = 10
-local MAX_SRC_IPS = 10
-local MAX_NAME = 256
+local function set(list)
+  local s = {}
+  for _, v in ipairs(list) do s[v] = true end
+  return s
+end
+
+local ROLES = set(schema.roles)
+local SCOPES = set(schema.scopes)
+local VIEWS = set(schema.views)
+local MIN_PRIVILEGES = schema.limits.privileges_min
+local MAX_PRIVILEGES = schema.limits.privileges_max
+local MAX_SRC_IPS = schema.limits.src_ips_max
+local MAX_NAME = schema.limits.name_max
+-- A privilege's id fields (site_id, sitegroup_id) and the scope that needs each.
+local ID_FIELDS = {}
+for _, f in ipairs(schema.privilege.fields) do
+  if f.type == "scope_id" then ID_FIELDS[#ID_FIELDS + 1] = f end
+end
 
 local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
@@ -71,9 +83,10 @@ local function check_privilege(p, where)
     return nil, where .. ".scope: \"" .. tostring(p.scope) .. "\" is not a valid choice."
   end
   out.scope = p.scope
-  for _, field in ipairs({ "site_id", "sitegroup_id" }) do
+  for _, f in ipairs(ID_FIELDS) do
+    local field = f.name
     local v = p[field]
-    local wanted = (field == "site_id" and p.scope == "site") or (field == "sitegroup_id" and p.scope == "sitegroup")
+    local wanted = p.scope == f.scope
     if v ~= nil and v ~= json.null then
       if not wanted then
         return nil, where .. "." .. field .. ": not allowed when scope is " .. p.scope .. "."
@@ -102,8 +115,10 @@ local function check_privilege(p, where)
 end
 
 local function privilege_identity(p)
-  return table.concat({ p.scope, p.role, p.site_id or "", p.sitegroup_id or "",
-    table.concat(sorted_list(p.views or {}), ",") }, "|")
+  local parts = { p.scope, p.role }
+  for _, f in ipairs(ID_FIELDS) do parts[#parts + 1] = p[f.name] or "" end
+  parts[#parts + 1] = table.concat(sorted_list(p.views or {}), ",")
+  return table.concat(parts, "|")
 end
 
 local function check_privileges(v)
@@ -111,8 +126,8 @@ local function check_privileges(v)
     return nil, "privileges: This field may not be null."
   elseif type(v) ~= "table" or (json.is_object(v) and next(v) ~= nil) then
     return nil, "privileges: Expected a list of items but got type \"" .. type_name(v) .. "\"."
-  elseif #v < 1 then
-    return nil, "privileges: Ensure this field has at least 1 elements."
+  elseif #v < MIN_PRIVILEGES then
+    return nil, "privileges: Ensure this field has at least " .. MIN_PRIVILEGES .. " elements."
   elseif #v > MAX_PRIVILEGES then
     return nil, "privileges: Ensure this field has no more than " .. MAX_PRIVILEGES .. " elements."
   end

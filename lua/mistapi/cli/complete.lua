@@ -4,6 +4,7 @@
 -- @module mistapi.cli.complete
 
 local registry = require "mistapi.cli.registry"
+local schema = require "mistapi.schema"
 
 local complete = {}
 
@@ -40,8 +41,20 @@ else
   compdef _mistapi_tokens mistapi-tokens
 fi]=]
 
-local PRIVILEGES = { "admin:org", "write:org", "read:org", "helpdesk:org", "installer:org",
-                     "admin:site:", "write:site:", "read:site:", "admin:sitegroup:", "read:sitegroup:" }
+-- ROLE:SCOPE for every role and scope of the schema; a scope that takes an
+-- id (site, sitegroup) ends with ":" for the id to be typed.
+local PRIVILEGES = {}
+do
+  local takes_id = {}
+  for _, f in ipairs(schema.privilege.fields) do
+    if f.type == "scope_id" then takes_id[f.scope] = true end
+  end
+  for _, scope in ipairs(schema.scopes) do
+    for _, role in ipairs(schema.roles) do
+      PRIVILEGES[#PRIVILEGES + 1] = role .. ":" .. scope .. (takes_id[scope] and ":" or "")
+    end
+  end
+end
 
 local function names(rows, out)
   for _, row in ipairs(rows or {}) do out[#out + 1] = "--" .. row[1] end
@@ -83,6 +96,7 @@ function complete.candidates(words)
   if prev_row and prev_row[2] ~= "flag" then
     if prev_name:match("file$") then return { "__files__" } end
     if prev_row[2] == "privilege" then return PRIVILEGES end
+    if prev_row[2] == "view" then return schema.views end
     return {}
   end
   if cur:match("^%-") then

@@ -5,17 +5,26 @@
 -- @module mistapi.cli.json
 
 local core = require "mistapi.core"
+local schema = require "mistapi.schema"
 local text = require "mistapi.text"
 
 local M = {}
 
-local ORDER = {
-  "id", "name", "org_id", "privileges", "src_ips", "created_time", "created_by", "last_used", "key",
-  "role", "scope", "site_id", "sitegroup_id", "views",
-}
-local RANK = {}
-for i, k in ipairs(ORDER) do RANK[k] = i end
-local ARRAYS = { privileges = true, src_ips = true, views = true }
+-- Keys rank in the schema's order: each model's fields, then a privilege's;
+-- the fields of these types hold arrays.
+local ARRAY_TYPES = { privileges = true, ips = true, views = true }
+local RANK, ARRAYS, LAST = {}, {}, 0
+local function add(fields)
+  for _, f in ipairs(fields) do
+    if not RANK[f.name] then
+      LAST = LAST + 1
+      RANK[f.name] = LAST
+    end
+    if ARRAY_TYPES[f.type] then ARRAYS[f.name] = true end
+  end
+end
+for _, m in ipairs(schema.models) do add(m.fields) end
+add(schema.privilege.fields)
 
 local function sorted_keys(t) return text.sorted_keys(t, RANK) end
 

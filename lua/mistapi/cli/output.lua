@@ -3,6 +3,7 @@
 -- @module mistapi.cli.output
 
 local display = require "mistapi.display"
+local schema = require "mistapi.schema"
 
 local output = {}
 
@@ -20,35 +21,46 @@ local function field_lines(rows)
   return table.concat(lines, "\n")
 end
 
---- A token as `field  value` lines.
-function output.token(t)
-  local privileges = {}
-  for i, p in ipairs(t.privileges or {}) do privileges[i] = display.privilege(p) end
-  local rows = {
-    { "name", display.scrub(t.name) },
-    { "id", display.scrub(t.id) },
-    { "privileges", joined(privileges) },
-    { "src_ips", joined(t.src_ips) },
-    { "created", display.time(t.created_time) },
-    { "created_by", display.scrub(t.created_by) },
-    { "last_used", display.time(t.last_used, "never") },
-    { "key", display.mask(t.key) },
-  }
-  return field_lines(rows)
+-- What a model's token shows as `field  value` lines (the schema's `details`).
+local function details_of(m)
+  local fields = {}
+  for _, f in ipairs(m.fields) do fields[f.name] = f end
+  return function(t)
+    local rows = {}
+    for i, d in ipairs(m.details) do
+      local f = assert(fields[d[1]], d[1])
+      local v = t[f.name]
+      local text
+      if f.type == "privileges" then
+        local privileges = {}
+        for j, p in ipairs(type(v) == "table" and v or {}) do privileges[j] = display.privilege(p) end
+        text = joined(privileges)
+      elseif f.type == "ips" then
+        text = joined(v)
+      elseif f.secret or f.type == "epoch" then
+        text = display.field(t, f, d.none)
+      else
+        text = display.scrub(v)
+      end
+      rows[i] = { d.label or f.name, text }
+    end
+    return field_lines(rows)
+  end
 end
+
+local MODEL = {}
+for _, m in ipairs(schema.models) do MODEL[m.name] = m end
+
+--- A token as `field  value` lines.
+-- @function token
+-- @param t
+output.token = details_of(MODEL.org_apitoken)
 
 --- A user's own token as `field  value` lines (it has no privileges or
 -- source IPs of its own: it acts with its user's).
-function output.user_token(t)
-  local rows = {
-    { "name", display.scrub(t.name) },
-    { "id", display.scrub(t.id) },
-    { "created", display.time(t.created_time) },
-    { "last_used", display.time(t.last_used, "never") },
-    { "key", display.mask(t.key) },
-  }
-  return field_lines(rows)
-end
+-- @function user_token
+-- @param t
+output.user_token = details_of(MODEL.user_apitoken)
 
 --- A list of tokens as an aligned table.
 function output.list(list)

@@ -3,7 +3,15 @@
 -- scopes, UUIDs, views) when the body is encoded.
 -- @module mistapi.cli.privilege
 
+local schema = require "mistapi.schema"
+
 local privilege = {}
+
+-- Which id field each scope takes (site -> site_id), from the schema.
+local SCOPE_ID = {}
+for _, f in ipairs(schema.privilege.fields) do
+  if f.type == "scope_id" then SCOPE_ID[f.scope] = f.name end
+end
 
 --- @param p { text = "read:site:<uuid>", views = { ... } }
 -- @return the privilege table, or nil and a usage message
@@ -15,13 +23,14 @@ function privilege.parse(p)
   end
   local t = { role = role, scope = scope }
   if id ~= "" then
-    if scope == "site" then
-      t.site_id = id
-    elseif scope == "sitegroup" then
-      t.sitegroup_id = id
-    else
-      return nil, ('--privilege "%s": only site and sitegroup scopes take an id'):format(p.text)
+    if not SCOPE_ID[scope] then
+      local takes = {}
+      for _, name in ipairs(schema.scopes) do
+        if SCOPE_ID[name] then takes[#takes + 1] = name end
+      end
+      return nil, ('--privilege "%s": only %s scopes take an id'):format(p.text, table.concat(takes, " and "))
     end
+    t[SCOPE_ID[scope]] = id
   end
   if #p.views > 0 then t.views = p.views end
   return t

@@ -5,8 +5,15 @@
 -- @module mistapi.lifecycle.privileges
 
 local display = require "mistapi.display"
+local schema = require "mistapi.schema"
 
 local privileges = {}
+
+-- Which id field each scope takes (site -> site_id), from the schema.
+local SCOPE_ID = {}
+for _, f in ipairs(schema.privilege.fields) do
+  if f.type == "scope_id" then SCOPE_ID[f.scope] = f.name end
+end
 
 local function lower(v)
   return type(v) == "string" and v:lower() or ""
@@ -19,8 +26,7 @@ function privileges.canonical(p)
     for i = 1, #p.views do views[i] = tostring(p.views[i]) end
     table.sort(views)
   end
-  local id = ""
-  if p.scope == "site" then id = lower(p.site_id) elseif p.scope == "sitegroup" then id = lower(p.sitegroup_id) end
+  local id = SCOPE_ID[p.scope] and lower(p[SCOPE_ID[p.scope]]) or ""
   return table.concat({ tostring(p.role), tostring(p.scope), id, table.concat(views, ",") }, "|")
 end
 
@@ -54,12 +60,19 @@ end
 --- The writable fields of a privilege, for a request body (the server's own
 -- `org_id`, `name`... left out).
 function privileges.plain(p)
-  local views
-  if type(p.views) == "table" and #p.views > 0 then
-    views = {}
-    for i = 1, #p.views do views[i] = p.views[i] end
+  local out = {}
+  for _, f in ipairs(schema.privilege.fields) do
+    local v = p[f.name]
+    if f.writable and f.type == "views" then
+      if type(v) == "table" and #v > 0 then
+        out[f.name] = {}
+        for i = 1, #v do out[f.name][i] = v[i] end
+      end
+    elseif f.writable then
+      out[f.name] = v
+    end
   end
-  return { role = p.role, scope = p.scope, site_id = p.site_id, sitegroup_id = p.sitegroup_id, views = views }
+  return out
 end
 
 function privileges.plain_all(list)

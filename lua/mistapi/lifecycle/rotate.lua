@@ -17,17 +17,19 @@ local errors = require "mistapi.errors"
 local failure = require "mistapi.lifecycle.failure"
 local made = require "mistapi.lifecycle.made"
 local privileges = require "mistapi.lifecycle.privileges"
+local schema = require "mistapi.schema"
 local verify = require "mistapi.lifecycle.verify"
 
 local rotate = {}
 
-local MAX_NAME = 256
+-- a rotated token's marked name stays within Mist's limit
+local NAME_MAX = schema.limits.name_max
 
--- `name` cut so that name .. mark fits MAX_NAME bytes, never inside a UTF-8 character.
+-- `name` cut so that name .. mark fits NAME_MAX bytes, never inside a UTF-8 character.
 local function marked(name, mark)
   name = tostring(name or "token")
-  if #name + #mark > MAX_NAME then
-    local cut = MAX_NAME - #mark
+  if #name + #mark > NAME_MAX then
+    local cut = NAME_MAX - #mark
     while cut > 0 and name:byte(cut + 1) and name:byte(cut + 1) >= 0x80 and name:byte(cut + 1) < 0xC0 do
       cut = cut - 1
     end

@@ -5,6 +5,7 @@
 local new_token = require "mistapi.cli.new_token"
 local output = require "mistapi.cli.output"
 local privilege = require "mistapi.cli.privilege"
+local schema = require "mistapi.schema"
 local target = require "mistapi.lifecycle.target"
 
 return {
@@ -14,8 +15,8 @@ return {
   options = {
     { "name", "value", "NAME", "the token's name (required)" },
     { "privilege", "privilege", "P", "ROLE:SCOPE[:ID]: admin:org, read:site:<site_id>, write:sitegroup:<id>;"
-      .. " roles admin, helpdesk, installer, read, write; repeatable, at least one" },
-    { "view", "view", "VIEW", "a UI view for the --privilege before it (lobby_admin, reporting, ...)" },
+      .. " roles " .. table.concat(schema.roles, ", ") .. "; repeatable, at least one" },
+    { "view", "view", "VIEW", "a UI view for the --privilege before it: " .. table.concat(schema.views, ", ") },
     { "src-ip", "list", "IP", "an IP or CIDR the token may be used from; repeatable" },
     { "key-file", "value", "PATH", "write the key to a new file PATH (mode 0600) instead of printing it;"
       .. " '-': the key alone on standard output, the token on standard error" },

@@ -4,6 +4,7 @@
 local json = require "mistapi.cli.json"
 local output = require "mistapi.cli.output"
 local privilege = require "mistapi.cli.privilege"
+local schema = require "mistapi.schema"
 
 return {
   summary = "rename a token or replace its privileges",
@@ -12,7 +13,7 @@ return {
   options = {
     { "name", "value", "NAME", "the new name" },
     { "privilege", "privilege", "P", "ROLE:SCOPE[:ID]; replaces all the token's privileges; repeatable" },
-    { "view", "view", "VIEW", "a UI view for the --privilege before it (lobby_admin, reporting, ...)" },
+    { "view", "view", "VIEW", "a UI view for the --privilege before it: " .. table.concat(schema.views, ", ") },
     { "src-ip", "list", "IP", "refused: a token's source IPs can't change once it exists" },
   },
   run = function(ctx, o)
