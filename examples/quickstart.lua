@@ -4,6 +4,10 @@
 -- from the local emulator). Exits non-zero on the first failure.
 
 local mistapi = require "mistapi"
+-- text the server sent goes through the library's one text rule (control
+-- characters and escape sequences shown as "?"), keys through its one mask
+local text = require "mistapi.text"
+local clean = text.clean
 
 local client = assert(mistapi.new())   -- MIST_HOST, MIST_APITOKEN, MIST_ORG_ID: see the README
 local org_id = client.org_id or error("set MIST_ORG_ID")
@@ -20,13 +24,9 @@ end
 local function privileges_text(privileges)
   local out = {}
   for i, p in ipairs(privileges or {}) do
-    out[i] = p.role .. "@" .. p.scope .. (p.site_id and (":" .. p.site_id) or "")
+    out[i] = clean(p.role) .. "@" .. clean(p.scope) .. (p.site_id and (":" .. clean(p.site_id)) or "")
   end
   return table.concat(out, ", ")
-end
-
-local function mask(key)
-  return key and (key:sub(1, 4) .. "..." .. key:sub(-4)) or "-"
 end
 
 -- 1. create: the whole key is in this answer only; keep it somewhere safe.
@@ -37,18 +37,18 @@ local created = check(tokens:create_org_api_token(org_id, {
 }), "create")
 local token = created.data
 print(("created  %s  %s  privileges: %s  key: %s (%d characters, shown masked)"):format(
-  token.id, token.name, privileges_text(token.privileges), mask(token.key), #token.key))
+  clean(token.id), clean(token.name), privileges_text(token.privileges), text.mask(token.key), #token.key))
 
 -- 2. list
 local listed = check(tokens:list_org_api_tokens(org_id), "list")
-print(("listed   %d token(s) in org %s"):format(#listed.data, org_id))
+print(("listed   %d token(s) in org %s"):format(#listed.data, clean(org_id)))
 for _, t in ipairs(listed.data) do
-  print(("         %-36s  %-20s  key %s"):format(t.id, t.name, t.key or "-"))
+  print(("         %-36s  %-20s  key %s"):format(clean(t.id), clean(t.name), text.mask(t.key)))
 end
 
 -- 3. get
 local got = check(tokens:get_org_api_token(org_id, token.id), "get")
-print(("got      %s  created %s UTC  last used %s"):format(got.data.name,
+print(("got      %s  created %s UTC  last used %s"):format(clean(got.data.name),
   os.date("!%Y-%m-%d %H:%M:%S", got.data.created_time),
   got.data.last_used and os.date("!%Y-%m-%d %H:%M:%S", got.data.last_used) or "never"))
 
@@ -58,11 +58,11 @@ changed.name = "org_token_xyz_renamed"
 changed.privileges = { { role = "read", scope = "org" } }
 check(tokens:update_org_api_token(org_id, token.id, changed), "update")
 local after = check(tokens:get_org_api_token(org_id, token.id), "get after update")
-print(("updated  %s  privileges: %s"):format(after.data.name, privileges_text(after.data.privileges)))
+print(("updated  %s  privileges: %s"):format(clean(after.data.name), privileges_text(after.data.privileges)))
 
 -- 5. delete
 local deleted = check(tokens:delete_org_api_token(org_id, token.id), "delete")
-print(("deleted  %s  (HTTP %d)"):format(token.id, deleted.status))
+print(("deleted  %s  (HTTP %d)"):format(clean(token.id), deleted.status))
 local _, gone = tokens:get_org_api_token(org_id, token.id)
-print(("gone     %s"):format(tostring(gone)))
+print(("gone     %s"):format(clean(gone)))
 client:close()
