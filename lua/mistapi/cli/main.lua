@@ -12,7 +12,7 @@ local secrets = require "mistapi.cli.secrets"
 local main = {}
 
 local EXIT = { ok = 0, declined = 1, usage = 2, validation = 3, client = 4, server = 5, lifecycle = 6,
-  internal = 70 }
+  stale = 7, internal = 70, busy = 75 }
 main.EXIT = EXIT
 
 --- The text of `--help` (made from the registry).
@@ -107,7 +107,7 @@ local function debug_hook(ctx, known)
 end
 
 local function make_ctx(env)
-  local ctx = { OK = EXIT.ok, getenv = env.getenv, now = env.now }
+  local ctx = { OK = EXIT.ok, BUSY = EXIT.busy, STALE = EXIT.stale, getenv = env.getenv, now = env.now }
   function ctx.out(s) env.stdout(s .. "\n"); return EXIT.ok end
   --- Writes to standard output and says whether it worked (a key must not go nowhere).
   -- @return true, or nil and a message
