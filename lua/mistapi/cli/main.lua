@@ -22,6 +22,7 @@ function main.usage() return usage.main() end
 function main.status_of(err)
   if err.kind == "validation" then return EXIT.validation end
   if err.kind == "lifecycle" then return EXIT.lifecycle end
+  if err.kind == "stale" then return EXIT.stale end
   if err.kind == "http" and err.status and err.status >= 400 and err.status < 500 then return EXIT.client end
   return EXIT.server
 end
@@ -229,7 +230,13 @@ function main.run(argv, env)
     return EXIT.ok
   end
   local o, perr = args.parse(argv)
-  if not o then return ctx.usage(perr) end
+  if not o then
+    local status = ctx.usage(perr)
+    for _, a in ipairs(argv) do
+      if a == "--detailed-exitcode" then return 1 end
+    end
+    return status
+  end
   if o.version then return ctx.out(version_text()) end
   if o.help then
     if o.command or o.args[1] then
@@ -242,7 +249,13 @@ function main.run(argv, env)
     end
     return ctx.out(usage.main())
   end
-  return dispatch(ctx, o, env)
+  local status = dispatch(ctx, o, env)
+  -- terraform's convention: 0 nothing to change, 2 changes, 1 any error
+  if o["detailed-exitcode"] then
+    if status ~= EXIT.ok then return 1 end
+    return ctx.changes and 2 or 0
+  end
+  return status
 end
 
 --- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
