@@ -8,6 +8,7 @@
 local args = require "mistapi.cli.args"
 local usage = require "mistapi.cli.usage"
 local secrets = require "mistapi.cli.secrets"
+local cli_words = require "mistapi.cli.words"
 
 local main = {}
 
@@ -28,15 +29,16 @@ function main.status_of(err)
 end
 
 -- An error in the CLI's words: no "mistapi:" prefix, and no library calling
--- convention (`pass token = ...`) where a shell user has other means.
-local function describe(err)
-  local text = tostring(err):gsub("^mistapi: ", "")
+-- convention (`pass token = ...`, `allow_self`, `load`) where a shell user
+-- has other means (mistapi.cli.words).
+local function describe(err, command)
+  local text = cli_words.error_text(err):gsub("^mistapi: ", "")
   if err.kind == "validation" and text:find("no API token", 1, true) then
     return "no API token: set MIST_APITOKEN, use --token-file FILE, or put MIST_APITOKEN in --env-file FILE"
       .. " (looked in: $MIST_APITOKEN, $MIST_API_TOKEN, $MIST_USER/$MIST_PASSWORD, "
       .. (err.looked_in and ("the env file " .. err.looked_in) or "no env file") .. ")"
   end
-  return text
+  return cli_words.cli(text, command)
 end
 main.describe = describe
 
@@ -123,7 +125,7 @@ local function make_ctx(env)
     return EXIT.usage
   end
   function ctx.fail(err, msg)
-    ctx.err("mistapi-tokens: " .. secrets.scrub(msg or describe(err), ctx.secrets))
+    ctx.err("mistapi-tokens: " .. cli_words.line(msg or describe(err, ctx.command), ctx.secrets))
     return main.status_of(err)
   end
   --- Asks a yes/no question on the terminal; only "y" or "yes" goes on.
@@ -186,7 +188,7 @@ local function dispatch(ctx, o, env)
     end
     return ctx.fail(cerr)
   end
-  ctx.client = client
+  ctx.client, ctx.command = client, o.command
   if cmd.org then
     ctx.org = client.settings.org_id
     if not ctx.org or ctx.org == "" then

@@ -10,6 +10,7 @@ local display = require "mistapi.display"
 local keystore = require "mistapi.keystore"
 local plan_json = require "mistapi.cli.plan_json"
 local saved_plan = require "mistapi.cli.saved_plan"
+local words = require "mistapi.cli.words"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
 
@@ -37,7 +38,7 @@ return {
     local tokens = ctx.client:orgs_api_tokens()
     local p, saved = saved_plan.plan_for(ctx, o, tokens)
     if not p then return saved end
-    ctx.out(o.json and plan_json.encode(p) or tostring(p))
+    ctx.out(o.json and plan_json.encode(p) or words.cli(tostring(p), "apply"))
     if p:is_empty() then return ctx.OK end
     local names = {}
     for _, s in ipairs(p.steps) do

@@ -6,6 +6,7 @@
 
 local plan_json = require "mistapi.cli.plan_json"
 local saved_plan = require "mistapi.cli.saved_plan"
+local words = require "mistapi.cli.words"
 
 return {
   summary = "compare a desired state (a JSON file) with the org's tokens; changes nothing",
@@ -30,7 +31,7 @@ return {
       if not ok then return ctx.usage(werr) end
     end
     ctx.changes = not p:is_empty()
-    ctx.out(o.json and plan_json.encode(p) or tostring(p))
+    ctx.out(o.json and plan_json.encode(p) or words.cli(tostring(p), "plan"))
     if o.out and not o.json then
       ctx.out(("\nSaved the plan to %s: mistapi-tokens apply %s carries out exactly this plan."):format(o.out, o.out))
     end
