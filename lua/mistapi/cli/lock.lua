@@ -60,4 +60,24 @@ function lock.around(path, what, fn)
   return status
 end
 
+--- A command's `run` that holds the lock of an apply while it runs: a
+-- second apply of the same key dir (or, with none, of the same org) is
+-- refused (exit 75) before it plans.
+-- @param what the command ("apply")
+-- @param run the command's run(ctx, o)
+function lock.guard(what, run)
+  return function(ctx, o)
+    local dir = o["key-dir"]
+    if dir and core.path_kind(dir) ~= "directory" then dir = nil end   -- the command says what is wrong with it
+    local path = dir and (dir:gsub("/+$", "") .. "/.mistapi-tokens-" .. what .. ".lock")
+      or lock.path_for("-", ctx.org or "self", what, ctx.getenv)
+    local status, msg, busy = lock.around(path, what .. " of " .. (dir and ("--key-dir " .. dir) or "this org"),
+      function() return run(ctx, o) end)
+    if status then return status end
+    if not busy then return ctx.usage(msg) end
+    ctx.err("mistapi-tokens: " .. msg)
+    return ctx.BUSY
+  end
+end
+
 return lock

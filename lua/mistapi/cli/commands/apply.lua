@@ -8,6 +8,7 @@
 
 local display = require "mistapi.display"
 local keystore = require "mistapi.keystore"
+local lock = require "mistapi.cli.lock"
 local plan_json = require "mistapi.cli.plan_json"
 local saved_plan = require "mistapi.cli.saved_plan"
 local words = require "mistapi.cli.words"
@@ -34,7 +35,8 @@ return {
       .. " starts afresh" },
     { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
   },
-  run = function(ctx, o)
+  -- one apply of a key dir (or, with none, of an org) at a time
+  run = lock.guard("apply", function(ctx, o)
     local tokens = ctx.client:orgs_api_tokens()
     local p, saved = saved_plan.plan_for(ctx, o, tokens)
     if not p then return saved end
@@ -94,5 +96,5 @@ return {
     say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(
       c.create, c.update, c.replace, c.delete))
     return ctx.OK
-  end,
+  end),
 }
