@@ -1,4 +1,4 @@
---- `plan --out FILE` and `apply FILE` for a saved plan
+--- Saved plans in the CLI: `plan` with `out` and `apply` of a saved plan
 -- (mistapi.lifecycle.plan_file): writing the file, and, for apply, the plan
 -- to carry out, which is the saved one or nothing (the org changed since).
 -- @module mistapi.cli.saved_plan

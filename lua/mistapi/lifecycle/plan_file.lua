@@ -1,4 +1,4 @@
---- A plan saved to a file (`mistapi-tokens plan --out FILE`), applied later
+--- A plan saved to a file (`mistapi-tokens plan` with `out`), applied later
 -- exactly as it was shown, as `terraform apply PLANFILE` does. The file is
 -- JSON with a marker field (`mistapi_plan`), so it is told from a desired
 -- state by its content, not its name. It holds the desired state the plan
