@@ -48,6 +48,11 @@ function words.cli(text, command)
   return text
 end
 
+--- A plan's text with its notes in the CLI's words (token names left as they are).
+function words.plan(text, command)
+  return (text:gsub("(Note: )([^\n]*)", function(head, note) return head .. words.cli(note, command) end))
+end
+
 --- One line for the terminal: the secrets hidden, no control characters, and
 -- at most MAX_LINE bytes, losing the middle (the advice is at the end).
 -- @param text string

@@ -85,7 +85,7 @@ function plan_file.document(p, org_id)
   local steps = {}
   for i, s in ipairs(p.steps) do
     steps[i] = { action = s.action, name = s.name, id = s.id, changes = s.changes and copy_list(s.changes),
-      from = side(s.from), to = side(s.to), key = step_key(s) }
+      from = side(s.from), to = side(s.to), canonical = step_key(s) }
   end
   local depends = plan_file.depends_on(p)
   return {
@@ -124,7 +124,7 @@ function plan_file.valid(doc, org_id)
   if type(doc.desired) ~= "table" or type(doc.steps) ~= "table" or type(doc.depends_on) ~= "table" then
     return nil, errors.validation("a saved plan without its desired state, steps or fingerprint; make a new plan")
   end
-  if org_id and doc.org_id ~= org_id then
+  if org_id and tostring(doc.org_id):lower() ~= tostring(org_id):lower() then
     return nil, errors.validation(("the plan was made for org %s, not %s"):format(tostring(doc.org_id), org_id))
   end
   return true
@@ -171,7 +171,7 @@ function plan_file.check(doc, fresh)
     local same = #doc.steps == #fresh.steps
     for i, s in ipairs(fresh.steps) do
       if not same then break end
-      same = type(doc.steps[i]) == "table" and doc.steps[i].key == step_key(s)
+      same = type(doc.steps[i]) == "table" and doc.steps[i].canonical == step_key(s)
     end
     if not same then what[1] = "the same desired state now plans other steps" end
   end

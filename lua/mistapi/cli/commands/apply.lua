@@ -40,7 +40,7 @@ return {
     local tokens = ctx.client:orgs_api_tokens()
     local p, saved = saved_plan.plan_for(ctx, o, tokens)
     if not p then return saved end
-    ctx.out(o.json and plan_json.encode(p) or words.cli(tostring(p), "apply"))
+    ctx.out(o.json and plan_json.encode(p) or words.plan(tostring(p), "apply"))
     if p:is_empty() then return ctx.OK end
     local names = {}
     for _, s in ipairs(p.steps) do

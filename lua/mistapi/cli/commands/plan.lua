@@ -31,7 +31,7 @@ return {
       if not ok then return ctx.usage(werr) end
     end
     ctx.changes = not p:is_empty()
-    ctx.out(o.json and plan_json.encode(p) or words.cli(tostring(p), "plan"))
+    ctx.out(o.json and plan_json.encode(p) or words.plan(tostring(p), "plan"))
     if o.out and not o.json then
       ctx.out(("\nSaved the plan to %s: mistapi-tokens apply %s carries out exactly this plan."):format(o.out, o.out))
     end
