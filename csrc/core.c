@@ -14,5 +14,6 @@ int luaopen_mistapi_core(lua_State *L)
     mistapi_register_clock(L);
     mistapi_register_private_file(L);
     mistapi_register_interrupt(L);
+    mistapi_register_lock_file(L);
     return 1;
 }

@@ -12,5 +12,6 @@ MISTAPI_LOCAL void mistapi_register_model(lua_State *L);  /* model_token.c, vali
 MISTAPI_LOCAL void mistapi_register_clock(lua_State *L);  /* clock.c */
 MISTAPI_LOCAL void mistapi_register_private_file(lua_State *L);  /* private_file.c */
 MISTAPI_LOCAL void mistapi_register_interrupt(lua_State *L);     /* interrupt.c */
+MISTAPI_LOCAL void mistapi_register_lock_file(lua_State *L);     /* lock_file.c */
 
 #endif

@@ -9,11 +9,12 @@ local args = require "mistapi.cli.args"
 local usage = require "mistapi.cli.usage"
 local secrets = require "mistapi.cli.secrets"
 local text_rule = require "mistapi.text"
+local cli_words = require "mistapi.cli.words"
 
 local main = {}
 
 local EXIT = { ok = 0, declined = 1, usage = 2, validation = 3, client = 4, server = 5, lifecycle = 6,
-  internal = 70 }
+  stale = 7, internal = 70, busy = 75 }
 main.EXIT = EXIT
 
 --- The text of `--help` (made from the registry).
@@ -23,20 +24,22 @@ function main.usage() return usage.main() end
 function main.status_of(err)
   if err.kind == "validation" then return EXIT.validation end
   if err.kind == "lifecycle" then return EXIT.lifecycle end
+  if err.kind == "stale" then return EXIT.stale end
   if err.kind == "http" and err.status and err.status >= 400 and err.status < 500 then return EXIT.client end
   return EXIT.server
 end
 
 -- An error in the CLI's words: no "mistapi:" prefix, and no library calling
--- convention (`pass token = ...`) where a shell user has other means.
-local function describe(err)
-  local text = tostring(err):gsub("^mistapi: ", "")
+-- convention (`pass token = ...`, `allow_self`, `load`) where a shell user
+-- has other means (mistapi.cli.words).
+local function describe(err, command)
+  local text = cli_words.error_text(err):gsub("^mistapi: ", "")
   if err.kind == "validation" and text:find("no API token", 1, true) then
     return "no API token: set MIST_APITOKEN, use --token-file FILE, or put MIST_APITOKEN in --env-file FILE"
       .. " (looked in: $MIST_APITOKEN, $MIST_API_TOKEN, $MIST_USER/$MIST_PASSWORD, "
       .. (err.looked_in and ("the env file " .. err.looked_in) or "no env file") .. ")"
   end
-  return text
+  return cli_words.cli(text, command)
 end
 main.describe = describe
 
@@ -108,7 +111,7 @@ local function debug_hook(ctx, known)
 end
 
 local function make_ctx(env)
-  local ctx = { OK = EXIT.ok, getenv = env.getenv, now = env.now }
+  local ctx = { OK = EXIT.ok, BUSY = EXIT.busy, STALE = EXIT.stale, getenv = env.getenv, now = env.now }
   -- every line for people passes the one character rule here, whatever a
   -- command built it from (fields are cleaned where they are laid out too)
   function ctx.out(s) env.stdout(text_rule.lines(s) .. "\n"); return EXIT.ok end
@@ -125,7 +128,7 @@ local function make_ctx(env)
     return EXIT.usage
   end
   function ctx.fail(err, msg)
-    ctx.err("mistapi-tokens: " .. secrets.scrub(msg or describe(err), ctx.secrets))
+    ctx.err("mistapi-tokens: " .. cli_words.line(msg or describe(err, ctx.command), ctx.secrets))
     return main.status_of(err)
   end
   --- Asks a yes/no question on the terminal; only "y" or "yes" goes on.
@@ -189,7 +192,7 @@ local function dispatch(ctx, o, env)
     end
     return ctx.fail(cerr)
   end
-  ctx.client = client
+  ctx.client, ctx.command = client, o.command
   if cmd.org then
     ctx.org = client.settings.org_id
     if not ctx.org or ctx.org == "" then
@@ -233,7 +236,13 @@ function main.run(argv, env)
     return EXIT.ok
   end
   local o, perr = args.parse(argv)
-  if not o then return ctx.usage(perr) end
+  if not o then
+    local status = ctx.usage(perr)
+    for _, a in ipairs(argv) do
+      if a == "--detailed-exitcode" then return 1 end
+    end
+    return status
+  end
   if o.version then return ctx.out(version_text()) end
   if o.help then
     if o.command or o.args[1] then
@@ -246,7 +255,13 @@ function main.run(argv, env)
     end
     return ctx.out(usage.main())
   end
-  return dispatch(ctx, o, env)
+  local status = dispatch(ctx, o, env)
+  -- terraform's convention: 0 nothing to change, 2 changes, 1 any error
+  if o["detailed-exitcode"] then
+    if status ~= EXIT.ok then return 1 end
+    return ctx.changes and 2 or 0
+  end
+  return status
 end
 
 --- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.

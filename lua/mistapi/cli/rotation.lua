@@ -6,6 +6,7 @@
 local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
 local keystore = require "mistapi.keystore"
+local lock = require "mistapi.cli.lock"
 local privilege = require "mistapi.cli.privilege"
 
 local rotation = {}
@@ -36,15 +37,7 @@ local function finish(ctx, o, finish_fn)
   return ctx.out(("deleted %s (replaced by %s)"):format(done.old_id, done.new_id))
 end
 
---- Runs a rotation command.
--- @param ctx the command's context
--- @param o its options
--- @param calls { rotate = function(id, opts), finish = function(id, opts), command = "rotate" }
--- @return the exit status
-function rotation.run(ctx, o, calls)
-  if o.finish then return finish(ctx, o, calls.finish) end
-  local path = o["key-file"]
-  if not path then return ctx.usage(calls.command .. " needs --key-file PATH (or '-' for standard output)") end
+local function rotate_locked(ctx, o, calls, path)
   local privileges, perr = privilege.parse_all(o.privileges or {})
   if perr then return ctx.usage(perr) end
   local to_stdout = path == "-"
@@ -85,6 +78,24 @@ function rotation.run(ctx, o, calls)
     say("the old token is deleted")
   end
   return ctx.OK
+end
+
+--- Runs a rotation command, holding the rotation's lock (mistapi.cli.lock):
+-- a second run of the same rotation meanwhile is refused.
+-- @param ctx the command's context
+-- @param o its options
+-- @param calls { rotate = function(id, opts), finish = function(id, opts), command = "rotate" }
+-- @return the exit status
+function rotation.run(ctx, o, calls)
+  if o.finish then return finish(ctx, o, calls.finish) end
+  local path = o["key-file"]
+  if not path then return ctx.usage(calls.command .. " needs --key-file PATH (or '-' for standard output)") end
+  local status, msg, busy = lock.around(lock.path_for(path, ctx.org or "self", o.id, ctx.getenv),
+    "rotation of " .. o.id, function() return rotate_locked(ctx, o, calls, path) end)
+  if status then return status end
+  if not busy then return ctx.usage(("--key-file %s: %s"):format(path, msg)) end
+  ctx.err("mistapi-tokens: " .. msg)
+  return ctx.BUSY
 end
 
 return rotation

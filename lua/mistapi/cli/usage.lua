@@ -17,7 +17,10 @@ exit status:
   4  HTTP 4xx: not found, unauthorized, forbidden, ...
   5  HTTP 5xx, redirect, transport failure, timeout, or an answer that can't be read
   6  rotate, apply: a step of ours failed (a key that could not be stored); the message says what exists now
-  70 internal error (a bug: please report it)]]
+  7  apply PLANFILE: the org changed since the plan was made; nothing was changed
+  70 internal error (a bug: please report it)
+  75 rotate: another run of the same rotation holds its lock; nothing was changed
+with plan --detailed-exitcode: 0 no changes, 2 changes, 1 any error]]
 
 local function option_lines(rows)
   local lines = {}

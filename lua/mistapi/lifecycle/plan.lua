@@ -26,11 +26,14 @@ function plan.is_plan(v)
   return getmetatable(v) == Plan
 end
 
+--- Whether a token named `name` is managed by the desired state `state`.
 local function is_managed(state, name)
   if type(name) ~= "string" or rotate.is_marked(name) then return false end
   if state.tokens[name] or state.managed[name] then return true end
   return state.prefix ~= nil and name:sub(1, #state.prefix) == state.prefix
 end
+
+plan.is_managed = is_managed
 
 local function check_opts(opts)
   if opts == nil then return {} end
@@ -147,10 +150,12 @@ function plan.make(t, source, opts)
       end
     end
   end
-  if #p.unpruned > 0 then
-    p.notes[#p.notes + 1] = ("%d managed token%s not in the desired state; prune would delete %s"):format(
-      #p.unpruned, #p.unpruned == 1 and " is" or "s are", #p.unpruned == 1 and "it" or "them")
+  for _, tok in ipairs(p.unpruned) do
+    p.notes[#p.notes + 1] = ("%s (%s) is managed but not in the desired state; prune would delete it"):format(
+      errors.tidy(tok.name), tok.id)
   end
+  -- what a saved plan (mistapi.lifecycle.plan_file) checks again before it is applied
+  p.state, p.listed = state, list
   return p
 end
 

@@ -5,6 +5,7 @@
 -- @module mistapi.lifecycle.privileges
 
 local display = require "mistapi.display"
+local ip = require "mistapi.lifecycle.ip"
 local schema = require "mistapi.schema"
 
 local privileges = {}
@@ -50,11 +51,20 @@ function privileges.same(a, b)
   return sorted_set(a, privileges.canonical) == sorted_set(b, privileges.canonical)
 end
 
-local function ip_canon(s) return lower(s):gsub("%s", "") end
-
---- Whether two src_ips lists allow the same sources (nil and {} both mean "anywhere").
+--- Whether two src_ips lists allow the same sources (nil and {} both mean
+-- "anywhere"; each entry in mistapi.lifecycle.ip's one spelling).
 function privileges.same_ips(a, b)
-  return sorted_set(a, ip_canon) == sorted_set(b, ip_canon)
+  return sorted_set(a, ip.canonical) == sorted_set(b, ip.canonical)
+end
+
+--- A src_ips list as one string, equal for lists that allow the same sources.
+function privileges.ips_key(list)
+  return sorted_set(list, ip.canonical)
+end
+
+--- A privilege list as one string, equal for lists that grant the same.
+function privileges.key(list)
+  return sorted_set(list, privileges.canonical)
 end
 
 --- The writable fields of a privilege, for a request body (the server's own

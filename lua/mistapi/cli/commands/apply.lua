@@ -1,12 +1,17 @@
 --- `mistapi-tokens apply FILE --key-dir DIR`: plans, shows the plan, asks
 -- (or takes --yes), then carries it out: creates, updates, replaces, deletes,
 -- in that order. Each new key goes to DIR/<name>.key (mode 0600), made
--- before anything is sent; the first failure stops the run.
+-- before anything is sent; the first failure stops the run. FILE may be a
+-- saved plan (`plan --out`): exactly that plan, or nothing (exit 7) when the
+-- org changed since it was made.
 -- @module mistapi.cli.commands.apply
 
 local display = require "mistapi.display"
 local keystore = require "mistapi.keystore"
+local lock = require "mistapi.cli.lock"
 local plan_json = require "mistapi.cli.plan_json"
+local saved_plan = require "mistapi.cli.saved_plan"
+local words = require "mistapi.cli.words"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
 
@@ -15,7 +20,7 @@ local function clean(s) return display.scrub(s) end
 return {
   summary = "bring the org's tokens to a desired state (a JSON file); new keys go to files in DIR",
   args = { "FILE" },
-  synopsis = "FILE --key-dir DIR [--prune] [--yes]",
+  synopsis = "FILE|PLANFILE --key-dir DIR [--prune] [--yes]",
   org = true,
   options = {
     { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; for a replace, a file there that"
@@ -30,11 +35,12 @@ return {
       .. " starts afresh" },
     { "allow-self", "flag", nil, "allow replacing or destroying the token this command itself runs with" },
   },
-  run = function(ctx, o)
+  -- one apply of a key dir (or, with none, of an org) at a time
+  run = lock.guard("apply", function(ctx, o)
     local tokens = ctx.client:orgs_api_tokens()
-    local p, err = tokens:plan_org_api_tokens(ctx.org, o.file, { prune = o.prune, prefix = o.prefix })
-    if not p then return ctx.fail(err) end
-    ctx.out(o.json and plan_json.encode(p) or tostring(p))
+    local p, saved = saved_plan.plan_for(ctx, o, tokens)
+    if not p then return saved end
+    ctx.out(o.json and plan_json.encode(p) or words.plan(tostring(p), "apply"))
     if p:is_empty() then return ctx.OK end
     local names = {}
     for _, s in ipairs(p.steps) do
@@ -55,7 +61,7 @@ return {
         end
       end
     end
-    if not o.yes then
+    if not o.yes and not saved then   -- a saved plan was shown when it was made, as terraform does
       local ok, status = ctx.confirm("apply these changes?")
       if not ok then
         if ks then ks.abandon() end
@@ -90,5 +96,5 @@ return {
     say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(
       c.create, c.update, c.replace, c.delete))
     return ctx.OK
-  end,
+  end),
 }

@@ -6,6 +6,7 @@
 local audit = require "mistapi.lifecycle.audit"
 local text = require "mistapi.text"
 local json = require "mistapi.cli.json"
+local words = require "mistapi.cli.words"
 
 local EXIT_FOUND = 1
 
@@ -26,7 +27,7 @@ local function advice_text(findings)
       lines[#lines + 1] = ("  %s: %s"):format(f.rule, f.advice)
     end
   end
-  return "what to do:\n" .. table.concat(lines, "\n")
+  return "what to do:\n" .. words.cli(table.concat(lines, "\n"), "rotate")
 end
 
 return {
