@@ -38,7 +38,8 @@ typedef struct mistapi_http_opts {
     char *ca_file;
     char *ca_path;
     char *proxy;
-    char *user_agent;
+    char *user_agent;             /* the whole line, "User-Agent: <value>" */
+    struct curl_slist *connect_headers;  /* that line alone, for a proxy's CONNECT */
     const mistapi_curl *curl;     /* the session's libcurl entry points */
 } mistapi_http_opts;
 

@@ -25,11 +25,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* True when the caller's headers name a Content-Type. */
-static int has_content_type(const struct curl_slist *h)
+/* True when the caller's headers name `name` (n bytes, lower case). */
+static int names(const struct curl_slist *h, const char *name, size_t n)
 {
     for (; h != NULL; h = h->next)
-        if (strncasecmp(h->data, "content-type", 12) == 0 && (h->data[12] == ':' || h->data[12] == ';'))
+        if (strncasecmp(h->data, name, n) == 0 && (h->data[n] == ':' || h->data[n] == ';'))
             return 1;
     return 0;
 }
@@ -96,6 +96,7 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     CURL *e = x->easy;
     const mistapi_curl *curl = x->opts->curl;
     CURLcode rc = CURLE_OK;
+    int https;
 
     mistapi_xfer_release(x);
     x->failure = XFER_OK;
@@ -103,9 +104,16 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     x->errbuf[0] = '\0';
     if (mistapi_headers_slist(L, curl, headers_idx, &x->req_headers) != 0)
         return -1;
+    /* the session's User-Agent, unless the caller's headers name their own */
+    if (x->opts->user_agent != NULL && !names(x->req_headers, "user-agent", 10)) {
+        struct curl_slist *next = curl->slist_append(x->req_headers, x->opts->user_agent);
+        if (next == NULL)
+            return -1;
+        x->req_headers = next;
+    }
     if (body != NULL || method == METHOD_POST || method == METHOD_PUT || method == METHOD_PATCH) {
         /* curl would invent application/x-www-form-urlencoded; "Name:" drops it. */
-        if (!has_content_type(x->req_headers)) {
+        if (!names(x->req_headers, "content-type", 12)) {
             struct curl_slist *next = curl->slist_append(x->req_headers, "Content-Type:");
             if (next == NULL)
                 return -1;
@@ -137,7 +145,11 @@ int mistapi_xfer_prepare(lua_State *L, mistapi_xfer *x, int method, const char *
     /* Over https a server may offer HTTP/2: transfers started together wait
      * for the first connection to learn whether they can share it, rather
      * than each opening (and handshaking) its own. */
-    SET(CURLOPT_PIPEWAIT, strncasecmp(url, "https:", 6) == 0 ? 1L : 0L);
+    https = strncasecmp(url, "https:", 6) == 0;
+    SET(CURLOPT_PIPEWAIT, https ? 1L : 0L);
+    /* A proxy's CONNECT (https only) gets the User-Agent from its own list;
+     * a plain-http request through a proxy is sent to it with the list above. */
+    SET(CURLOPT_PROXYHEADER, https ? x->opts->connect_headers : (struct curl_slist *)NULL);
     /* NOBODY already makes curl send HEAD */
     if (method != METHOD_POST && method != METHOD_GET && method != METHOD_HEAD)
         SET(CURLOPT_CUSTOMREQUEST, mistapi_methods[method]);
