@@ -248,17 +248,22 @@ end
 local function logged_in(self, reqs, pending)
   local a = self.auth
   if not a then return true end
-  for _, i in ipairs(pending) do
-    if not reqs[i].skip_login then return a:ensure() end
+  for k = 1, #pending do
+    if not reqs[pending[k]].skip_login then return a:ensure() end
   end
   return true
 end
+
+-- The first round of a single call: one item, pending alone. Only read.
+local ONE = { 1 }
 
 --- Sends requests under a policy, some at a time: the one send loop of
 -- single, paged and bulk calls. Items go in rounds: each round logs in if
 -- needed, sends every item still pending (one through the transport's
 -- `request`, more through its `batch`), and decides for each by
 -- `Pipeline:decide`; the round then waits the longest wait asked for.
+-- (A single call is most of what a script makes: its round allocates no
+-- table it does not keep, and nothing grows a table after it is made.)
 -- @param reqs {method, path, body, skip_login} each; the URL is made here
 -- @param policy {idempotent = bool, response = shape}
 -- @param concurrency how many at once (a bulk call's option)
@@ -269,58 +274,68 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
   local s, t = self.s, self.transport
   local now = t.now
   local deadline = s.deadline and now() + s.deadline
-  local items, pending = {}, {}
-  for i = 1, #reqs do
+  local base = s.base_url
+  local n = #reqs
+  local items, pending = {}, n == 1 and ONE or {}
+  for i = 1, n do
     local r = reqs[i]
-    r.url = s.base_url .. r.path
-    items[i] = { req = r, attempts = 0, retries = 0, rotations = 0 }
-    pending[i] = i
+    r.url = base .. r.path
+    -- every field an item gets is named here, so the table never grows
+    items[i] = { req = r, attempts = 0, retries = 0, rotations = 0,
+                 headers = nil, token = nil, generation = nil, resp = nil, err = nil }
+    if n > 1 then pending[i] = i end
   end
   while #pending > 0 do
     local ok, lerr = logged_in(self, reqs, pending)
     if not ok then
-      for _, i in ipairs(pending) do
+      for k = 1, #pending do
+        local i = pending[k]
         items[i].err = lerr
         if on_done then on_done(i, items[i]) end
       end
       return items
     end
     -- each attempt's headers, and the token and session they were made from
-    for _, i in ipairs(pending) do
-      local item = items[i]
+    for k = 1, #pending do
+      local item = items[pending[k]]
       local r = item.req
       item.headers, item.token, item.generation = self:attempt_headers(r.method, r.body ~= nil)
       item.attempts = item.attempts + 1
     end
     local started = s.log and now()
-    local answers
+    local answers, one_resp, one_info
     if #pending == 1 then
       local item = items[pending[1]]
       local r = item.req
       r.headers = item.headers
-      local resp, info = t:request(r)
+      one_resp, one_info = t:request(r)
       r.headers = nil
-      answers = { resp or { err = info } }
     else
       local batch = {}
-      for k, i in ipairs(pending) do
-        local item = items[i]
+      for k = 1, #pending do
+        local item = items[pending[k]]
         local r = item.req
         batch[k] = { method = r.method, url = r.url, body = r.body, headers = item.headers }
       end
       answers = t:batch(batch, concurrency)
     end
-    local again, wait = {}, 0
-    for k, i in ipairs(pending) do
-      local item, answer = items[i], answers[k]
+    local again, wait = nil, 0
+    for k = 1, #pending do
+      local i = pending[k]
+      local item = items[i]
       local r = item.req
+      local resp, info = one_resp, one_info
+      if answers then
+        local answer = answers[k]
+        resp, info = answer.status and answer or nil, answer.err
+      end
       item.headers = nil
-      local resp, info = answer.status and answer or nil, answer.err
       if s.log then self:log(r, resp and resp.status, info, started, item.attempts, item.token) end
       local step = self:decide(policy, item, resp, info, deadline)
       if step == "done" then
         item.resp = resp
       elseif step then
+        again = again or {}
         again[#again + 1] = i
         if step ~= "again" and step > wait then wait = step end
       elseif resp then
@@ -332,7 +347,8 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
         if on_done then on_done(i, item) end
       end
     end
-    if wait > 0 and #again > 0 then t.sleep(wait) end
+    if not again then break end
+    if wait > 0 then t.sleep(wait) end
     pending = again
   end
   return items
