@@ -230,14 +230,16 @@ function Pipeline:decide(policy, item, resp, info, deadline)
   if status == 429 and item.token then
     self:spend(item.token, retry.parse_retry_after(resp.headers["retry-after"]) or s.retry_cap)
     local tokens = #s.tokens
-    if tokens > 1 and item.rotations < tokens - 1 and self:token_left() then
-      item.rotations = item.rotations + 1
+    local rotations = item.rotations or 0
+    if tokens > 1 and rotations < tokens - 1 and self:token_left() then
+      item.rotations = rotations + 1
       return "again"
     end
   end
-  if item.retries < s.max_retries and retry.may_retry(policy, status, info) then
-    local wait = self:wait_for(item.retries, resp, deadline)
-    if wait then item.retries = item.retries + 1 end
+  local retries = item.retries or 0
+  if retries < s.max_retries and retry.may_retry(policy, status, info) then
+    local wait = self:wait_for(retries, resp, deadline)
+    if wait then item.retries = retries + 1 end
     return wait
   end
   return nil
@@ -280,9 +282,9 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
   for i = 1, n do
     local r = reqs[i]
     r.url = base .. r.path
-    -- every field an item gets is named here, so the table never grows
-    items[i] = { req = r, attempts = 0, retries = 0, rotations = 0,
-                 headers = nil, token = nil, generation = nil, resp = nil, err = nil }
+    -- sized for what a call that succeeds sets (retries, rotations and
+    -- the rest come when needed): the GC's work grows with every byte made
+    items[i] = { req = r, attempts = 0, token = nil, resp = nil }
     if n > 1 then pending[i] = i end
   end
   while #pending > 0 do
@@ -296,18 +298,15 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
       return items
     end
     -- each attempt's headers, and the token and session they were made from
-    for k = 1, #pending do
-      local item = items[pending[k]]
-      local r = item.req
-      item.headers, item.token, item.generation = self:attempt_headers(r.method, r.body ~= nil)
-      item.attempts = item.attempts + 1
-    end
     local started = s.log and now()
     local answers, one_resp, one_info
     if #pending == 1 then
       local item = items[pending[1]]
       local r = item.req
-      r.headers = item.headers
+      local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
+      item.token, item.generation = token, generation
+      item.attempts = item.attempts + 1
+      r.headers = headers
       one_resp, one_info = t:request(r)
       r.headers = nil
     else
@@ -315,7 +314,10 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
       for k = 1, #pending do
         local item = items[pending[k]]
         local r = item.req
-        batch[k] = { method = r.method, url = r.url, body = r.body, headers = item.headers }
+        local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
+        item.token, item.generation = token, generation
+        item.attempts = item.attempts + 1
+        batch[k] = { method = r.method, url = r.url, body = r.body, headers = headers }
       end
       answers = t:batch(batch, concurrency)
     end
@@ -329,7 +331,6 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
         local answer = answers[k]
         resp, info = answer.status and answer or nil, answer.err
       end
-      item.headers = nil
       if s.log then self:log(r, resp and resp.status, info, started, item.attempts, item.token) end
       local step = self:decide(policy, item, resp, info, deadline)
       if step == "done" then
