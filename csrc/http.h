@@ -84,6 +84,7 @@ MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, 
 
 /* Results (http_result.c). */
 MISTAPI_LOCAL int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc);
+MISTAPI_LOCAL int mistapi_push_decoded(lua_State *L, mistapi_xfer *x, const char *shape);
 MISTAPI_LOCAL void mistapi_push_response_values(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_response(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc,

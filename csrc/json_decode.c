@@ -653,29 +653,25 @@ static double read_limit(lua_State *L, int idx, const char *name, double max, do
     return v;
 }
 
-/* core.decode(text [, shape [, limits]]) -> value | nil, message, why
- * why: "syntax", "model" or "limit" (past limits.max_items or
- * limits.max_decoded, see HACKING.md). */
-static int json_decode(lua_State *L)
+/* By default a few times the text: a real token list counts about 2.5. */
+static double default_budget(size_t len)
+{
+    return (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len + (double)MISTAPI_DECODE_BUDGET_FLOOR;
+}
+
+/* Decodes text by shape (model: its model), under max_items (0: none) and
+ * budget, onto the top of the stack: the value (returns 1), or nil,
+ * message, why (returns 3). */
+static int decode_text(lua_State *L, const char *text, size_t len, int shape,
+                       const mistapi_model *model, lua_Integer max_items, size_t budget)
 {
     decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
-    size_t len;
-    const char *text = luaL_checklstring(L, 1, &len);
-    const mistapi_model *model;
-    int shape = shape_arg(L, 2, &model);
     int status;
 
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
-    d->max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
-    /* By default a few times the text: a real token list counts about 2.5. */
-    d->budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0,
-                                   (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len +
-                                       (double)MISTAPI_DECODE_BUDGET_FLOOR);
+    d->max_items = max_items;
+    d->budget = budget;
     d->made = 0;
     d->over = 0;
-    lua_settop(L, 1);
-
     if (len == 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "JSON: empty input at byte 0");
@@ -711,6 +707,52 @@ static int json_decode(lua_State *L)
     }
     yajl_free(d->h);
     return 1;
+}
+
+/* core.decode(text [, shape [, limits]]) -> value | nil, message, why
+ * why: "syntax", "model" or "limit" (past limits.max_items or
+ * limits.max_decoded, see HACKING.md). */
+static int json_decode(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const mistapi_model *model;
+    int shape = shape_arg(L, 2, &model);
+    lua_Integer max_items;
+    size_t budget;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
+    budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0, default_budget(len));
+    lua_settop(L, 1);
+    return decode_text(L, text, len, shape, model, max_items, budget);
+}
+
+int mistapi_decode_object(lua_State *L, const char *text, size_t len, const char *one)
+{
+    const mistapi_model *model = NULL;
+    int i, is_model;
+    for (i = 0; mistapi_models[i] != NULL; i++)
+        if (strcmp(one, mistapi_models[i]->one) == 0)
+            model = mistapi_models[i];
+    if (model == NULL)
+        return 0;
+    if (decode_text(L, text, len, SHAPE_TOKEN, model, 0, (size_t)default_budget(len)) != 1) {
+        lua_pop(L, 3);
+        return 0;
+    }
+    /* one object of the model has its metatable; an array, a string or
+     * null under the same shape is the caller's to refuse, with the text */
+    is_model = lua_getmetatable(L, -1);
+    if (is_model) {
+        luaL_getmetatable(L, model->metatable);
+        is_model = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!is_model)
+        lua_pop(L, 1);
+    return is_model;
 }
 
 void mistapi_register_json(lua_State *L)

@@ -48,6 +48,33 @@ describe("core.session", function()
       assert.equals('{"ok":true}', body)
     end)
 
+    it("with a shape, hands a 2xx answer that is one object of its model over decoded, without its body",
+      function()
+      local token = '{"id":"3fa85f64-5717-4562-b3fc-2c963f66afa6","name":"t","created_time":1700000000,'
+        .. '"privileges":[{"scope":"org","role":"admin","org_id":"3fa85f64-5717-4562-b3fc-2c963f66afa7"}]}'
+      local status, headers, body, decoded = http:request("POST", srv.url .. "/echo", nil, token, "token")
+      assert.equals(200, status)
+      assert.equals("POST", headers["x-echo-method"])
+      assert.is_nil(body)
+      assert.same(core.decode(token, "token"), decoded)
+      assert.equals(getmetatable(core.decode(token, "token")), getmetatable(decoded))
+      if math.type then assert.equals("integer", math.type(decoded.created_time)) end
+      -- anything else comes as it would without a shape: the body, nothing decoded
+      for _, text in ipairs { "[" .. token .. "]", '{"id":7}', "null", "{", "" } do
+        local st, _, kept, none = http:request("POST", srv.url .. "/echo", nil, text, "token")
+        assert.equals(200, st)
+        assert.equals(text, kept)
+        assert.is_nil(none)
+      end
+      status, headers, body, decoded = http:request("GET", srv.url .. "/missing", nil, nil, "token")
+      assert.equals("application/json", headers["content-type"])
+      assert.equals(404, status)
+      assert.equals('{"detail":"not here"}', body)
+      assert.is_nil(decoded)
+      assert.is_nil(select(4, http:request("POST", srv.url .. "/echo", nil, token)))
+      assert.has_error(function() http:request("GET", srv.url .. "/multi", nil, nil, {}) end)
+    end)
+
     it("answers an HTTP error status as a response, not a failure", function()
       local res = assert(fetch(http, "GET", srv.url .. "/missing"))
       assert.equals(404, res.status)

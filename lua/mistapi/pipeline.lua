@@ -276,6 +276,10 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
   local s, t = self.s, self.transport
   local now = t.now
   local deadline = s.deadline and now() + s.deadline
+  -- One object of a model, under the default limits: the transport may hand
+  -- it over decoded (`resp.decoded`), without a body string to decode again.
+  local shape = shapes[policy.response]
+  local whole = shape and shape.whole and not s.max_decoded and shape.core or nil
   local base = s.base_url
   local n = #reqs
   local items, pending = {}, n == 1 and ONE or {}
@@ -307,7 +311,7 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
       item.token, item.generation = token, generation
       item.attempts = item.attempts + 1
       r.headers = headers
-      one_resp, one_info = t:request(r)
+      one_resp, one_info = t:request(r, not r.max_items and whole or nil)
       r.headers = nil
     else
       local batch = {}
@@ -392,6 +396,10 @@ end
 function pipeline.decode(shape, req, resp, attempts, limits)
   local s = shape and shapes[shape]
   if s and s.empty then return nil end
+  -- one object of the model, decoded by the transport as it arrived: the
+  -- same table core.decode makes of the text, which it did not keep
+  local data = resp.decoded
+  if data ~= nil then return data end
   local body = resp.body
   if s and s.or_empty and not body:find("%S") then return nil end
   local core_shape = s and s.core
@@ -399,7 +407,8 @@ function pipeline.decode(shape, req, resp, attempts, limits)
   -- With a model shape the core also checks each field's type against the
   -- model and makes epochs integers; such a refusal is a "model" one.
   local max_decoded = limits and limits.max_decoded
-  local data, err, why = core.decode(body, core_shape, (req.max_items or max_decoded) and {
+  local err, why
+  data, err, why = core.decode(body, core_shape, (req.max_items or max_decoded) and {
     max_items = req.max_items, max_decoded = max_decoded } or nil)
   if data == nil then
     return failed(req, resp, attempts, limits, why == "model" and err
