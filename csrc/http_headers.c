@@ -219,25 +219,39 @@ void mistapi_headers_check(lua_State *L, int idx, const char *what)
     }
 }
 
-/* Builds *out from a table already checked; -1 when out of memory (what was
- * built so far is in *out for the caller to free). */
+/* Builds *out from the table at idx (nil: nothing), checking each header
+ * as mistapi_headers_check does, with the same messages, in the same pass
+ * (a request's headers are read once). -1 when out of memory; what was
+ * built so far is in *out for the caller to free, on a raise too. */
 int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx, struct curl_slist **out)
 {
     if (lua_isnoneornil(L, idx))
         return 0;
+    if (lua_type(L, idx) != LUA_TTABLE)
+        luaL_error(L, "headers must be a table of header name -> value");
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
         size_t nlen, vlen;
-        const char *n = lua_tolstring(L, -2, &nlen);
-        const char *v;
-        char *line;
+        const char *n, *v;
+        char small[256], *line = small;
         struct curl_slist *next;
-        lua_pushvalue(L, -1);
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "headers: header names must be strings");
+        n = lua_tolstring(L, -2, &nlen);
+        if (nlen == 0 || bad_char(n, nlen, 1))
+            luaL_error(L, "headers: invalid header name");
+        if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+            luaL_error(L, "headers: header %s must have a string value", n);
+        lua_pushvalue(L, -1); /* tolstring on a copy keeps lua_next's key intact */
         v = lua_tolstring(L, -1, &vlen);
-        line = malloc(nlen + vlen + 3);
-        if (line == NULL) {
-            lua_pop(L, 3);
-            return -1;
+        if (bad_char(v, vlen, 0))
+            luaL_error(L, "headers: header %s has CR, LF or NUL in its value", n);
+        if (nlen + vlen + 3 > sizeof small) {
+            line = malloc(nlen + vlen + 3);
+            if (line == NULL) {
+                lua_pop(L, 3);
+                return -1;
+            }
         }
         memcpy(line, n, nlen);
         if (vlen == 0) {
@@ -251,7 +265,8 @@ int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx, struc
             line[nlen + 2 + vlen] = '\0';
         }
         next = curl->slist_append(*out, line);
-        free(line);
+        if (line != small)
+            free(line);
         if (next == NULL) {
             lua_pop(L, 3);
             return -1;

@@ -164,7 +164,7 @@ static int session_request(lua_State *L)
     luaL_argcheck(L, strlen(url) == len, 3, "URL contains NUL");
     if (!lua_isnoneornil(L, 4))
         luaL_checktype(L, 4, LUA_TTABLE);
-    mistapi_headers_check(L, 4, "headers");
+    /* the headers are checked as the request's list is made (mistapi_headers_slist) */
     luaL_optlstring(L, 5, NULL, NULL);
     luaL_optstring(L, 6, NULL);
     lua_settop(L, 6);

@@ -88,7 +88,7 @@ end
 function Pipeline:attempt_headers(method, has_body)
   local tokens = self.s.tokens
   if #tokens > 0 then
-    local index = self:pick_token()
+    local index = next(self.spent) == nil and 1 or self:pick_token()
     local cache = self.header_cache
     local key = has_body and -index or index
     local h = cache[key]
@@ -249,7 +249,6 @@ end
 -- others wait for that login) before any call that is not a login itself.
 local function logged_in(self, reqs, pending)
   local a = self.auth
-  if not a then return true end
   for k = 1, #pending do
     if not reqs[pending[k]].skip_login then return a:ensure() end
   end
@@ -282,17 +281,26 @@ function Pipeline:exchange(reqs, policy, concurrency, on_done)
   local whole = shape and shape.whole and not s.max_decoded and shape.core or nil
   local base = s.base_url
   local n = #reqs
-  local items, pending = {}, n == 1 and ONE or {}
-  for i = 1, n do
-    local r = reqs[i]
+  -- Each item is sized for what a call that succeeds sets (retries,
+  -- rotations and the rest come when needed): the GC's work grows with
+  -- every byte made.
+  local items, pending
+  if n == 1 then
+    local r = reqs[1]
     r.url = base .. r.path
-    -- sized for what a call that succeeds sets (retries, rotations and
-    -- the rest come when needed): the GC's work grows with every byte made
-    items[i] = { req = r, attempts = 0, token = nil, resp = nil }
-    if n > 1 then pending[i] = i end
+    items, pending = { { req = r, attempts = 0, token = nil, resp = nil } }, ONE
+  else
+    items, pending = {}, {}
+    for i = 1, n do
+      local r = reqs[i]
+      r.url = base .. r.path
+      items[i] = { req = r, attempts = 0, token = nil, resp = nil }
+      pending[i] = i
+    end
   end
   while #pending > 0 do
-    local ok, lerr = logged_in(self, reqs, pending)
+    local ok, lerr = true, nil
+    if self.auth then ok, lerr = logged_in(self, reqs, pending) end
     if not ok then
       for k = 1, #pending do
         local i = pending[k]
