@@ -49,6 +49,8 @@ typedef struct {
     int shape;
     const mistapi_model *model;    /* with a shape: the token model */
     int mt_token, mt_privilege, server_keys, array_mt;  /* stack indexes */
+    int known_keys;                /* stack index of the registry's KNOWN_KEYS */
+    int key_base;                  /* where the model's field names start in it */
     int depth;
     int failed;                    /* 1: yajl_parse, 2: yajl_complete_parse */
     const char *reason;            /* ours, when a callback stopped the parse */
@@ -471,6 +473,27 @@ static int record_server_key(decoder *d)
     return 1;
 }
 
+/* The names the models know, as Lua strings made once (registry table,
+ * filled as they are first met): a privilege's field id at 1 + id, a token
+ * model's at key_base + id. Pushing one is a table read, where
+ * lua_pushlstring hashes the name and looks it up each time. */
+#define KNOWN_KEYS   "mistapi.known_keys"
+#define KEY_SPAN     64
+
+/* Pushes the name of the field at slot of the known-key table, key/len
+ * being its text. */
+static void push_known_key(decoder *d, int slot, const char *key, size_t len)
+{
+    lua_State *L = d->L;
+    lua_rawgeti(L, d->known_keys, slot);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        return;
+    lua_pop(L, 1);
+    lua_pushlstring(L, key, len);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, d->known_keys, slot);
+}
+
 static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 {
     decoder *d = ctx;
@@ -504,6 +527,10 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
         f->key = (len == 7 && memcmp(key, "results", 7) == 0) ? 1 : -1;
     }
     /* A name the model knows is one short string every token shares. */
+    if (known && f->key < KEY_SPAN - 1) {
+        push_known_key(d, (f->kind == K_TOKEN ? d->key_base : 1) + f->key, key, len);
+        return 1;
+    }
     if (!known && !charge_string(d, k, len))
         return 0;
     lua_pushlstring(d->L, key, len);
@@ -522,6 +549,7 @@ static const yajl_callbacks callbacks = {
 static int decode_run(lua_State *L)
 {
     decoder *d = lua_touserdata(L, 1);
+    int i;
     d->L = L;
     if (d->shape != SHAPE_NONE) {
         luaL_getmetatable(L, d->model->metatable);
@@ -530,6 +558,17 @@ static int decode_run(lua_State *L)
         d->mt_privilege = lua_gettop(L);
         lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
         d->server_keys = lua_gettop(L);
+        lua_getfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
+        if (!lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            lua_createtable(L, KEY_SPAN, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
+        }
+        d->known_keys = lua_gettop(L);
+        d->key_base = KEY_SPAN + 1;
+        for (i = 0; mistapi_models[i] != NULL && mistapi_models[i] != d->model; i++)
+            d->key_base += KEY_SPAN;
     }
     luaL_getmetatable(L, MISTAPI_ARRAY_MT);
     d->array_mt = lua_gettop(L);
