@@ -247,16 +247,106 @@ end
 
 -- The login stage: a session client logs in (once, whoever asks first; the
 -- others wait for that login) before any call that is not a login itself.
-local function logged_in(self, reqs, pending)
+local function logged_in(self, items, pending)
   local a = self.auth
   for k = 1, #pending do
-    if not reqs[pending[k]].skip_login then return a:ensure() end
+    if not items[pending[k]].req.skip_login then return a:ensure() end
   end
   return true
 end
 
 -- The first round of a single call: one item, pending alone. Only read.
 local ONE = { 1 }
+
+-- An attempt of item begins: its headers (returned), and the token and
+-- login session they were made from.
+local function begin_attempt(self, item)
+  local r = item.req
+  local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
+  item.token, item.generation = token, generation
+  item.attempts = item.attempts + 1
+  return headers
+end
+
+-- What the attempt of item i came to, by `Pipeline:decide`: the item keeps
+-- its answer or its error when it ends (and on_done hears of it). Returns
+-- decide's step.
+local function settle(self, items, i, resp, info, started, policy, deadline, on_done)
+  local item = items[i]
+  local req = item.req
+  if self.s.log then self:log(req, resp and resp.status, info, started, item.attempts, item.token) end
+  local step = self:decide(policy, item, resp, info, deadline)
+  if step == "done" then
+    item.resp = resp
+  elseif not step then
+    if resp then
+      item.err = self:http_error(req, resp, item.attempts, item.token)
+    else
+      item.err = self:transport_error(req, info, item.attempts, item.token)
+    end
+  end
+  if (step == "done" or not step) and on_done then on_done(i, item) end
+  return step
+end
+
+-- One round over the pending items: logs in if needed, sends each (one
+-- through the transport's `request`, more through its `batch`) and settles
+-- it. Returns the items to try again (nil: none) and the longest wait asked
+-- for. A single item's round runs no loop (LuaJIT then compiles a whole
+-- call into one trace). `whole`: see Pipeline:exchange.
+local function round(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  local t = self.transport
+  if self.auth then
+    local ok, lerr = logged_in(self, items, pending)
+    if not ok then
+      for k = 1, #pending do
+        local i = pending[k]
+        items[i].err = lerr
+        if on_done then on_done(i, items[i]) end
+      end
+      return nil, 0
+    end
+  end
+  local started = self.s.log and t.now()
+  if #pending == 1 then
+    local i = pending[1]
+    local item = items[i]
+    local req = item.req
+    req.headers = begin_attempt(self, item)
+    local resp, info = t:request(req, not req.max_items and whole or nil)
+    req.headers = nil
+    local step = settle(self, items, i, resp, info, started, policy, deadline, on_done)
+    if step == "done" or not step then return nil, 0 end
+    return pending, step ~= "again" and step or 0
+  end
+  local batch = {}
+  for k = 1, #pending do
+    local item = items[pending[k]]
+    local req = item.req
+    batch[k] = { method = req.method, url = req.url, body = req.body, headers = begin_attempt(self, item) }
+  end
+  local answers = t:batch(batch, concurrency)
+  local again, wait = nil, 0
+  for k = 1, #pending do
+    local answer = answers[k]
+    local step = settle(self, items, pending[k], answer.status and answer or nil, answer.err, started,
+      policy, deadline, on_done)
+    if step and step ~= "done" then
+      again = again or {}
+      again[#again + 1] = pending[k]
+      if step ~= "again" and step > wait then wait = step end
+    end
+  end
+  return again, wait
+end
+
+-- Rounds until no item is pending, waiting between them as asked.
+local function rounds(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  local again, wait = round(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  if not again then return items end
+  if wait > 0 then self.transport.sleep(wait) end
+  return rounds(self, items, again, policy, concurrency, on_done, deadline, whole)
+end
 
 --- Sends requests under a policy, some at a time: the one send loop of
 -- single, paged and bulk calls. Items go in rounds: each round logs in if
@@ -272,99 +362,33 @@ local ONE = { 1 }
 -- @return the items: each `{req, resp | err, attempts, token}`, where
 --   `token` is the index of the token the last attempt used
 function Pipeline:exchange(reqs, policy, concurrency, on_done)
-  local s, t = self.s, self.transport
-  local now = t.now
-  local deadline = s.deadline and now() + s.deadline
+  local s = self.s
+  local base = s.base_url
+  local n = #reqs
   -- One object of a model, under the default limits: the transport may hand
   -- it over decoded (`resp.decoded`), without a body string to decode again.
   local shape = shapes[policy.response]
   local whole = shape and shape.whole and not s.max_decoded and shape.core or nil
-  local base = s.base_url
-  local n = #reqs
+  local deadline = s.deadline and self.transport.now() + s.deadline
   -- Each item is sized for what a call that succeeds sets (retries,
   -- rotations and the rest come when needed): the GC's work grows with
   -- every byte made.
   local items, pending
   if n == 1 then
-    local r = reqs[1]
-    r.url = base .. r.path
-    items, pending = { { req = r, attempts = 0, token = nil, resp = nil } }, ONE
+    local req = reqs[1]
+    req.url = base .. req.path
+    items, pending = { { req = req, attempts = 0, token = nil, resp = nil } }, ONE
   else
     items, pending = {}, {}
     for i = 1, n do
-      local r = reqs[i]
-      r.url = base .. r.path
-      items[i] = { req = r, attempts = 0, token = nil, resp = nil }
+      local req = reqs[i]
+      req.url = base .. req.path
+      items[i] = { req = req, attempts = 0, token = nil, resp = nil }
       pending[i] = i
     end
   end
-  while #pending > 0 do
-    local ok, lerr = true, nil
-    if self.auth then ok, lerr = logged_in(self, reqs, pending) end
-    if not ok then
-      for k = 1, #pending do
-        local i = pending[k]
-        items[i].err = lerr
-        if on_done then on_done(i, items[i]) end
-      end
-      return items
-    end
-    -- each attempt's headers, and the token and session they were made from
-    local started = s.log and now()
-    local answers, one_resp, one_info
-    if #pending == 1 then
-      local item = items[pending[1]]
-      local r = item.req
-      local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
-      item.token, item.generation = token, generation
-      item.attempts = item.attempts + 1
-      r.headers = headers
-      one_resp, one_info = t:request(r, not r.max_items and whole or nil)
-      r.headers = nil
-    else
-      local batch = {}
-      for k = 1, #pending do
-        local item = items[pending[k]]
-        local r = item.req
-        local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
-        item.token, item.generation = token, generation
-        item.attempts = item.attempts + 1
-        batch[k] = { method = r.method, url = r.url, body = r.body, headers = headers }
-      end
-      answers = t:batch(batch, concurrency)
-    end
-    local again, wait = nil, 0
-    for k = 1, #pending do
-      local i = pending[k]
-      local item = items[i]
-      local r = item.req
-      local resp, info = one_resp, one_info
-      if answers then
-        local answer = answers[k]
-        resp, info = answer.status and answer or nil, answer.err
-      end
-      if s.log then self:log(r, resp and resp.status, info, started, item.attempts, item.token) end
-      local step = self:decide(policy, item, resp, info, deadline)
-      if step == "done" then
-        item.resp = resp
-      elseif step then
-        again = again or {}
-        again[#again + 1] = i
-        if step ~= "again" and step > wait then wait = step end
-      elseif resp then
-        item.err = self:http_error(r, resp, item.attempts, item.token)
-      else
-        item.err = self:transport_error(r, info, item.attempts, item.token)
-      end
-      if step == "done" or not step then
-        if on_done then on_done(i, item) end
-      end
-    end
-    if not again then break end
-    if wait > 0 then t.sleep(wait) end
-    pending = again
-  end
-  return items
+  if n == 0 then return items end
+  return rounds(self, items, pending, policy, concurrency, on_done, deadline, whole)
 end
 
 -- The body of a 2xx answer that could not be read. A create's is kept whole
