@@ -79,6 +79,12 @@ MISTAPI_LOCAL size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud)
 MISTAPI_LOCAL void mistapi_headers_push(lua_State *L, const mistapi_buf *raw);
 MISTAPI_LOCAL int mistapi_headers_parse(lua_State *L);  /* core.headers(raw) */
 MISTAPI_LOCAL void mistapi_headers_check(lua_State *L, int idx, const char *what);
+/* Whether the lines of the table at idx (checked as mistapi_headers_slist
+ * does) are list's first lines, in lua_next's order; *rest: the line after
+ * them. *names_ua, *names_ct: whether the table names a User-Agent, a
+ * Content-Type. */
+MISTAPI_LOCAL int mistapi_headers_same(lua_State *L, int idx, const struct curl_slist *list,
+                                       const struct curl_slist **rest, int *names_ua, int *names_ct);
 MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx,
                                        struct curl_slist **out);
 

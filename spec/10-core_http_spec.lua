@@ -75,6 +75,40 @@ describe("core.session", function()
       assert.has_error(function() http:request("GET", srv.url .. "/multi", nil, nil, {}) end)
     end)
 
+    it("sends each request's headers as they are then, the same table changed between calls too", function()
+      local ua = core.session { allow_http = true, timeout = 5, user_agent = "ua-of-session/1" }
+      local h = { ["X-Custom"] = "first" }
+      local function echo(method, body)
+        local res = assert(fetch(ua, method or "GET", srv.url .. "/echo", h, body))
+        return res.headers["x-echo-custom"], res.headers["x-echo-user-agent"], res.headers["x-echo-content-type"]
+      end
+      assert.same({ "first", "ua-of-session/1", "none" }, { echo() })
+      assert.same({ "first", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = "second"
+      assert.same({ "second", "ua-of-session/1", "none" }, { echo() })
+      h["User-Agent"] = "ua-of-call/2"
+      assert.same({ "second", "ua-of-call/2", "none" }, { echo() })
+      h["User-Agent"] = nil
+      assert.same({ "second", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = ""   -- an empty value is sent empty ("Name;"), not the one before
+      local custom, agent = echo()
+      assert.is_true(custom == nil or custom == "", tostring(custom))
+      assert.equals("ua-of-session/1", agent)
+      h["X-Custom"] = "third"
+      h["Content-Type"] = "application/json"
+      assert.same({ "third", "ua-of-session/1", "application/json" }, { echo("POST", "{}") })
+      h["Content-Type"] = nil
+      -- no invented type for a body (curl's form type), after a list that had one
+      assert.same({ "third", "ua-of-session/1", "none" }, { echo("POST", "{}") })
+      assert.same({ "third", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = "bad\r\nX-Injected: 1"
+      assert.has_error(function() ua:request("GET", srv.url .. "/echo", h) end,
+        "headers: header X-Custom has CR, LF or NUL in its value")
+      h["X-Custom"] = "fourth"
+      assert.same({ "fourth", "ua-of-session/1", "none" }, { echo() })
+      ua:close()
+    end)
+
     it("answers an HTTP error status as a response, not a failure", function()
       local res = assert(fetch(http, "GET", srv.url .. "/missing"))
       assert.equals(404, res.status)
