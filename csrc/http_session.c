@@ -159,6 +159,7 @@ static int session_request(lua_State *L)
     mistapi_session *s = mistapi_session_check(L, 1);
     size_t len;
     const char *url;
+    int shaped;
     luaL_checkoption(L, 2, NULL, mistapi_methods);
     url = luaL_checklstring(L, 3, &len);
     luaL_argcheck(L, strlen(url) == len, 3, "URL contains NUL");
@@ -170,10 +171,16 @@ static int session_request(lua_State *L)
     lua_settop(L, 6);
 
     /* Protected, so an error leaves no handle in the multi and no busy flag. */
+    shaped = !lua_isnil(L, 6);
     mistapi_session_guarded(L, s, request_run, 6, 4);
     if (lua_isnil(L, -4)) {
         lua_pop(L, 2);
         return 2;
+    }
+    /* without a shape, the three values request() always gave */
+    if (!shaped) {
+        lua_pop(L, 1);
+        return 3;
     }
     return 4;
 }
