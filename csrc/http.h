@@ -38,7 +38,8 @@ typedef struct mistapi_http_opts {
     char *ca_file;
     char *ca_path;
     char *proxy;
-    char *user_agent;
+    char *user_agent;             /* the whole line, "User-Agent: <value>" */
+    struct curl_slist *connect_headers;  /* that line alone, for a proxy's CONNECT */
     const mistapi_curl *curl;     /* the session's libcurl entry points */
 } mistapi_http_opts;
 
@@ -78,11 +79,18 @@ MISTAPI_LOCAL size_t mistapi_on_header(char *p, size_t size, size_t n, void *ud)
 MISTAPI_LOCAL void mistapi_headers_push(lua_State *L, const mistapi_buf *raw);
 MISTAPI_LOCAL int mistapi_headers_parse(lua_State *L);  /* core.headers(raw) */
 MISTAPI_LOCAL void mistapi_headers_check(lua_State *L, int idx, const char *what);
+/* Whether the lines of the table at idx (checked as mistapi_headers_slist
+ * does) are list's first lines, in lua_next's order; *rest: the line after
+ * them. *names_ua, *names_ct: whether the table names a User-Agent, a
+ * Content-Type. */
+MISTAPI_LOCAL int mistapi_headers_same(lua_State *L, int idx, const struct curl_slist *list,
+                                       const struct curl_slist **rest, int *names_ua, int *names_ct);
 MISTAPI_LOCAL int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx,
                                        struct curl_slist **out);
 
 /* Results (http_result.c). */
 MISTAPI_LOCAL int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc);
+MISTAPI_LOCAL int mistapi_push_decoded(lua_State *L, mistapi_xfer *x, const char *shape);
 MISTAPI_LOCAL void mistapi_push_response_values(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_response(lua_State *L, mistapi_xfer *x);
 MISTAPI_LOCAL void mistapi_push_failure(lua_State *L, mistapi_xfer *x, CURLcode rc,

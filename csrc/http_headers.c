@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http.h"
 
@@ -219,25 +220,106 @@ void mistapi_headers_check(lua_State *L, int idx, const char *what)
     }
 }
 
-/* Builds *out from a table already checked; -1 when out of memory (what was
- * built so far is in *out for the caller to free). */
+/* The pair lua_next left on the stack (name at -2, value at -1), checked as
+ * mistapi_headers_check does, with the same messages; pushes a string copy
+ * of the value (tolstring on a copy keeps lua_next's key intact). */
+static void read_pair(lua_State *L, const char **n, size_t *nlen, const char **v, size_t *vlen)
+{
+    int t;
+    if (lua_type(L, -2) != LUA_TSTRING)
+        luaL_error(L, "headers: header names must be strings");
+    *n = lua_tolstring(L, -2, nlen);
+    t = lua_type(L, -1);
+    if (t != LUA_TSTRING && t != LUA_TNUMBER)
+        luaL_error(L, "headers: header %s must have a string value", *n);
+    lua_pushvalue(L, -1);
+    *v = lua_tolstring(L, -1, vlen);
+}
+
+/* The bytes of a pair read_pair read: no CR, LF or NUL, a name of token
+ * characters. */
+static void check_bytes(lua_State *L, const char *n, size_t nlen, const char *v, size_t vlen)
+{
+    if (nlen == 0 || bad_char(n, nlen, 1))
+        luaL_error(L, "headers: invalid header name");
+    if (bad_char(v, vlen, 0))
+        luaL_error(L, "headers: header %s has CR, LF or NUL in its value", n);
+}
+
+static void check_pair(lua_State *L, const char **n, size_t *nlen, const char **v, size_t *vlen)
+{
+    read_pair(L, n, nlen, v, vlen);
+    check_bytes(L, *n, *nlen, *v, *vlen);
+}
+
+/* Whether line is the list line of name n and value v. */
+static int is_line(const char *line, const char *n, size_t nlen, const char *v, size_t vlen)
+{
+    /* the length first: no byte past the line's end is read */
+    if (strlen(line) != (vlen == 0 ? nlen + 1 : nlen + 2 + vlen) || memcmp(line, n, nlen) != 0)
+        return 0;
+    if (vlen == 0)
+        return line[nlen] == ';';
+    return line[nlen] == ':' && line[nlen + 1] == ' ' && memcmp(line + nlen + 2, v, vlen) == 0;
+}
+
+static int names_header(const char *n, size_t nlen, const char *name, size_t len)
+{
+    return nlen == len && strncasecmp(n, name, len) == 0;
+}
+
+int mistapi_headers_same(lua_State *L, int idx, const struct curl_slist *list, const struct curl_slist **rest,
+                         int *names_ua, int *names_ct)
+{
+    int same = 1;
+    *names_ua = *names_ct = 0;
+    if (!lua_isnoneornil(L, idx)) {
+        if (lua_type(L, idx) != LUA_TTABLE)
+            luaL_error(L, "headers must be a table of header name -> value");
+        lua_pushnil(L);
+        while (lua_next(L, idx) != 0) {
+            size_t nlen, vlen;
+            const char *n, *v;
+            read_pair(L, &n, &nlen, &v, &vlen);
+            *names_ua |= names_header(n, nlen, "user-agent", 10);
+            *names_ct |= names_header(n, nlen, "content-type", 12);
+            /* a line the list has, byte for byte, was checked when it was made */
+            if (same && list != NULL && nlen > 0 && is_line(list->data, n, nlen, v, vlen)) {
+                list = list->next;
+            } else {
+                same = 0;
+                check_bytes(L, n, nlen, v, vlen);
+            }
+            lua_pop(L, 2);
+        }
+    }
+    *rest = list;
+    return same;
+}
+
+/* Builds *out from the table at idx (nil: nothing), checking each header
+ * as mistapi_headers_check does, with the same messages, in the same pass
+ * (a request's headers are read once). -1 when out of memory; what was
+ * built so far is in *out for the caller to free, on a raise too. */
 int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx, struct curl_slist **out)
 {
     if (lua_isnoneornil(L, idx))
         return 0;
+    if (lua_type(L, idx) != LUA_TTABLE)
+        luaL_error(L, "headers must be a table of header name -> value");
     lua_pushnil(L);
     while (lua_next(L, idx) != 0) {
         size_t nlen, vlen;
-        const char *n = lua_tolstring(L, -2, &nlen);
-        const char *v;
-        char *line;
+        const char *n, *v;
+        char small[256], *line = small;
         struct curl_slist *next;
-        lua_pushvalue(L, -1);
-        v = lua_tolstring(L, -1, &vlen);
-        line = malloc(nlen + vlen + 3);
-        if (line == NULL) {
-            lua_pop(L, 3);
-            return -1;
+        check_pair(L, &n, &nlen, &v, &vlen);
+        if (nlen + vlen + 3 > sizeof small) {
+            line = malloc(nlen + vlen + 3);
+            if (line == NULL) {
+                lua_pop(L, 3);
+                return -1;
+            }
         }
         memcpy(line, n, nlen);
         if (vlen == 0) {
@@ -251,7 +333,8 @@ int mistapi_headers_slist(lua_State *L, const mistapi_curl *curl, int idx, struc
             line[nlen + 2 + vlen] = '\0';
         }
         next = curl->slist_append(*out, line);
-        free(line);
+        if (line != small)
+            free(line);
         if (next == NULL) {
             lua_pop(L, 3);
             return -1;

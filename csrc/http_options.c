@@ -133,6 +133,25 @@ void mistapi_http_opts_read(lua_State *L, int idx, mistapi_http_opts *o)
     /* sent as a header line: CR or LF would add headers of its own */
     if (o->user_agent != NULL && has_control(o->user_agent))
         luaL_error(L, "session option user_agent must have no control characters");
+    if (o->user_agent != NULL) {
+        /* Kept as the header line every request's list ends with: libcurl
+         * formats CURLOPT_USERAGENT into a line of its own each request and
+         * then copies it again (about 5,000 instructions a call); a line of
+         * the list is written once. A proxy's CONNECT gets it from its own
+         * list, as CURLOPT_USERAGENT would send it there. */
+        static const char prefix[] = "User-Agent: ";
+        size_t n = strlen(o->user_agent);
+        char *line = malloc(sizeof prefix + n);
+        if (line == NULL)
+            luaL_error(L, "out of memory");
+        memcpy(line, prefix, sizeof prefix - 1);
+        memcpy(line + sizeof prefix - 1, o->user_agent, n + 1);
+        free(o->user_agent);
+        o->user_agent = line;
+        o->connect_headers = o->curl->slist_append(NULL, line);
+        if (o->connect_headers == NULL)
+            luaL_error(L, "out of memory");
+    }
     o->proxy = read_string(L, idx, "proxy");
     check_proxy(L, o->proxy);
     if (o->proxy != NULL && has_control(o->proxy))
@@ -146,6 +165,9 @@ void mistapi_http_opts_free(mistapi_http_opts *o)
     free(o->proxy);
     free(o->user_agent);
     o->ca_file = o->ca_path = o->proxy = o->user_agent = NULL;
+    if (o->connect_headers != NULL)
+        o->curl->slist_free_all(o->connect_headers);
+    o->connect_headers = NULL;
 }
 
 /* The options every request of the session shares. */
@@ -184,9 +206,8 @@ CURLcode mistapi_http_opts_apply(const mistapi_http_opts *o, CURL *e)
     }
     /* Proxy CONNECT answers are not the server's headers. */
     SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    /* the Lua layer names the client (mistapi.config); else none is sent */
-    if (o->user_agent != NULL)
-        SET(CURLOPT_USERAGENT, o->user_agent);
+    /* The Lua layer names the client (mistapi.config); else none is sent.
+     * The line itself goes in each request's header list (mistapi_xfer_prepare). */
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
     if (o->max_body != SIZE_MAX)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "json.h"
 
 int mistapi_xfer_succeeded(const mistapi_xfer *x, CURLcode rc)
 {
@@ -23,6 +24,28 @@ void mistapi_push_response_values(lua_State *L, mistapi_xfer *x)
     else
         mistapi_headers_push(L, &x->headers);
     lua_pushlstring(L, x->body.data != NULL ? x->body.data : "", x->body.len);
+}
+
+/* With a 2xx answer that is one object of the shape's model: status,
+ * headers (as mistapi_push_response_values), nil (no body string) and the
+ * object; returns 1. Otherwise pushes nothing and returns 0. */
+int mistapi_push_decoded(lua_State *L, mistapi_xfer *x, const char *shape)
+{
+    long status = 0;
+    x->opts->curl->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299 || x->body.data == NULL)
+        return 0;
+    if (!mistapi_decode_object(L, x->body.data, x->body.len, shape))
+        return 0;
+    lua_pushinteger(L, (lua_Integer)status);
+    if (x->opts->raw_headers)
+        lua_pushlstring(L, x->headers.data != NULL ? x->headers.data : "", x->headers.len);
+    else
+        mistapi_headers_push(L, &x->headers);
+    lua_pushnil(L);
+    lua_pushvalue(L, -4);   /* the object last */
+    lua_remove(L, -5);
+    return 1;
 }
 
 /* { status = <integer>, headers = {...} | raw_headers = <string>, body = <string> } */

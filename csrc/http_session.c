@@ -118,8 +118,10 @@ static int session_new(lua_State *L)
     return 1;
 }
 
-/* Runs protected with the arguments of request(): (s, method, url, headers, body);
- * returns status, headers, body or nil, info, nil. */
+/* Runs protected with the arguments of request(): (s, method, url, headers,
+ * body, shape); returns status, headers, body, nil; status, headers, nil,
+ * object (a 2xx answer that is one object of the shape's model); or nil,
+ * info, nil, nil. */
 static int request_run(lua_State *L)
 {
     mistapi_session *s = lua_touserdata(L, 1);
@@ -133,39 +135,54 @@ static int request_run(lua_State *L)
         luaL_error(L, "cannot prepare the request (out of memory?)");
     mistapi_multi_start(L, s, x);
     mistapi_multi_next_done(L, s, &rc);
-    if (mistapi_xfer_succeeded(x, rc)) {
-        mistapi_push_response_values(L, x);
-    } else {
+    if (!mistapi_xfer_succeeded(x, rc)) {
         lua_pushnil(L);
         mistapi_push_failure(L, x, rc, url, 4);
         lua_pushnil(L);
+        lua_pushnil(L);
+    } else if (lua_isstring(L, 6) && mistapi_push_decoded(L, x, lua_tostring(L, 6))) {
+        /* decoded from curl's buffer: no body string is made */
+    } else {
+        mistapi_push_response_values(L, x);
+        lua_pushnil(L);
     }
     mistapi_xfer_release(x);
-    return 3;
+    return 4;
 }
 
-/* session:request(method, url [, headers [, body]]) */
+/* session:request(method, url [, headers [, body [, shape]]]) -> status,
+ * headers, body, object | nil, info. With a shape (a model's one shape,
+ * "token"), a 2xx answer that is one object of it comes decoded, as
+ * core.decode(body, shape) would make it, and without its body. */
 static int session_request(lua_State *L)
 {
     mistapi_session *s = mistapi_session_check(L, 1);
     size_t len;
     const char *url;
+    int shaped;
     luaL_checkoption(L, 2, NULL, mistapi_methods);
     url = luaL_checklstring(L, 3, &len);
     luaL_argcheck(L, strlen(url) == len, 3, "URL contains NUL");
     if (!lua_isnoneornil(L, 4))
         luaL_checktype(L, 4, LUA_TTABLE);
-    mistapi_headers_check(L, 4, "headers");
+    /* the headers are checked as the request's list is made (mistapi_headers_slist) */
     luaL_optlstring(L, 5, NULL, NULL);
-    lua_settop(L, 5);
+    luaL_optstring(L, 6, NULL);
+    lua_settop(L, 6);
 
     /* Protected, so an error leaves no handle in the multi and no busy flag. */
-    mistapi_session_guarded(L, s, request_run, 5, 3);
-    if (lua_isnil(L, -3)) {
-        lua_pop(L, 1);
+    shaped = !lua_isnil(L, 6);
+    mistapi_session_guarded(L, s, request_run, 6, 4);
+    if (lua_isnil(L, -4)) {
+        lua_pop(L, 2);
         return 2;
     }
-    return 3;
+    /* without a shape, the three values request() always gave */
+    if (!shaped) {
+        lua_pop(L, 1);
+        return 3;
+    }
+    return 4;
 }
 
 static int session_close(lua_State *L)

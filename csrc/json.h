@@ -68,4 +68,11 @@ void mistapi_describe_key(lua_State *L, int idx, char *out, size_t outsz);
 
 void mistapi_json_register_encode(lua_State *L);
 
+/* A session's 2xx answer decoded as it arrives: text as one object of the
+ * model whose one-shape is `one` ("token"), under core.decode's default
+ * limits. Pushes the object and returns 1; else pushes nothing and returns
+ * 0 (not one object of the model, or refused: core.decode of the same text
+ * says why, the same way). */
+int mistapi_decode_object(lua_State *L, const char *text, size_t len, const char *one);
+
 #endif

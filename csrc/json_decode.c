@@ -49,6 +49,8 @@ typedef struct {
     int shape;
     const mistapi_model *model;    /* with a shape: the token model */
     int mt_token, mt_privilege, server_keys, array_mt;  /* stack indexes */
+    int known_keys;                /* stack index of the registry's KNOWN_KEYS */
+    int key_base;                  /* where the model's field names start in it */
     int depth;
     int failed;                    /* 1: yajl_parse, 2: yajl_complete_parse */
     const char *reason;            /* ours, when a callback stopped the parse */
@@ -471,6 +473,27 @@ static int record_server_key(decoder *d)
     return 1;
 }
 
+/* The names the models know, as Lua strings made once (registry table,
+ * filled as they are first met): a privilege's field id at 1 + id, a token
+ * model's at key_base + id. Pushing one is a table read, where
+ * lua_pushlstring hashes the name and looks it up each time. */
+#define KNOWN_KEYS   "mistapi.known_keys"
+#define KEY_SPAN     64
+
+/* Pushes the name of the field at slot of the known-key table, key/len
+ * being its text. */
+static void push_known_key(decoder *d, int slot, const char *key, size_t len)
+{
+    lua_State *L = d->L;
+    lua_rawgeti(L, d->known_keys, slot);
+    if (lua_type(L, -1) == LUA_TSTRING)
+        return;
+    lua_pop(L, 1);
+    lua_pushlstring(L, key, len);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, d->known_keys, slot);
+}
+
 static int on_map_key(void *ctx, const unsigned char *k, size_t len)
 {
     decoder *d = ctx;
@@ -504,6 +527,10 @@ static int on_map_key(void *ctx, const unsigned char *k, size_t len)
         f->key = (len == 7 && memcmp(key, "results", 7) == 0) ? 1 : -1;
     }
     /* A name the model knows is one short string every token shares. */
+    if (known && f->key < KEY_SPAN - 1) {
+        push_known_key(d, (f->kind == K_TOKEN ? d->key_base : 1) + f->key, key, len);
+        return 1;
+    }
     if (!known && !charge_string(d, k, len))
         return 0;
     lua_pushlstring(d->L, key, len);
@@ -522,6 +549,7 @@ static const yajl_callbacks callbacks = {
 static int decode_run(lua_State *L)
 {
     decoder *d = lua_touserdata(L, 1);
+    int i;
     d->L = L;
     if (d->shape != SHAPE_NONE) {
         luaL_getmetatable(L, d->model->metatable);
@@ -530,6 +558,17 @@ static int decode_run(lua_State *L)
         d->mt_privilege = lua_gettop(L);
         lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
         d->server_keys = lua_gettop(L);
+        lua_getfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
+        if (!lua_istable(L, -1)) {
+            lua_pop(L, 1);
+            lua_createtable(L, KEY_SPAN, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
+        }
+        d->known_keys = lua_gettop(L);
+        d->key_base = KEY_SPAN + 1;
+        for (i = 0; mistapi_models[i] != NULL && mistapi_models[i] != d->model; i++)
+            d->key_base += KEY_SPAN;
     }
     luaL_getmetatable(L, MISTAPI_ARRAY_MT);
     d->array_mt = lua_gettop(L);
@@ -653,29 +692,25 @@ static double read_limit(lua_State *L, int idx, const char *name, double max, do
     return v;
 }
 
-/* core.decode(text [, shape [, limits]]) -> value | nil, message, why
- * why: "syntax", "model" or "limit" (past limits.max_items or
- * limits.max_decoded, see HACKING.md). */
-static int json_decode(lua_State *L)
+/* By default a few times the text: a real token list counts about 2.5. */
+static double default_budget(size_t len)
+{
+    return (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len + (double)MISTAPI_DECODE_BUDGET_FLOOR;
+}
+
+/* Decodes text by shape (model: its model), under max_items (0: none) and
+ * budget, onto the top of the stack: the value (returns 1), or nil,
+ * message, why (returns 3). */
+static int decode_text(lua_State *L, const char *text, size_t len, int shape,
+                       const mistapi_model *model, lua_Integer max_items, size_t budget)
 {
     decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
-    size_t len;
-    const char *text = luaL_checklstring(L, 1, &len);
-    const mistapi_model *model;
-    int shape = shape_arg(L, 2, &model);
     int status;
 
-    if (!lua_isnoneornil(L, 3))
-        luaL_checktype(L, 3, LUA_TTABLE);
-    d->max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
-    /* By default a few times the text: a real token list counts about 2.5. */
-    d->budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0,
-                                   (double)MISTAPI_DECODE_BUDGET_FACTOR * (double)len +
-                                       (double)MISTAPI_DECODE_BUDGET_FLOOR);
+    d->max_items = max_items;
+    d->budget = budget;
     d->made = 0;
     d->over = 0;
-    lua_settop(L, 1);
-
     if (len == 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "JSON: empty input at byte 0");
@@ -711,6 +746,52 @@ static int json_decode(lua_State *L)
     }
     yajl_free(d->h);
     return 1;
+}
+
+/* core.decode(text [, shape [, limits]]) -> value | nil, message, why
+ * why: "syntax", "model" or "limit" (past limits.max_items or
+ * limits.max_decoded, see HACKING.md). */
+static int json_decode(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    const mistapi_model *model;
+    int shape = shape_arg(L, 2, &model);
+    lua_Integer max_items;
+    size_t budget;
+
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
+    budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0, default_budget(len));
+    lua_settop(L, 1);
+    return decode_text(L, text, len, shape, model, max_items, budget);
+}
+
+int mistapi_decode_object(lua_State *L, const char *text, size_t len, const char *one)
+{
+    const mistapi_model *model = NULL;
+    int i, is_model;
+    for (i = 0; mistapi_models[i] != NULL; i++)
+        if (strcmp(one, mistapi_models[i]->one) == 0)
+            model = mistapi_models[i];
+    if (model == NULL)
+        return 0;
+    if (decode_text(L, text, len, SHAPE_TOKEN, model, 0, (size_t)default_budget(len)) != 1) {
+        lua_pop(L, 3);
+        return 0;
+    }
+    /* one object of the model has its metatable; an array, a string or
+     * null under the same shape is the caller's to refuse, with the text */
+    is_model = lua_getmetatable(L, -1);
+    if (is_model) {
+        luaL_getmetatable(L, model->metatable);
+        is_model = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!is_model)
+        lua_pop(L, 1);
+    return is_model;
 }
 
 void mistapi_register_json(lua_State *L)

@@ -48,6 +48,68 @@ describe("core.session", function()
       assert.equals('{"ok":true}', body)
     end)
 
+    it("with a shape, hands a 2xx answer that is one object of its model over decoded, without its body",
+      function()
+      local token = '{"id":"3fa85f64-5717-4562-b3fc-2c963f66afa6","name":"t","created_time":1700000000,'
+        .. '"privileges":[{"scope":"org","role":"admin","org_id":"3fa85f64-5717-4562-b3fc-2c963f66afa7"}]}'
+      local status, headers, body, decoded = http:request("POST", srv.url .. "/echo", nil, token, "token")
+      assert.equals(200, status)
+      assert.equals("POST", headers["x-echo-method"])
+      assert.is_nil(body)
+      assert.same(core.decode(token, "token"), decoded)
+      assert.equals(getmetatable(core.decode(token, "token")), getmetatable(decoded))
+      if math.type then assert.equals("integer", math.type(decoded.created_time)) end
+      -- anything else comes as it would without a shape: the body, nothing decoded
+      for _, text in ipairs { "[" .. token .. "]", '{"id":7}', "null", "{", "" } do
+        local st, _, kept, none = http:request("POST", srv.url .. "/echo", nil, text, "token")
+        assert.equals(200, st)
+        assert.equals(text, kept)
+        assert.is_nil(none)
+      end
+      status, headers, body, decoded = http:request("GET", srv.url .. "/missing", nil, nil, "token")
+      assert.equals("application/json", headers["content-type"])
+      assert.equals(404, status)
+      assert.equals('{"detail":"not here"}', body)
+      assert.is_nil(decoded)
+      -- without a shape, the three values as ever (a select(3, ...) gets the body alone)
+      assert.equals(3, select("#", http:request("POST", srv.url .. "/echo", nil, token)))
+      assert.has_error(function() http:request("GET", srv.url .. "/multi", nil, nil, {}) end)
+    end)
+
+    it("sends each request's headers as they are then, the same table changed between calls too", function()
+      local ua = core.session { allow_http = true, timeout = 5, user_agent = "ua-of-session/1" }
+      local h = { ["X-Custom"] = "first" }
+      local function echo(method, body)
+        local res = assert(fetch(ua, method or "GET", srv.url .. "/echo", h, body))
+        return res.headers["x-echo-custom"], res.headers["x-echo-user-agent"], res.headers["x-echo-content-type"]
+      end
+      assert.same({ "first", "ua-of-session/1", "none" }, { echo() })
+      assert.same({ "first", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = "second"
+      assert.same({ "second", "ua-of-session/1", "none" }, { echo() })
+      h["User-Agent"] = "ua-of-call/2"
+      assert.same({ "second", "ua-of-call/2", "none" }, { echo() })
+      h["User-Agent"] = nil
+      assert.same({ "second", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = ""   -- an empty value is sent empty ("Name;"), not the one before
+      local custom, agent = echo()
+      assert.is_true(custom == nil or custom == "", tostring(custom))
+      assert.equals("ua-of-session/1", agent)
+      h["X-Custom"] = "third"
+      h["Content-Type"] = "application/json"
+      assert.same({ "third", "ua-of-session/1", "application/json" }, { echo("POST", "{}") })
+      h["Content-Type"] = nil
+      -- no invented type for a body (curl's form type), after a list that had one
+      assert.same({ "third", "ua-of-session/1", "none" }, { echo("POST", "{}") })
+      assert.same({ "third", "ua-of-session/1", "none" }, { echo() })
+      h["X-Custom"] = "bad\r\nX-Injected: 1"
+      assert.has_error(function() ua:request("GET", srv.url .. "/echo", h) end,
+        "headers: header X-Custom has CR, LF or NUL in its value")
+      h["X-Custom"] = "fourth"
+      assert.same({ "fourth", "ua-of-session/1", "none" }, { echo() })
+      ua:close()
+    end)
+
     it("answers an HTTP error status as a response, not a failure", function()
       local res = assert(fetch(http, "GET", srv.url .. "/missing"))
       assert.equals(404, res.status)

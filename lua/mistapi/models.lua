@@ -23,7 +23,9 @@ end
 -- given to core.decode: nil is no model), `list` (an array, or a page of one:
 -- `{"results": [...], "next": ...}`), `or_empty` (an empty body is no data),
 -- `empty` (the body is ignored), `any` (any JSON value: client:request),
--- `listed` (one object, or a list holding it: `list_core` is then the shape).
+-- `listed` (one object, or a list holding it: `list_core` is then the shape),
+-- `whole` (one object of the model and nothing else: a transport may decode
+-- it as it arrives, `session:request`'s shape argument).
 -- A policy with no `response` wants a JSON object, unchecked.
 local shapes = {
   empty = { empty = true },
@@ -35,7 +37,7 @@ models.shapes = shapes
 for name, m in pairs(models) do
   if name ~= "shapes" then
     m.name = name
-    shapes[m.one] = { core = m.one, noun = m.noun }
+    shapes[m.one] = { core = m.one, noun = m.noun, whole = true }
     shapes[m.list] = { core = m.list, list = true, noun = m.plural }
     shapes[m.one .. "_or_empty"] = { core = m.one, or_empty = true, noun = m.noun }
     shapes[m.one .. "_or_listed"] = { core = m.one, list_core = m.list, listed = true, noun = m.noun }

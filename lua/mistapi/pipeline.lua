@@ -88,7 +88,7 @@ end
 function Pipeline:attempt_headers(method, has_body)
   local tokens = self.s.tokens
   if #tokens > 0 then
-    local index = self:pick_token()
+    local index = next(self.spent) == nil and 1 or self:pick_token()
     local cache = self.header_cache
     local key = has_body and -index or index
     local h = cache[key]
@@ -230,14 +230,16 @@ function Pipeline:decide(policy, item, resp, info, deadline)
   if status == 429 and item.token then
     self:spend(item.token, retry.parse_retry_after(resp.headers["retry-after"]) or s.retry_cap)
     local tokens = #s.tokens
-    if tokens > 1 and item.rotations < tokens - 1 and self:token_left() then
-      item.rotations = item.rotations + 1
+    local rotations = item.rotations or 0
+    if tokens > 1 and rotations < tokens - 1 and self:token_left() then
+      item.rotations = rotations + 1
       return "again"
     end
   end
-  if item.retries < s.max_retries and retry.may_retry(policy, status, info) then
-    local wait = self:wait_for(item.retries, resp, deadline)
-    if wait then item.retries = item.retries + 1 end
+  local retries = item.retries or 0
+  if retries < s.max_retries and retry.may_retry(policy, status, info) then
+    local wait = self:wait_for(retries, resp, deadline)
+    if wait then item.retries = retries + 1 end
     return wait
   end
   return nil
@@ -245,13 +247,105 @@ end
 
 -- The login stage: a session client logs in (once, whoever asks first; the
 -- others wait for that login) before any call that is not a login itself.
-local function logged_in(self, reqs, pending)
+local function logged_in(self, items, pending)
   local a = self.auth
-  if not a then return true end
-  for _, i in ipairs(pending) do
-    if not reqs[i].skip_login then return a:ensure() end
+  for k = 1, #pending do
+    if not items[pending[k]].req.skip_login then return a:ensure() end
   end
   return true
+end
+
+-- The first round of a single call: one item, pending alone. Only read.
+local ONE = { 1 }
+
+-- An attempt of item begins: its headers (returned), and the token and
+-- login session they were made from.
+local function begin_attempt(self, item)
+  local r = item.req
+  local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
+  item.token, item.generation = token, generation
+  item.attempts = item.attempts + 1
+  return headers
+end
+
+-- What the attempt of item i came to, by `Pipeline:decide`: the item keeps
+-- its answer or its error when it ends (and on_done hears of it). Returns
+-- decide's step.
+local function settle(self, items, i, resp, info, started, policy, deadline, on_done)
+  local item = items[i]
+  local req = item.req
+  if self.s.log then self:log(req, resp and resp.status, info, started, item.attempts, item.token) end
+  local step = self:decide(policy, item, resp, info, deadline)
+  if step == "done" then
+    item.resp = resp
+  elseif not step then
+    if resp then
+      item.err = self:http_error(req, resp, item.attempts, item.token)
+    else
+      item.err = self:transport_error(req, info, item.attempts, item.token)
+    end
+  end
+  if (step == "done" or not step) and on_done then on_done(i, item) end
+  return step
+end
+
+-- One round over the pending items: logs in if needed, sends each (one
+-- through the transport's `request`, more through its `batch`) and settles
+-- it. Returns the items to try again (nil: none) and the longest wait asked
+-- for. A single item's round runs no loop (LuaJIT then compiles a whole
+-- call into one trace). `whole`: see Pipeline:exchange.
+local function round(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  local t = self.transport
+  if self.auth then
+    local ok, lerr = logged_in(self, items, pending)
+    if not ok then
+      for k = 1, #pending do
+        local i = pending[k]
+        items[i].err = lerr
+        if on_done then on_done(i, items[i]) end
+      end
+      return nil, 0
+    end
+  end
+  local started = self.s.log and t.now()
+  if #pending == 1 then
+    local i = pending[1]
+    local item = items[i]
+    local req = item.req
+    req.headers = begin_attempt(self, item)
+    local resp, info = t:request(req, not req.max_items and whole or nil)
+    req.headers = nil
+    local step = settle(self, items, i, resp, info, started, policy, deadline, on_done)
+    if step == "done" or not step then return nil, 0 end
+    return pending, step ~= "again" and step or 0
+  end
+  local batch = {}
+  for k = 1, #pending do
+    local item = items[pending[k]]
+    local req = item.req
+    batch[k] = { method = req.method, url = req.url, body = req.body, headers = begin_attempt(self, item) }
+  end
+  local answers = t:batch(batch, concurrency)
+  local again, wait = nil, 0
+  for k = 1, #pending do
+    local answer = answers[k]
+    local step = settle(self, items, pending[k], answer.status and answer or nil, answer.err, started,
+      policy, deadline, on_done)
+    if step and step ~= "done" then
+      again = again or {}
+      again[#again + 1] = pending[k]
+      if step ~= "again" and step > wait then wait = step end
+    end
+  end
+  return again, wait
+end
+
+-- Rounds until no item is pending, waiting between them as asked.
+local function rounds(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  local again, wait = round(self, items, pending, policy, concurrency, on_done, deadline, whole)
+  if not again then return items end
+  if wait > 0 then self.transport.sleep(wait) end
+  return rounds(self, items, again, policy, concurrency, on_done, deadline, whole)
 end
 
 --- Sends requests under a policy, some at a time: the one send loop of
@@ -259,6 +353,8 @@ end
 -- needed, sends every item still pending (one through the transport's
 -- `request`, more through its `batch`), and decides for each by
 -- `Pipeline:decide`; the round then waits the longest wait asked for.
+-- (A single call is most of what a script makes: its round allocates no
+-- table it does not keep, and nothing grows a table after it is made.)
 -- @param reqs {method, path, body, skip_login} each; the URL is made here
 -- @param policy {idempotent = bool, response = shape}
 -- @param concurrency how many at once (a bulk call's option)
@@ -266,76 +362,33 @@ end
 -- @return the items: each `{req, resp | err, attempts, token}`, where
 --   `token` is the index of the token the last attempt used
 function Pipeline:exchange(reqs, policy, concurrency, on_done)
-  local s, t = self.s, self.transport
-  local now = t.now
-  local deadline = s.deadline and now() + s.deadline
-  local items, pending = {}, {}
-  for i = 1, #reqs do
-    local r = reqs[i]
-    r.url = s.base_url .. r.path
-    items[i] = { req = r, attempts = 0, retries = 0, rotations = 0 }
-    pending[i] = i
+  local s = self.s
+  local base = s.base_url
+  local n = #reqs
+  -- One object of a model, under the default limits: the transport may hand
+  -- it over decoded (`resp.decoded`), without a body string to decode again.
+  local shape = shapes[policy.response]
+  local whole = shape and shape.whole and not s.max_decoded and shape.core or nil
+  local deadline = s.deadline and self.transport.now() + s.deadline
+  -- Each item is sized for what a call that succeeds sets (retries,
+  -- rotations and the rest come when needed): the GC's work grows with
+  -- every byte made.
+  local items, pending
+  if n == 1 then
+    local req = reqs[1]
+    req.url = base .. req.path
+    items, pending = { { req = req, attempts = 0, token = nil, resp = nil } }, ONE
+  else
+    items, pending = {}, {}
+    for i = 1, n do
+      local req = reqs[i]
+      req.url = base .. req.path
+      items[i] = { req = req, attempts = 0, token = nil, resp = nil }
+      pending[i] = i
+    end
   end
-  while #pending > 0 do
-    local ok, lerr = logged_in(self, reqs, pending)
-    if not ok then
-      for _, i in ipairs(pending) do
-        items[i].err = lerr
-        if on_done then on_done(i, items[i]) end
-      end
-      return items
-    end
-    -- each attempt's headers, and the token and session they were made from
-    for _, i in ipairs(pending) do
-      local item = items[i]
-      local r = item.req
-      item.headers, item.token, item.generation = self:attempt_headers(r.method, r.body ~= nil)
-      item.attempts = item.attempts + 1
-    end
-    local started = s.log and now()
-    local answers
-    if #pending == 1 then
-      local item = items[pending[1]]
-      local r = item.req
-      r.headers = item.headers
-      local resp, info = t:request(r)
-      r.headers = nil
-      answers = { resp or { err = info } }
-    else
-      local batch = {}
-      for k, i in ipairs(pending) do
-        local item = items[i]
-        local r = item.req
-        batch[k] = { method = r.method, url = r.url, body = r.body, headers = item.headers }
-      end
-      answers = t:batch(batch, concurrency)
-    end
-    local again, wait = {}, 0
-    for k, i in ipairs(pending) do
-      local item, answer = items[i], answers[k]
-      local r = item.req
-      item.headers = nil
-      local resp, info = answer.status and answer or nil, answer.err
-      if s.log then self:log(r, resp and resp.status, info, started, item.attempts, item.token) end
-      local step = self:decide(policy, item, resp, info, deadline)
-      if step == "done" then
-        item.resp = resp
-      elseif step then
-        again[#again + 1] = i
-        if step ~= "again" and step > wait then wait = step end
-      elseif resp then
-        item.err = self:http_error(r, resp, item.attempts, item.token)
-      else
-        item.err = self:transport_error(r, info, item.attempts, item.token)
-      end
-      if step == "done" or not step then
-        if on_done then on_done(i, item) end
-      end
-    end
-    if wait > 0 and #again > 0 then t.sleep(wait) end
-    pending = again
-  end
-  return items
+  if n == 0 then return items end
+  return rounds(self, items, pending, policy, concurrency, on_done, deadline, whole)
 end
 
 -- The body of a 2xx answer that could not be read. A create's is kept whole
@@ -375,6 +428,10 @@ end
 function pipeline.decode(shape, req, resp, attempts, limits)
   local s = shape and shapes[shape]
   if s and s.empty then return nil end
+  -- one object of the model, decoded by the transport as it arrived: the
+  -- same table core.decode makes of the text, which it did not keep
+  local data = resp.decoded
+  if data ~= nil then return data end
   local body = resp.body
   if s and s.or_empty and not body:find("%S") then return nil end
   local core_shape = s and s.core
@@ -382,7 +439,8 @@ function pipeline.decode(shape, req, resp, attempts, limits)
   -- With a model shape the core also checks each field's type against the
   -- model and makes epochs integers; such a refusal is a "model" one.
   local max_decoded = limits and limits.max_decoded
-  local data, err, why = core.decode(body, core_shape, (req.max_items or max_decoded) and {
+  local err, why
+  data, err, why = core.decode(body, core_shape, (req.max_items or max_decoded) and {
     max_items = req.max_items, max_decoded = max_decoded } or nil)
   if data == nil then
     return failed(req, resp, attempts, limits, why == "model" and err

@@ -61,14 +61,21 @@ function Base:check_param(op, i, v)
 end
 
 --- The path of `op` with its (none, one or two) parameters, each checked.
+-- (An id checked before is looked up here, without a call: most calls are
+-- about ids seen before.)
 function Base:path_of(op, a, b)
   local p, n = op.pieces, op.n_params
   if n == 0 then return p[1] end
-  local ok, err = self:check_param(op, 1, a)
-  if not ok then return nil, err end
+  local ok, err
+  if not checked[a] then
+    ok, err = self:check_param(op, 1, a)
+    if not ok then return nil, err end
+  end
   if n == 1 then return p[1] .. a .. p[2] end
-  ok, err = self:check_param(op, 2, b)
-  if not ok then return nil, err end
+  if not checked[b] then
+    ok, err = self:check_param(op, 2, b)
+    if not ok then return nil, err end
+  end
   return p[1] .. a .. p[2] .. b .. p[3]
 end
 

@@ -29,11 +29,17 @@ end
 
 function result.new(data, resp, attempts, token_index, extra)
   local headers = rawget(resp, "headers")
-  local r = setmetatable({
-    data = data, status = resp.status, headers = headers,
-    attempts = attempts, token_index = token_index,
-  }, Result)
-  if headers == nil then unread[r] = rawget(resp, "raw_headers") end
+  local r
+  if headers == nil then
+    -- no slot for headers until they are read: the GC's work grows with every byte made
+    r = setmetatable({ data = data, status = resp.status, attempts = attempts, token_index = token_index }, Result)
+    unread[r] = rawget(resp, "raw_headers")
+  else
+    r = setmetatable({
+      data = data, status = resp.status, headers = headers,
+      attempts = attempts, token_index = token_index,
+    }, Result)
+  end
   if extra then
     for k, v in pairs(extra) do r[k] = v end
   end

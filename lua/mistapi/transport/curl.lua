@@ -48,13 +48,21 @@ function Curl:open()
   return self.session
 end
 
---- One request: `{method, url, headers, body}` -> resp | nil, info.
-function Curl:request(req)
-  local ok, why = target.check_url(req.url, self.s.base_url)
-  if not ok then return nil, target.refusal(why) end
-  local status, raw, body = (self.session or self:open()):request(req.method, req.url, req.headers, req.body)
+--- One request: `{method, url, headers, body}` -> resp | nil, info. With
+-- `whole` (a model's one shape), a 2xx answer that is one object of it comes
+-- as `resp.decoded` and no `resp.body` (see session:request).
+function Curl:request(req, whole)
+  local url = req.url
+  -- the core's check first (a string on the base URL, nothing to refuse
+  -- in it), so a good target costs one call; mistapi.target says why not
+  if type(url) ~= "string" or not core.check_target(url, self.s.base_url) then
+    local _, why = target.check_url(url, self.s.base_url)
+    return nil, target.refusal(why)
+  end
+  local status, raw, body, decoded = (self.session or self:open()):request(req.method, url, req.headers, req.body,
+    whole)
   if not status then return nil, raw end
-  return setmetatable({ status = status, raw_headers = raw, body = body }, Answer)
+  return setmetatable({ status = status, raw_headers = raw, body = body, decoded = decoded }, Answer)
 end
 
 --- Many requests at once, results in input order (the session reads the
