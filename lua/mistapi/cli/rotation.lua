@@ -62,8 +62,9 @@ function rotation.run(ctx, o, calls)
     local status = ctx.fail(err)
     -- the new token lives on (its delete failed): its key stays where it was stored
     if ks.stored() then ctx.err("mistapi-tokens: the new key is in " .. ks.where) end
-    if ks.replaced() then ctx.err("mistapi-tokens: the old key, whose token may still live, is in " .. ks.where
-      .. ".prev") end
+    if ks.replaced() and keystore.check(ks.where .. ".prev") == "key" then
+      ctx.err("mistapi-tokens: the old key, whose token may still live, is in " .. ks.where .. ".prev")
+    end
     return status
   end
   if o.json then

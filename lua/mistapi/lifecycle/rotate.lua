@@ -297,7 +297,7 @@ function rotate.run(t, id, opts)
     local done = #pending == 0 and r:already_done(by, opts.name or unmarked)
     if done then return done end
   end
-  r.final = opts.name or unmarked or (old and old.name)
+  r.final = opts.name or (r.marked_by and unmarked) or (old and old.name)
     or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
   if t.has_privileges then
     r.privileges = opts.privileges or privileges.plain_all(base.privileges)
