@@ -251,9 +251,9 @@ function keystore.file(path, opts)
   }
 end
 
---- Once the old token is gone (a rotation's delete, or `--finish` after
--- `keep_prev`): removes PATH.prev,
--- only if it holds the key of the token now gone (masked as `shown`).
+--- Once the old token is gone (deleted by the rotation, or by finish after
+-- keep_old): removes PATH.prev, only if it holds the key of the token now
+-- gone (masked as `shown`).
 -- @return true if it was removed
 function keystore.drop_prev(path, shown)
   local prev = path .. ".prev"

@@ -245,7 +245,6 @@ function main.run(argv, env)
   return dispatch(ctx, o, env)
 end
 
---- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
 -- Standard output closed (`>&-`): descriptor 1 is taken by /dev/null at once,
 -- so that no file or socket opened later becomes "standard output" and gets a
 -- key, and every write to it fails. -> an env for main.run, or nil
@@ -260,6 +259,7 @@ local function closed_stdout()
   return { stdout = function() return nil, "standard output is closed" end }
 end
 
+--- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
 function main.main(argv)
   -- a key written to a closed pipe must fail (EPIPE), not kill us half-way through a rotation
   pcall(function() require("mistapi.core").ignore_sigpipe() end)
