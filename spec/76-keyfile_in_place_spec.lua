@@ -76,6 +76,39 @@ describe("key files replaced in place", function()
     assert.equal(2, count())
   end)
 
+  it("stopped between the create and its store, the same --key-file clears the keyless token and rotates", function()
+    local old, path = live("ci")
+    local ks = assert(keystore.file(path))
+    local co = coroutine.create(function()
+      return tokens:rotate_org_api_token(e.org_id, old.id, { store = function() coroutine.yield() end,
+        load = ks.load, commit = ks.commit })
+    end)
+    assert(coroutine.resume(co))   -- the new token made, its key never stored: F still holds the old key
+    assert.equal(3, count())
+    local r = cli { "rotate", old.id, "--key-file", path }
+    assert.equal(0, r.status, r.err)
+    assert.equal(2, count())
+    assert.is_true(works(read(path)))
+    assert.is_false(works(old.key))
+    assert.is_false(shell.exists(path .. ".prev"))
+  end)
+
+  it("a key file replaced in place keeps the old key at PATH.prev while the old token lives", function()
+    local old, path = live("ci")
+    e:fault { kind = "status", status = 503, method = "DELETE", count = 2 }
+    local r = cli { "--max-retries", "0", "rotate", old.id, "--key-file", path }
+    assert.equal(5, r.status, r.err)
+    assert.is_true(works(old.key))
+    assert.equal(old.key, read(path .. ".prev"))
+    assert.equal("600", shell.mode(path .. ".prev"))
+    assert.is_true(works(read(path)))
+    e:clear_faults()
+    r = cli { "rotate", old.id, "--key-file", path }
+    assert.equal(0, r.status, r.err)
+    assert.is_false(works(old.key))
+    assert.is_false(shell.exists(path .. ".prev"))
+  end)
+
   it("--keep-old keeps the old key at PATH.prev until --finish --key-file PATH", function()
     local old, path = live("ci")
     local r = cli { "rotate", old.id, "--key-file", path, "--keep-old" }

@@ -1,7 +1,9 @@
 -- The token lifecycle under failure, in the style of a simulation test: every
--- step of every lifecycle operation (library and CLI: create, self create,
--- rotate, self rotate, keep_old, finish, apply with create, update, replace
--- and prune) against every failure a deployment meets (a request that never
+-- step of every lifecycle operation (library and CLI: rotate, self rotate,
+-- keep_old, finish, apply with create, update, replace and prune; the CLI's
+-- create and self create; key files replaced in place, a reused key
+-- directory; the own-token guard of rotate, apply, delete and self delete)
+-- against every failure a deployment meets (a request that never
 -- reached the server; one refused; one carried out whose answer was a 5xx, cut,
 -- unanswered, timed out, truncated or undecodable; a 404 for a token gone
 -- already; a kill right after the step; a store that fails; a key file in the
@@ -14,9 +16,9 @@
 -- The steps are counted from one clean run of each operation (the emulator's
 -- request log), so a new request in an operation is a new row by itself; a new
 -- failure is a row of support/simulation/failures.lua, a new operation one of
--- operations.lua. Cells that break a promise today are listed, with the reason,
--- in support/simulation/known_violations.lua: they show as pending, and a
--- listed cell that no longer breaks exactly those promises fails.
+-- operations.lua. Every cell must keep every promise: known_violations.lua is
+-- empty (a cell listed there shows as pending, and fails once it no longer
+-- breaks exactly the promises listed).
 --
 -- Lua 5.4 runs every case and checks docs/lifecycle_failures.md against what
 -- it saw (`make lifecycle-failures` writes it); LuaJIT runs every 5th.

@@ -67,7 +67,12 @@ function keystore.check(path, label)
   label = label or path
   if type(path) ~= "string" or path == "" then return nil, label .. ": needs a path" end
   local kind, size = core.path_kind(path)
-  if not kind then return nil, ("%s: %s"):format(label, tostring(size):lower()) end
+  if not kind then
+    local why = tostring(size):lower()
+    -- ENOTDIR: a part of the path is a file; said as create() says it, the same on every run
+    if why:find("not a directory", 1, true) then why = "no such directory (a part of the path is a file)" end
+    return nil, ("%s: %s"):format(label, why)
+  end
   if kind == "missing" then return "new" end
   if kind ~= "file" then return nil, ("%s %s"):format(label, WHY[kind] or WHY.other) end
   return size == 0 and "empty" or "key"
@@ -158,11 +163,13 @@ local function load_from(s, token)
 end
 
 -- The new key is proved: PATH.new takes PATH's place in one rename, so a
--- reader sees the old key or the new one, never none. With `keep_prev` the
--- old key is first copied to PATH.prev (0600).
+-- reader sees the old key or the new one, never none. The old key is first
+-- copied to PATH.prev (0600): its token still lives until the rotation
+-- deletes it (`retired` then removes PATH.prev), or until `--finish` with
+-- `keep_prev`.
 local function commit(s)
   if not (s.staged or s.staged_earlier) then return true end
-  if s.keep_prev then
+  do
     local prev, old = s.path .. ".prev", read_key(s.path)
     local what, err = keystore.check(prev, prev)
     if not what then return nil, err end
@@ -203,8 +210,9 @@ end
 -- @param opts { label = "--key-file PATH" (how messages name it), write =
 --   function(text) -> true | nil, message (standard output's writer),
 --   new_only = true (refuse any existing path: no key to read back),
---   keep_prev = true (a replaced key is kept at PATH.prev: a rotation with keep_old) }
--- @return the store { where, store, load, commit, discard, abandon, stored, replaced },
+--   keep_prev (accepted, no longer needed: a replaced key is always kept at PATH.prev until
+--   its token is gone) }
+-- @return the store { where, store, load, commit, discard, retired, abandon, stored, replaced },
 --   or nil and a message
 function keystore.file(path, opts)
   opts = opts or {}
@@ -230,21 +238,22 @@ function keystore.file(path, opts)
   end
   local s, err = slot(path, opts.label or path, opts.new_only)
   if not s then return nil, err end
-  s.keep_prev = opts.keep_prev
   return {
     where = path,
     store = function(key, _, _, old) return store_in(s, key, old) end,
     load = function(token) return load_from(s, token) end,
     commit = function() return commit(s) end,
     discard = function() remove(s) end,
+    retired = function(old) keystore.drop_prev(path, old and old.key) end,
     abandon = function() if not s.written then remove(s) end end,
     stored = function() return s.written == true or s.staged_earlier == true end,
     replaced = function() return s.committed == true end,
   }
 end
 
---- After a rotation kept with `keep_prev` is finished: removes PATH.prev,
--- only if it holds the key of the token now gone (masked as `shown`).
+--- Once the old token is gone (deleted by the rotation, or by finish after
+-- keep_old): removes PATH.prev, only if it holds the key of the token now
+-- gone (masked as `shown`).
 -- @return true if it was removed
 function keystore.drop_prev(path, shown)
   local prev = path .. ".prev"
@@ -305,6 +314,7 @@ function keystore.dir(dir, names, opts)
       return commit(s)
     end,
     discard = function(_, name) if slots[name] then remove(slots[name]) end end,
+    retired = function(old, name) if slots[name] then keystore.drop_prev(slots[name].path, old and old.key) end end,
     abandon = abandon,
     stored = function(name)
       local s = slots[name]

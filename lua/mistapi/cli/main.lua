@@ -264,11 +264,25 @@ function main.run(argv, env)
   return status
 end
 
+-- Standard output closed (`>&-`): descriptor 1 is taken by /dev/null at once,
+-- so that no file or socket opened later becomes "standard output" and gets a
+-- key, and every write to it fails. -> an env for main.run, or nil
+local function closed_stdout()
+  local EBADF = 9
+  if select(3, io.stdout:seek("cur")) ~= EBADF then return nil end
+  for _ = 1, 3 do   -- the lowest free descriptors: 0 and 2 may be closed too
+    main.held_fds = main.held_fds or {}
+    main.held_fds[#main.held_fds + 1] = io.open("/dev/null", "r+")
+    if select(3, io.stdout:seek("cur")) ~= EBADF then break end
+  end
+  return { stdout = function() return nil, "standard output is closed" end }
+end
+
 --- Runs `run` for the script: a Lua error (a bug) becomes one line and exit 70.
 function main.main(argv)
   -- a key written to a closed pipe must fail (EPIPE), not kill us half-way through a rotation
   pcall(function() require("mistapi.core").ignore_sigpipe() end)
-  local ok, status = pcall(main.run, argv)
+  local ok, status = pcall(main.run, argv, closed_stdout())
   if ok then return status end
   local text = secrets.scrub(status, secrets.known(os.getenv))
   io.stderr:write("mistapi-tokens: internal error (please report it): ", text, "\n")

@@ -42,12 +42,11 @@ local function rotate_locked(ctx, o, calls, path)
   if perr then return ctx.usage(perr) end
   local to_stdout = path == "-"
   local say = to_stdout and ctx.err or ctx.out
-  local ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write,
-    keep_prev = o["keep-old"] })
+  local ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write })
   if not ks then return ctx.usage(kerr) end
   local src_ips = o.src_ips and #o.src_ips > 0 and o.src_ips or nil
   local report, err = calls.rotate(o.id, {
-    store = ks.store, load = ks.load, commit = ks.commit, discard = ks.discard,
+    store = ks.store, load = ks.load, commit = ks.commit, discard = ks.discard, retired = ks.retired,
     keep_old = o["keep-old"], allow_self = o["allow-self"], restart = o.restart,
     verify = not o["no-verify"], name = o.name, privileges = privileges, src_ips = src_ips,
   })
@@ -56,6 +55,9 @@ local function rotate_locked(ctx, o, calls, path)
     local status = ctx.fail(err)
     -- the new token lives on (its delete failed): its key stays where it was stored
     if ks.stored() then ctx.err("mistapi-tokens: the new key is in " .. ks.where) end
+    if ks.replaced() and keystore.check(ks.where .. ".prev") == "key" then
+      ctx.err("mistapi-tokens: the old key, whose token may still live, is in " .. ks.where .. ".prev")
+    end
     return status
   end
   if o.json then

@@ -9,7 +9,6 @@
 -- run; the error says which step failed and lists what was done before it.
 -- @module mistapi.lifecycle.apply
 
-local display = require "mistapi.display"
 local failure = require "mistapi.lifecycle.failure"
 local made = require "mistapi.lifecycle.made"
 local plan = require "mistapi.lifecycle.plan"
@@ -58,21 +57,24 @@ end
 -- false and the error.
 function Run:resume_create(s, pending)
   local t, opts = self.t, self.opts
+  local keyless = true
   for _, p in ipairs(pending) do
-    local key = opts.load and failure.call(opts.load, p, s.name)
-    if type(key) == "string" and display.mask(key) == p.key
-      and verify.new_token(t, p, key, s.to.privileges, opts) then
+    local key = made.held(opts.load, p, s.name)
+    if key ~= false then keyless = false end
+    if key and verify.new_token(t, p, key, s.to.privileges, opts) then
       return p, key
     end
   end
-  if not opts.restart then
+  -- under our temporary name and no store holds its key (a run stopped before
+  -- its store): nobody can hold it, so it is deleted as restart would
+  if not opts.restart and not keyless then
     return false, select(2, self:fail(s, "resume", ("an unfinished create of %s exists: token %s"):format(
       s.name, pending[1].id), "nothing was changed; give load (the CLI: the same --key-dir) the key stored"
       .. " for it to finish it, or restart to delete it and create again"))
   end
   for _, p in ipairs(pending) do
     local _, derr = t:delete(p.id)
-    if derr and not derr:is_not_found() then
+    if made.deleted(t, p.id, derr) ~= true then
       return false, select(2, self:fail(s, "resume", derr, ("the unfinished create %s could not be deleted"):format(
         p.id)))
     end
@@ -87,9 +89,13 @@ function Run:create(s)
   local temp = rotate.creating_name(s.to.name)
   local list, lerr = t:list()
   if not list then return self:fail(s, "read", lerr, "nothing was changed") end
-  local pending = {}
+  local pending, ids = {}, made.ids(list)
   for _, p in ipairs(list) do
     if p.name == temp then pending[#pending + 1] = p end
+    -- a replace stopped after its old token went: that rotation is finished, not a second token made
+    local of = type(p.name) == "string" and p.name:sub(1, #s.to.name + 1) == s.to.name .. " "
+      and p.name:match("^.* %[rotation of ([%x%-]+)%]$")
+    if of and not ids[of] and p.name == rotate.pending_name(s.to.name, of) then return self:replace(s, of) end
   end
   local new, key, resumed
   if #pending > 0 then
@@ -114,7 +120,7 @@ function Run:create(s)
     end
   end
   local _, uerr = t:update(new.id, t:body(s.to.name, privileges.plain_all(s.to.privileges)))
-  if uerr then
+  if uerr and not made.renamed(t, new.id, s.to.name, uerr) then
     return self:fail(s, "rename", uerr, ("token %s is made and its key stored, under the name %q; a re-run"
       .. " finishes it"):format(new.id, temp), { key })
   end
@@ -131,10 +137,11 @@ function Run:update(s)
   return true
 end
 
-function Run:replace(s)
+function Run:replace(s, old_id)
   local opts = self.opts
-  local report, err = rotate.run(self.t, s.id, {
-    store = opts.store, load = opts.load, commit = opts.commit, discard = opts.discard, restart = opts.restart,
+  local report, err = rotate.run(self.t, old_id or s.id, {
+    store = opts.store, load = opts.load, commit = opts.commit, discard = opts.discard, retired = opts.retired,
+    restart = opts.restart,
     allow_self = opts.allow_self, verify = opts.verify,
     verify_attempts = opts.verify_attempts, verify_wait = opts.verify_wait,
     name = s.to.name, privileges = privileges.plain_all(s.to.privileges), src_ips = s.to.src_ips,
@@ -144,7 +151,11 @@ function Run:replace(s)
     err.done, err.failed = self.done, s
     return nil, err
   end
-  self:did(s, { new_id = report.new_id, new = report.new, resumed = report.resumed })
+  if old_id then
+    self:did(s, { id = report.new_id, new = report.new, resumed = true })
+  else
+    self:did(s, { new_id = report.new_id, new = report.new, resumed = report.resumed })
+  end
   return true
 end
 

@@ -150,6 +150,51 @@ function made.create(t, body, known)
   return nil, err, "no token was made"
 end
 
+--- Whether token `id` is surely gone after its DELETE failed with `err`: the
+-- DELETE answered 404, or its answer was lost (the request may have been
+-- carried out) and a GET now answers 404. A message that says "both tokens
+-- work" must not follow a DELETE that was done.
+-- @return true (gone), false (it still exists), or nil (that can't be told now)
+function made.deleted(t, id, err)
+  if not err then return true end
+  if errors.is_error(err) and err:is_not_found() then return true end
+  if not made.may_have_made(err) then return false end
+  local still, gerr = t:get(id)
+  if still then return false end
+  if errors.is_error(gerr) and gerr:is_not_found() then return true end
+  return nil
+end
+
+--- Whether an update of token `id` to `name` that failed with `err` was
+-- carried out all the same (its answer lost, and a GET shows the new name).
+function made.renamed(t, id, name, err)
+  if not made.may_have_made(err) then return false end
+  local now = t:get(id)
+  return type(now) == "table" and now.name == name
+end
+
+--- What the caller's store holds for a token a run stopped with (under a
+-- temporary name of ours): `load(token, name)` asked.
+-- @param replaced the token being replaced, or nil: a store that still holds its key
+--   (a key file replaced in place, stopped before the new key came) holds none of this one's
+-- @return the key (a string that is that token's, as far as its masked key
+--   shows), or false when the store provably holds none of its key (load
+--   returned nothing, or the key of the token replaced), or nil when that
+--   can't be told (no load, load raised, or the key of some other token:
+--   the user decides)
+function made.held(load, token, name, replaced)
+  if not load then return nil end
+  local ok, key = pcall(load, token, name)
+  if not ok then return nil end
+  if type(key) ~= "string" or key == "" then return false end
+  local shown = type(token.key) == "string" and token.key:match(MASKED) and token.key
+  if shown and mask(key) ~= shown then
+    if replaced and type(replaced.key) == "string" and mask(key) == replaced.key then return false end
+    return nil, "the key load gave is not that token's"
+  end
+  return key
+end
+
 --- Deletes a new token after a later step failed (store, verify); the
 -- store's `discard` is told only once the token is surely gone (the DELETE
 -- answered 2xx or 404): while it lives, its key stays where it was stored.
@@ -161,7 +206,7 @@ end
 -- @return the words for the new token's state, and whether it is gone
 function made.undo(t, new, stored, discard, name)
   local _, derr = t:delete(new.id)
-  if derr and not (errors.is_error(derr) and derr:is_not_found()) then
+  if made.deleted(t, new.id, derr) ~= true then
     return ("the new token %s could not be deleted (%s)%s"):format(new.id, errors.tidy(tostring(derr)),
       stored and "; its key is kept in the store: re-run with load to finish, or delete the token by hand"
       or " and its key was not stored: delete it by hand"), false

@@ -118,6 +118,15 @@ function plan.make(t, source, opts)
   end
   local creating = {}
   for _, s in ipairs(by_action.create) do creating[rotate.creating_name(s.name)] = s end
+  -- a replace stopped after its old token went leaves only its new token: apply finishes that rotation
+  for _, tok in ipairs(list) do
+    local of = type(tok.name) == "string" and tok.name:match(" %[rotation of ([%x%-]+)%]$")
+    if of and not by_id[of:lower()] then
+      for _, s in ipairs(by_action.create) do
+        if tok.name == rotate.pending_name(s.name, of) then creating[tok.name] = s end
+      end
+    end
+  end
   for _, tok in ipairs(list) do
     if not claimed[tok.id] and is_managed(state, tok.name) then
       if p.prune then

@@ -82,7 +82,7 @@ local function check_opts(opts, level)
   if type(opts.store) ~= "function" then
     error("rotate: opts.store must be a function(key, token): the new key is handed to it first", level)
   end
-  for _, k in ipairs { "load", "commit", "discard" } do
+  for _, k in ipairs { "load", "commit", "discard", "retired" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
       error("rotate: opts." .. k .. " must be a function", level)
     end
@@ -118,15 +118,14 @@ end
 function Rotation:resume(pending)
   local opts = self.opts
   local why = "give load (the CLI: the same --key-file) the key stored for it to finish the rotation"
+  local keyless = true
   for _, p in ipairs(pending) do
-    local key = opts.load and failure.call(opts.load, p, self.final)
-    if type(key) == "string" then
-      local shown = type(p.key) == "string" and p.key:match("^....%.%.%.....$")
-      local mine = not shown or display.mask(key) == p.key
-      local ok, verr = false, nil
-      if mine then ok, verr = verify.new_token(self.t, p, key, self:expected(p), opts) end
-      why = mine and ("the key load gave fails its check (%s)"):format(errors.tidy(tostring(verr)))
-        or "the key load gave is not that token's"
+    local key, not_its = made.held(opts.load, p, self.final, self.old)
+    if key ~= false then keyless = false end
+    if not_its then why = not_its end
+    if key then
+      local ok, verr = verify.new_token(self.t, p, key, self:expected(p), opts)
+      why = ("the key load gave fails its check (%s)"):format(errors.tidy(tostring(verr)))
       if ok then
         self.key, self.new = key, p
         p.key = key
@@ -136,7 +135,10 @@ function Rotation:resume(pending)
       end
     end
   end
-  if not opts.restart then
+  -- A token under this rotation's own temporary name whose key the store does
+  -- not hold (a run stopped between the create's answer and the store): nobody
+  -- can hold its key, so it is deleted as restart would, without being asked.
+  if not opts.restart and not keyless then
     local p = pending[1]
     return self:fail("resume", ("an unfinished rotation of %s exists: token %s, created %s"):format(
       self.old_id, p.id, display.time(p.created_time)),
@@ -148,12 +150,12 @@ function Rotation:resume(pending)
   end
   for _, p in ipairs(pending) do
     local _, derr = self.t:delete(p.id)
-    if derr and not derr:is_not_found() then
+    if made.deleted(self.t, p.id, derr) ~= true then
       return self:fail("resume", derr, ("the unfinished rotation %s could not be deleted; nothing else was changed")
         :format(p.id))
     end
   end
-  self:did("restart")
+  self:did(opts.restart and "restart" or "clear")
   return true
 end
 
@@ -198,11 +200,13 @@ function Rotation:retire()
   local t, new, old = self.t, self.new, self.old
   if not old then return true end
   if self.opts.keep_old then
-    local body = t:body(rotate.retired_name(old.name, new.id), privileges.plain_all(old.privileges))
-    local _, err = t:update(old.id, body)
-    if err then
-      return self:fail("keep", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
-        " a re-run with load finishes the rotation"):format(new.id))
+    if self.marked_by ~= new.id then
+      local retired = rotate.retired_name(old.name, new.id)
+      local _, err = t:update(old.id, t:body(retired, privileges.plain_all(old.privileges)))
+      if err and not made.renamed(t, old.id, retired, err) then
+        return self:fail("keep", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
+          " a re-run with load finishes the rotation"):format(new.id))
+      end
     end
     self.report.kept_old = true
     self:did("keep")
@@ -210,11 +214,18 @@ function Rotation:retire()
   end
   local own = t:is_own(old)
   local _, err = t:delete(old.id)
-  if err and not err:is_not_found() then
+  local gone = made.deleted(t, old.id, err)
+  if gone ~= true then
+    if gone == nil then
+      return self:fail("delete", err, ("the new token %s works (its key stored); the old one may be deleted or"
+        .. " not (the answer to its DELETE was lost); a re-run with load finishes the rotation"):format(new.id))
+    end
     return self:fail("delete", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
       " a re-run with load finishes the rotation"):format(new.id))
   end
   if own then t:adopt(old, self.key) end
+  -- gone: a store that kept the old key aside (a key file replaced in place) may drop it
+  if self.opts.retired then pcall(self.opts.retired, old, self.final) end
   self:did("delete")
   return true
 end
@@ -222,7 +233,7 @@ end
 function Rotation:rename()
   local t, new = self.t, self.new
   local _, err = t:update(new.id, t:body(self.final, self:expected(new)))
-  if err then
+  if err and not made.renamed(t, new.id, self.final, err) then
     return self:fail("rename", err, ("the rotation is done but the new token %s keeps the name %q;" ..
       " rename it, or re-run with load"):format(new.id, new.name))
   end
@@ -231,13 +242,31 @@ function Rotation:rename()
   return true
 end
 
+-- The replacement `by` named on a kept old token exists under its final name:
+-- the rotation was done (the answer of its last step lost). -> the report, or nil
+function Rotation:already_done(by, final)
+  for _, p in ipairs(self.list) do
+    if p.id == by and p.name == final then
+      local key = self.opts.load and failure.call(self.opts.load, p, final)
+      if type(key) == "string" and display.mask(key) == p.key then p.key = key end
+      self.new = p
+      self:did("resume")
+      local report = self.report
+      report.new, report.new_id, report.resumed, report.kept_old = p, p.id, true, true
+      report.state = "both tokens work; finish deletes the old one"
+      return report
+    end
+  end
+end
+
 --- Rotates token `id` of target `t`; see the module's comment and docs/lifecycle.md.
 -- @param t a mistapi.lifecycle.target
 -- @param id the old token's id
 -- @param opts { store = function(key, token, name, old) -> true | nil, msg (required;
 --   `old` is the token being replaced), load = function(token, name) -> key,
 --   commit = function(token, name) -> true | nil, msg (the new key is proved: make it
---   the live one, before the old token goes), discard = function(token, name), name, privileges,
+--   the live one, before the old token goes), discard = function(token, name), retired =
+--   function(old, name) (the old token is deleted), name, privileges,
 --   src_ips, keep_old, allow_self, restart, verify (false: read the token back
 --   instead of using its key), verify_attempts, verify_wait }
 -- @return a report { new = token (whole key), new_id, old_id, done = {steps},
@@ -261,7 +290,17 @@ function rotate.run(t, id, opts)
   end
   r.list = list
   local base = old or pending[1]
-  r.final = opts.name or (old and old.name) or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
+  -- an old token a keep_old rotation already marked "<name> [replaced by NEW]" (a run
+  -- stopped after that step): its name is not the final one, and it is not marked twice
+  local unmarked, by = nil, nil
+  if old and type(old.name) == "string" then unmarked, by = old.name:match("^(.*) %[replaced by ([%x%-]+)%]$") end
+  if by and opts.keep_old then
+    r.marked_by = by
+    local done = #pending == 0 and r:already_done(by, opts.name or unmarked)
+    if done then return done end
+  end
+  r.final = opts.name or (r.marked_by and unmarked) or (old and old.name)
+    or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
   if t.has_privileges then
     r.privileges = opts.privileges or privileges.plain_all(base.privileges)
     r.src_ips = opts.src_ips or base.src_ips
@@ -312,7 +351,7 @@ function rotate.finish(t, old_id, opts)
       :format(new_id), { old_id = old_id, new_id = new_id })
   end
   local _, derr = t:delete(old_id)
-  if derr and not derr:is_not_found() then
+  if made.deleted(t, old_id, derr) ~= true then
     return nil, failure.new("finish", "delete", derr, "both tokens still work", { old_id = old_id, new_id = new_id })
   end
   return { old_id = old_id, new_id = new_id, shown = old.key, done = { "delete" }, state = "the old token is deleted" }

@@ -32,8 +32,11 @@ function Case:holds(key)
   if self.held[key] then return true end
   if self.screen:find(key, 1, true) then return true end
   for _, path in ipairs(self.op.key_paths and self.op.key_paths(self) or {}) do
-    local text = shell.try_read(path)
-    if text and text:find(key, 1, true) then return true end
+    -- PATH.new: a key staged by an in-place replace, which the next run with PATH finishes from
+    for _, p in ipairs { path, path .. ".new" } do
+      local text = shell.try_read(p)
+      if text and text:find(key, 1, true) then return true end
+    end
   end
   return false
 end

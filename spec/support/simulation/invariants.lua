@@ -9,6 +9,7 @@
 --   5 convergence        (the driver: a re-run finishes or says what to decide;
 --                        a successful run repeated changes nothing)
 --   6 nothing of the user's destroyed   the user's files are as they were
+local shell = require "support.shell"
 local world = require "support.simulation.world"
 
 local M = {}
@@ -121,6 +122,20 @@ function M.check(c, before, now, outcome, add, label)
         if wrong then add(4, ("the %s said %q, but %s"):format(label, claim[1], wrong)) end
       end
     end
+  end
+  -- 6: a key file replaced in place keeps the old key while its token lives (in the
+  -- file itself, or at PATH.prev once the new key took its place), and a run that
+  -- says it succeeded leaves no staged PATH.new behind
+  local ip = c.in_place_key
+  if ip and now[ip.old.id] then
+    local here, prev = shell.try_read(ip.path) or "", shell.try_read(ip.path .. ".prev") or ""
+    if not here:find(ip.old.key, 1, true) and not prev:find(ip.old.key, 1, true) then
+      add(6, ("after the %s %s lives, but its key is in neither %s nor its .prev"):format(label,
+        world.describe(now[ip.old.id]), ip.path:sub(#c.dir + 2)))
+    end
+  end
+  if ip and outcome.ok and shell.try_read(ip.path .. ".new") then
+    add(4, ("the %s reported success, but %s.new is left"):format(label, ip.path:sub(#c.dir + 2)))
   end
   -- 6: the user's files
   for path, was in pairs(c.files0) do

@@ -13,7 +13,13 @@
 --   again       a successful run repeated must change nothing (apply, the CLI's key
 --               files); the others make a new token each time they succeed
 --   keystores   the key-store failures that apply (see failures.lua)
---   key_paths(c) the files that hold keys (CLI)
+--   key_paths(c) the files that hold keys (CLI); a key staged beside one (PATH.new) counts
+--               as held: the next run with the same path finishes from it (docs/lifecycle.md)
+--   c.in_place_key (set by setup) { path, old }: a key file that holds the key of the token
+--               replaced, which the run replaces in place (invariants.lua checks PATH.prev)
+-- The library's plain `create_org_api_token` and `create_api_token` are one API request
+-- each, not lifecycle methods: their promise is the API's; the CLI's create and
+-- self create, which keep the lifecycle's, are here.
 local cjson = require "cjson"
 local world = require "support.simulation.world"
 
@@ -137,33 +143,22 @@ end
 
 local function apply_touches(c, t) return t.id == c.mon.id or t.id == c.edge.id or t.id == c.gone.id end
 local function apply_creates(c, name)
-  return name == "app-new" or name == "app-edge" or name == "app-edge [rotation of " .. c.edge.id .. "]"
+  return name == "app-new" or name == "app-new [being created]" or name == "app-edge"
+    or name == "app-edge [rotation of " .. c.edge.id .. "]"
 end
 
 local function key_file(c) return c.key_path or (c.dir .. "/token.key") end
 
+-- A key file that holds the old token's key, as a deployment that rotates in place has.
+local function holding(path, key)
+  local f = assert(io.open(path, "w"))
+  f:write(key, "\n")
+  f:close()
+end
+
+local function unchanged(c, s) if not world.same(c.S0, s) then return "the world changed" end end
+
 M.list = {
-  {
-    name = "create", via = "lib",
-    setup = function() end,
-    run = function(c, r)
-      return r.lib(function(client)
-        return client:orgs_api_tokens():create_org_api_token(c.e.org_id, { name = "app-made", privileges = READ })
-      end)
-    end,
-    goal = function(c, s) return (one_held(c, s, "app-made", { privileges = READ })) end,
-    touches = touches_nothing, may_create = function(_, name) return name == "app-made" end,
-  },
-  {
-    name = "self create", via = "lib",
-    setup = function(c) local me = c.e:make_self_token { name = "me" }; c.token, c.own = me.key, me.id end,
-    run = function(_, r)
-      return r.lib(function(client) return client:self_api_tokens():create_api_token { name = "phone" } end)
-    end,
-    goal = function(c, s) return (one_held(c, s, "phone")) end,
-    touches = touches_nothing, may_create = function(_, name) return name == "phone" end,
-    answers = { "self_create_object", "self_create_several" },
-  },
   {
     name = "rotate", via = "lib",
     setup = function(c) org_old(c, "ci") end,
@@ -282,6 +277,42 @@ M.list = {
     keystores = { "exists", "notdir", "device" }, key_paths = function(c) return { key_file(c) } end,
   },
   {
+    name = "cli rotate --key-file F (in place)", via = "cli", again = true,
+    setup = function(c)
+      org_old(c, "ci")
+      c.key_path = c.dir .. "/ci.key"
+      holding(c.key_path, c.old.key)
+      c.in_place_key = { path = c.key_path, old = c.old }
+    end,
+    run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", c.key_path } end,
+    goal = rotated, touches = touches_old, may_create = rotation_names,
+    key_paths = function(c) return { c.key_path } end,
+  },
+  {
+    name = "cli rotate --keep-old (in place)", via = "cli", again = true,
+    setup = function(c)
+      org_old(c, "ci"); c.keep_old = true
+      c.key_path = c.dir .. "/ci.key"
+      holding(c.key_path, c.old.key)
+      c.in_place_key = { path = c.key_path, old = c.old }
+    end,
+    run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", c.key_path, "--keep-old" } end,
+    goal = rotated, touches = touches_old, may_create = rotation_names,
+    key_paths = function(c) return { c.key_path } end,
+  },
+  {
+    name = "cli delete own token", via = "cli", again = true, refusal = true,
+    setup = function() end,
+    run = function(c, r) return r.cli { "delete", c.own, "--yes" } end,
+    goal = unchanged, touches = touches_nothing, may_create = creates_nothing,
+  },
+  {
+    name = "cli self delete own token", via = "cli", again = true, refusal = true,
+    setup = function(c) local me = c.e:make_self_token { name = "me" }; c.token, c.own = me.key, me.id end,
+    run = function(c, r) return r.cli { "self", "delete", c.own, "--yes" } end,
+    goal = unchanged, touches = touches_nothing, may_create = creates_nothing,
+  },
+  {
     name = "cli rotate --keep-old", via = "cli",
     setup = function(c) org_old(c, "ci"); c.keep_old = true end,
     run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", key_file(c), "--keep-old" } end,
@@ -327,6 +358,24 @@ M.list = {
     run = function(c, r) return r.cli { "apply", c.state, "--key-dir", c.key_dir, "--prune", "--yes" } end,
     goal = applied, touches = apply_touches, may_create = apply_creates,
     keystores = { "exists", "notdir", "device" },
+    key_paths = function(c) return { c.key_dir .. "/app-new.key", c.key_dir .. "/app-edge.key" } end,
+  },
+  {
+    -- the key directory of an earlier apply: app-edge.key holds the key of the token it replaces
+    name = "cli apply --key-dir D (reused)", via = "cli", again = true,
+    setup = function(c)
+      apply_setup(c)
+      c.state = c.dir .. "/state.json"
+      local f = assert(io.open(c.state, "w"))
+      f:write(cjson.encode(DESIRED))
+      f:close()
+      c.key_dir = c.dir .. "/keys"
+      os.execute("mkdir -p '" .. c.key_dir .. "'")
+      holding(c.key_dir .. "/app-edge.key", c.edge.key)
+      c.in_place_key = { path = c.key_dir .. "/app-edge.key", old = c.edge }
+    end,
+    run = function(c, r) return r.cli { "apply", c.state, "--key-dir", c.key_dir, "--prune", "--yes" } end,
+    goal = applied, touches = apply_touches, may_create = apply_creates,
     key_paths = function(c) return { c.key_dir .. "/app-new.key", c.key_dir .. "/app-edge.key" } end,
   },
 }

@@ -33,7 +33,8 @@ what the re-run did.
 - after the failed run: `=` nothing changed, `~` part of the job done, `✓` all of it done
 - after the re-run: `→✓` done, `→?` it stopped and said what to decide (`restart`,
   a file in the way), `→✗` neither; no arrow: the first run succeeded
-- `!n`: a promise broken (known, listed in `spec/support/simulation/known_violations.lua`):
+- `!n`: a promise broken (spec 76 fails on one, unless it is listed in
+  `spec/support/simulation/known_violations.lua`, which is empty):
 ]]
 
 local function promises()
@@ -45,6 +46,13 @@ end
 --- The page, from the results of a full run (case key -> result).
 function M.page(cases, results)
   local lines = { HEAD .. promises(), "" }
+  local broken = 0
+  for _, one in ipairs(cases) do
+    local r = results[one.key]
+    if r and #r.violations > 0 then broken = broken + 1 end
+  end
+  lines[#lines + 1] = ("%d cases; %d break a promise."):format(#cases, broken)
+  lines[#lines + 1] = ""
   lines[#lines + 1] = "Failures of a step: `unreached` never reached the server (connection refused); `503` refused,"
     .. " not carried out; the others were carried out, then: `502`, the answer `cut` mid-body, `unanswered`"
     .. " (closed), `timeout`, a `truncated` or `undecodable` body, `404` (gone already); `killed` right after"

@@ -70,6 +70,7 @@ return {
     end
     local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
       store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
+      retired = ks and ks.retired,
       restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
     })
     if ks then ks.abandon() end
