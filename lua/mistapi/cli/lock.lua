@@ -45,7 +45,9 @@ function lock.take(path, what)
     return nil, ("another %s is running and holds its lock %s%s; nothing was changed: wait for it to end,"
       .. " then run the same command again"):format(what, path, pid and (" (pid " .. pid .. ")") or ""), true
   end
-  return nil, ("cannot take the lock %s: %s"):format(path, tostring(msg):lower()), false
+  -- ENOENT, ENOTDIR: said in the words the key file's own check uses
+  local why = (code == 2 or code == 20) and "no such directory" or tostring(msg):lower()
+  return nil, ("cannot take the lock %s: %s"):format(path, why), false
 end
 
 --- Runs `fn()` holding the lock at `path`; the lock is released whatever
