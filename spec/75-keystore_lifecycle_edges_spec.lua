@@ -238,6 +238,10 @@ describe("lifecycle edges", function()
   end)
 
   it("restart never deletes an unfinished rotation whose key the client itself runs with", function()
+    if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+      pending("stops a rotation midway by yielding from its store, across a pcall: PUC Lua 5.1 can't")
+      return
+    end
     local old = make("adm", { privileges = ADMIN })
     local box = {}
     local co = coroutine.create(function()
@@ -263,10 +267,10 @@ describe("lifecycle edges", function()
     assert.equal(("a"):rep(room) .. mark, rotate.pending_name(("a"):rep(room), id))
     assert.equal(("a"):rep(room - 1) .. mark, rotate.pending_name(("a"):rep(room - 1), id))
     assert.equal(256, #rotate.retired_name(("a"):rep(300), id))
-    local wide = rotate.pending_name(("\xC3\xA9"):rep(128), id)
+    local wide = rotate.pending_name(("\195\169"):rep(128), id)
     assert.is_true(#wide <= 256)
     assert.equal(255, #wide)   -- 102 whole characters: the 103rd would cut one in half
-    assert.truthy(wide:match("^[\xC3\xA9]+ %[rotation"), "only whole characters before the marker")
+    assert.truthy(wide:match("^[\195\169]+ %[rotation"), "only whole characters before the marker")
     -- and the emulator takes such a rotation end to end
     local old = make(("b"):rep(256))
     local report = assert(tokens:rotate_org_api_token(e.org_id, old.id, { store = keep({}) }))

@@ -77,6 +77,10 @@ describe("key files replaced in place", function()
   end)
 
   it("stopped between the create and its store, the same --key-file clears the keyless token and rotates", function()
+    if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+      pending("stops a rotation midway by yielding from its store, across a pcall: PUC Lua 5.1 can't")
+      return
+    end
     local old, path = live("ci")
     local ks = assert(keystore.file(path))
     local co = coroutine.create(function()
@@ -147,6 +151,10 @@ describe("key files replaced in place", function()
   end)
 
   it("stopped after the new key was staged: the same command finishes with PATH.new", function()
+    if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
+      pending("stops a rotation midway by yielding from its store, across a pcall: PUC Lua 5.1 can't")
+      return
+    end
     local old, path = live("ci")
     local ks = assert(keystore.file(path))
     local co = coroutine.create(function()

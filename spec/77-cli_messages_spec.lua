@@ -76,17 +76,14 @@ describe("the lifecycle's messages in the CLI's words", function()
     local old = make("ci")
     local pending = make("ci [rotation of " .. old.id .. "]")
     local path = dir .. "/ci.key"
-    local r = cli { "rotate", "ci", "--key-file", path }
-    assert.equal(6, r.status, r.err)
-    in_cli_words(r.err)
-    assert.matches("run the same command again with the same --key-file", r.err, 1, true)
-    ends_with(r.err, "or --restart to delete it and rotate again")
-    -- a key file with another token's key in it
+    -- a key file with another token's key in it: the run can't tell whose the
+    -- unfinished token's key is, so it asks (a key file with nothing for it
+    -- would have the keyless token cleared by the run itself)
     local other = make("other")
     local f = assert(io.open(dir .. "/other.key", "w"))
     f:write(other.key, "\n")
     f:close()
-    r = cli { "rotate", "ci", "--key-file", dir .. "/other.key" }
+    local r = cli { "rotate", "ci", "--key-file", dir .. "/other.key" }
     assert.equal(6, r.status, r.err)
     in_cli_words(r.err)
     assert.matches("the key in the --key-file is not that token's", r.err, 1, true)
@@ -118,7 +115,12 @@ describe("the lifecycle's messages in the CLI's words", function()
     make("app-a [being created]")
     local state, keys = dir .. "/s.json", dir .. "/keys"
     assert(os.execute("mkdir -m 700 " .. shell.quote(keys)))
-    local f = assert(io.open(state, "w"))
+    -- the key dir holds another token's key under that name: apply can't tell, so it asks
+    local other = make("other")
+    local f = assert(io.open(keys .. "/app-a.key", "w"))
+    f:write(other.key, "\n")
+    f:close()
+    f = assert(io.open(state, "w"))
     f:write('{"tokens":{"app-a":{"privileges":[{"role":"read","scope":"org"}]}}}')
     f:close()
     local r = cli { "plan", state }
@@ -129,6 +131,11 @@ describe("the lifecycle's messages in the CLI's words", function()
     in_cli_words(r.out .. r.err)
     assert.matches("run the same command again with the same --key-dir", r.err, 1, true)
     ends_with(r.err, "or --restart to delete it and create again; nothing was done before it")
+    -- --restart never overwrites a key file it did not make: the other key goes first
+    r = cli { "apply", state, "--key-dir", keys, "--yes", "--restart" }
+    assert.equal(6, r.status, r.err)
+    assert.matches("not overwriting it", r.err, 1, true)
+    os.remove(keys .. "/app-a.key")
     r = cli { "apply", state, "--key-dir", keys, "--yes", "--restart" }
     assert.equal(0, r.status, r.err)
     secrets[#secrets + 1] = shell.read_file(keys .. "/app-a.key"):match("%S+")
