@@ -6,8 +6,6 @@ local emulator = require "support.emulator"
 local shell = require "support.shell"
 local repl = require "mistapi.cli.repl"
 
-local ROOT = os.getenv("PWD") or "."
-local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local q = shell.quote
 
 describe("mistapi-tokens repl with global options", function()
@@ -15,11 +13,11 @@ describe("mistapi-tokens repl with global options", function()
 
   setup(function()
     e = emulator.start()
-    dir = assert(io.popen("mktemp -d")):read("*l")
+    dir = shell.private_dir()
   end)
   teardown(function()
     if e then e:stop() end
-    if dir then os.execute("rm -rf " .. q(dir)) end
+    shell.remove_tree(dir)
   end)
   before_each(function() e:reset() end)
 
@@ -36,7 +34,7 @@ describe("mistapi-tokens repl with global options", function()
     f:close()
     return shell.capture(("env -u MIST_APITOKEN -u MIST_API_TOKEN -u MIST_HOST -u MIST_BASE_URL -u MIST_ORG_ID "
       .. "-u MIST_ENV_FILE HOME=%s %s repl --token-file %s --base-url %s --org %s < %s")
-      :format(q(dir), q(SCRIPT), q(token_file), q(e.url), q(e.org_id), q(input)))
+      :format(q(dir), q(shell.CLI), q(token_file), q(e.url), q(e.org_id), q(input)))
   end
 
   it("talks to the --base-url with the --token-file token, for the --org", function()

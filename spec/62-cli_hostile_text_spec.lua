@@ -8,7 +8,7 @@
 -- in this process (mistapi.cli.main.run, as bin/mistapi-tokens does).
 local emu = require "support.emulator"
 local shell = require "support.shell"
-local main = require "mistapi.cli.main"
+local cli_run = require("support.cli").run
 local cjson = require "cjson"
 
 -- What a hostile server puts in a name: clear the screen, set the window
@@ -54,24 +54,13 @@ describe("mistapi-tokens with hostile server text", function()
   teardown(function() e:stop() end)
   before_each(function()
     e:reset()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    dir = shell.private_dir()
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() shell.remove_tree(dir) end)
 
   -- One command line in this process; `answer` given: a terminal that answers it.
   local function cli(argv, answer)
-    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id }
-    local out, err = {}, {}
-    local status = main.run(argv, {
-      getenv = function(k) return env[k] end,
-      stdout = function(s) out[#out + 1] = s end,
-      stderr = function(s) err[#err + 1] = s end,
-      stdin = function() return answer end,
-      isatty = function() return answer ~= nil end,
-    })
-    local r = { status = status, out = table.concat(out), err = table.concat(err) }
+    local r = cli_run(e, argv, { answer = answer })
     local json = false
     for _, a in ipairs(argv) do json = json or a == "--json" end
     assert_clean(r.out, table.concat(argv, " ") .. " (stdout)", json)

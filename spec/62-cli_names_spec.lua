@@ -6,8 +6,6 @@ local emulator = require "support.emulator"
 local shell = require "support.shell"
 local core = require "mistapi.core"
 
-local ROOT = os.getenv("PWD") or "."
-local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local q = shell.quote
 
 describe("mistapi-tokens with a token's name for its id", function()
@@ -15,17 +13,15 @@ describe("mistapi-tokens with a token's name for its id", function()
 
   setup(function()
     e = emulator.start()
-    dir = assert(io.popen("mktemp -d")):read("*l")
+    dir = shell.private_dir()
   end)
   teardown(function()
     if e then e:stop() end
-    if dir then os.execute("rm -rf " .. q(dir)) end
+    shell.remove_tree(dir)
   end)
   before_each(function() e:reset() end)
 
-  local function run(argv, extra_env)
-    return shell.capture(("%s%s %s %s"):format(shell.client_env(e), extra_env or "", q(SCRIPT), argv))
-  end
+  local function run(argv, extra_env) return shell.run_cli(e, argv, extra_env) end
 
   local function exists(id)
     return (e:api("GET", e:tokens_path(id))) == 200

@@ -7,17 +7,12 @@ local privilege = require "mistapi.cli.privilege"
 local json = require "mistapi.cli.json"
 local core = require "mistapi.core"
 
-local ROOT = os.getenv("PWD") or "."
-local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local SITE = "c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
 
 local q, slurp = shell.quote, shell.read_file
 
--- Runs the CLI with the emulator's environment (read from its 0600 env file,
--- so the token is on no command line). `extra_env` is shell text put first.
-local function run(e, argv, extra_env)
-  return shell.capture(("%s%s %s %s"):format(shell.client_env(e), extra_env or "", q(SCRIPT), argv))
-end
+-- the CLI with the emulator's environment (its token on no command line)
+local run = shell.run_cli
 
 local function count_lines(s)
   local n = 0

@@ -11,13 +11,9 @@ local filter = require "mistapi.cli.filter"
 local core = require "mistapi.core"
 
 local ROOT = os.getenv("PWD") or "."
-local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local q = shell.quote
 
-local function run(e, argv, extra_env)
-  local env = e and shell.client_env(e) or ""
-  return shell.capture(("%s%s %s %s"):format(env, extra_env or "", q(SCRIPT), argv))
-end
+local run = shell.run_cli
 
 local tmp_path, mode_of = shell.unused_path, shell.mode
 
@@ -65,7 +61,7 @@ describe("mistapi-tokens without a server", function()
   it("bash completion completes commands, options and files from the registry", function()
     local function complete(words, cword)
       local script = ("source <(%s completion bash); COMP_WORDS=(%s %s); COMP_CWORD=%d; _mistapi_tokens; "
-        .. "printf '%%s\\n' \"${COMPREPLY[@]}\""):format(q(SCRIPT), q(SCRIPT), words, cword)
+        .. "printf '%%s\\n' \"${COMPREPLY[@]}\""):format(q(shell.CLI), q(shell.CLI), words, cword)
       local r = shell.capture("bash -c " .. q(script))
       assert.equal(0, r.status, r.err)
       return r.out
@@ -74,10 +70,10 @@ describe("mistapi-tokens without a server", function()
     assert.equal("--yes\n", complete("delete --y", 2))
     assert.equal("--unused-days\n", complete("list --unu", 2))
     assert.equal("--token-file\n", complete("get --token-f", 2))
-    local dir = tmp_path()
-    assert(os.execute("mkdir " .. q(dir) .. " && : > " .. q(dir .. "/ci.key")))
+    local dir = shell.private_dir()
+    assert(os.execute(": > " .. q(dir .. "/ci.key")))
     assert.equal(dir .. "/ci.key\n", complete("create --key-file " .. q(dir .. "/c"), 3))
-    os.execute("rm -rf " .. q(dir))
+    shell.remove_tree(dir)
     local all = complete("''", 1)
     for _, name in ipairs(registry.NAMES) do
       assert.truthy(all:find("\n" .. name .. "\n", 1, true) or all:find("^" .. name .. "\n"), name)
@@ -221,7 +217,7 @@ describe("mistapi-tokens conventions against the emulator", function()
     local made = e:make_token { name = "ask-me" }
     -- `script` gives the CLI a pseudo-terminal; the answer is typed into it
     local function on_terminal(answer)
-      local cmd = ("%s %s delete %s"):format(shell.client_env(e), q(SCRIPT), made.id)
+      local cmd = ("%s %s delete %s"):format(shell.client_env(e), q(shell.CLI), made.id)
       return shell.capture(("printf %s | script -qec %s /dev/null"):format(q(answer .. "\n"), q(cmd)))
     end
     local r = on_terminal("n")

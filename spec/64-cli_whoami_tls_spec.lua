@@ -5,8 +5,6 @@ local emulator = require "support.emulator"
 local shell = require "support.shell"
 local cjson = require "cjson"
 
-local ROOT = os.getenv("PWD") or "."
-local SCRIPT = ROOT .. "/bin/mistapi-tokens"
 local q = shell.quote
 
 describe("mistapi-tokens whoami and --ca-file", function()
@@ -19,8 +17,8 @@ describe("mistapi-tokens whoami and --ca-file", function()
   -- the emulator's environment, with MIST_BASE_URL pointed at its TLS port
   -- and no CA variable inherited from the machine
   local function run(argv, extra_env)
-    return shell.capture(("%s unset CURL_CA_BUNDLE SSL_CERT_FILE; export MIST_BASE_URL=$MIST_EMU_TLS_URL; %s %s %s")
-      :format(shell.client_env(e), extra_env or "", q(SCRIPT), argv))
+    return shell.run_cli(e, argv, " unset CURL_CA_BUNDLE SSL_CERT_FILE; export MIST_BASE_URL=$MIST_EMU_TLS_URL; "
+      .. (extra_env or ""))
   end
 
   it("over TLS with a private CA: refused without the CA, works with --ca-file or the curl variables", function()
@@ -69,9 +67,8 @@ describe("mistapi-tokens whoami and --ca-file", function()
   end)
 
   it("whoami with a user's credentials names the user", function()
-    local r = shell.capture(("%s unset CURL_CA_BUNDLE SSL_CERT_FILE MIST_APITOKEN; "
-      .. "export MIST_USER=%s MIST_PASSWORD=%s; %s whoami"):format(shell.client_env(e), q(e.email),
-      q(e.password), q(SCRIPT)))
+    local r = shell.run_cli(e, "whoami", (" unset CURL_CA_BUNDLE SSL_CERT_FILE MIST_APITOKEN; "
+      .. "export MIST_USER=%s MIST_PASSWORD=%s;"):format(q(e.email), q(e.password)))
     assert.equal(0, r.status, r.err)
     assert.truthy(r.out:find("identity:%s+user " .. e.email:gsub("%p", "%%%0")), r.out)
     assert.falsy(r.out:find(e.password, 1, true))
@@ -84,8 +81,7 @@ describe("mistapi-tokens whoami and --ca-file", function()
   end)
 
   it("whoami with a token the API refuses fails with the client-error status", function()
-    local r = shell.capture(("%s export MIST_APITOKEN=%s; %s whoami"):format(shell.client_env(e),
-      string.rep("x", 40), q(SCRIPT)))
+    local r = shell.run_cli(e, "whoami", (" export MIST_APITOKEN=%s;"):format(string.rep("x", 40)))
     assert.equal(4, r.status, r.out .. r.err)
     assert.truthy(r.err:find("401", 1, true), r.err)
   end)

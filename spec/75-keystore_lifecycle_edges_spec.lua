@@ -23,11 +23,9 @@ end
 describe("mistapi.keystore", function()
   local dir
   before_each(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(sh("mkdir -m 700 " .. shell.quote(dir)))
+    dir = shell.private_dir()
   end)
-  after_each(function() sh("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() shell.remove_tree(dir) end)
 
   it("makes a new path at once (0600, empty), stores once, never over the key", function()
     local path = dir .. "/k"

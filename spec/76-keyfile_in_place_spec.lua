@@ -6,7 +6,7 @@
 -- finishes the job. Keys are only compared, never printed.
 local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
-local main = require "mistapi.cli.main"
+local cli_run = require("support.cli").run
 local keystore = require "mistapi.keystore"
 
 local READ = { { role = "read", scope = "org" } }
@@ -18,25 +18,11 @@ describe("key files replaced in place", function()
   setup(function() e = fresh:start() end)
   teardown(function() fresh:stop() end)
   before_each(function()
-    tokens = fresh:renew(function() e:clear_faults() end):orgs_api_tokens()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    tokens, dir = fresh:renew_in_dir(function() e:clear_faults() end)
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() fresh:remove_dir() end)
 
-  local function cli(argv)
-    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id }
-    local out, err = {}, {}
-    local status = main.run(argv, {
-      getenv = function(k) return env[k] end,
-      stdout = function(s) out[#out + 1] = s; return true end,
-      stderr = function(s) err[#err + 1] = s end,
-      stdin = function() return nil end,
-      isatty = function() return false end,
-    })
-    return { status = status, out = table.concat(out), err = table.concat(err) }
-  end
+  local function cli(argv) return cli_run(e, argv) end
 
   local function make(name, extra)
     local body = { name = name, privileges = READ }

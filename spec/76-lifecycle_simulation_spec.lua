@@ -69,15 +69,14 @@ describe("the token lifecycle under simulated failures", function()
   -- The cases are made when the file loads: the steps come from a clean run of
   -- each operation, so the emulator starts here (its watchdog stops it with us).
   local e = emu.start()
-  local base = shell.unused_path()
-  assert(os.execute("mkdir -m 700 " .. shell.quote(base)))
+  local base = shell.private_dir()
   local own = e:info().bootstrap_token_id
   local cases = matrix.cases(e, base, own)
   local results, ran, violating = {}, 0, 0
 
   teardown(function()
     e:stop()
-    os.execute("rm -rf " .. shell.quote(base))
+    shell.remove_tree(base)
     io.stderr:write(("\nlifecycle simulation: %d of %d cases run, %d break a promise\n"):format(ran, #cases,
       violating))
     if ran < #cases then return end   -- a sample, or a filter: no page to compare

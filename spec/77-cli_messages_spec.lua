@@ -4,7 +4,7 @@
 -- restart, verify = false), and never cut before their advice.
 local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
-local main = require "mistapi.cli.main"
+local cli_run = require("support.cli").run
 
 local READ = { { role = "read", scope = "org" } }
 local ADMIN = { { role = "admin", scope = "org" } }
@@ -18,29 +18,15 @@ describe("the lifecycle's messages in the CLI's words", function()
   setup(function() e = fresh:start() end)
   teardown(function() fresh:stop() end)
   before_each(function()
-    tokens = fresh:renew():orgs_api_tokens()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    tokens, dir = fresh:renew_in_dir()
     secrets = { e.token }
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() fresh:remove_dir() end)
 
   local function cli(argv, token)
-    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = token or e.token, MIST_ORG_ID = e.org_id }
-    local out, err = {}, {}
     table.insert(argv, 1, "--max-retries")
     table.insert(argv, 2, "0")
-    local status = main.run(argv, {
-      getenv = function(k) return env[k] end,
-      stdout = function(s) out[#out + 1] = s end,
-      stderr = function(s) err[#err + 1] = s end,
-      stdin = function() return nil end,
-      isatty = function() return false end,
-    })
-    local r = { status = status, out = table.concat(out), err = table.concat(err) }
-    for _, s in ipairs(secrets) do assert.is_nil((r.out .. r.err):find(s, 1, true), "a secret in the output") end
-    return r
+    return cli_run(e, argv, { token = token, secrets = secrets })
   end
 
   local function in_cli_words(text)

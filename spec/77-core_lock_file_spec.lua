@@ -7,11 +7,9 @@ local shell = require "support.shell"
 describe("core.lock_file", function()
   local dir
   before_each(function()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    dir = shell.private_dir()
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() shell.remove_tree(dir) end)
 
   it("lets one holder in; a second gets EAGAIN until the first unlocks", function()
     local path = dir .. "/x.lock"

@@ -5,7 +5,7 @@
 -- named. Each loop runs twice in a row against the emulator, as cron runs it.
 local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
-local main = require "mistapi.cli.main"
+local cli_run = require("support.cli").run
 local core = require "mistapi.core"
 
 local READ = { { role = "read", scope = "org" } }
@@ -18,32 +18,18 @@ describe("saved plans, detailed exit codes, src_ips spellings", function()
   setup(function() e = fresh:start() end)
   teardown(function() fresh:stop() end)
   before_each(function()
-    tokens = fresh:renew():orgs_api_tokens()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    tokens, dir = fresh:renew_in_dir()
     secrets = { e.token }
     masked = {}
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() fresh:remove_dir() end)
 
   local function no_secret_in(text)
     for _, s in ipairs(secrets) do assert.is_nil(text:find(s, 1, true), "a secret in the output") end
   end
 
   local function cli(argv, stdin)
-    local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = e.token, MIST_ORG_ID = e.org_id }
-    local out, err = {}, {}
-    local status = main.run(argv, {
-      getenv = function(k) return env[k] end,
-      stdout = function(s) out[#out + 1] = s end,
-      stderr = function(s) err[#err + 1] = s end,
-      stdin = function() return stdin end,
-      isatty = function() return stdin ~= nil end,
-    })
-    local r = { status = status, out = table.concat(out), err = table.concat(err) }
-    no_secret_in(r.out .. r.err)
-    return r
+    return cli_run(e, argv, { answer = stdin, secrets = secrets })
   end
 
   local function make(name, extra)

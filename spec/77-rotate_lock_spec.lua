@@ -19,13 +19,10 @@ describe("a lock per rotation", function()
   setup(function() e = fresh:start() end)
   teardown(function() fresh:stop() end)
   before_each(function()
-    tokens = fresh:renew():orgs_api_tokens()
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir -m 700 " .. shell.quote(dir)))
+    tokens, dir = fresh:renew_in_dir()
     secrets = { e.token }
   end)
-  after_each(function() os.execute("rm -rf " .. shell.quote(dir)) end)
+  after_each(function() fresh:remove_dir() end)
 
   local function no_secret_in(text)
     for _, s in ipairs(secrets) do assert.is_nil(text:find(s, 1, true), "a secret in the output") end

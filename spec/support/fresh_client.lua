@@ -8,8 +8,12 @@
 --   setup(function() e = fresh:start() end)
 --   teardown(function() fresh:stop() end)
 --   before_each(function() tokens = fresh:renew():orgs_api_tokens() end)
+-- A spec whose tests write files gets a new 0700 directory with each client:
+--   before_each(function() tokens, dir = fresh:renew_in_dir() end)
+--   after_each(function() fresh:remove_dir() end)
 -- (busted's setup and before_each are the spec file's own, so the spec wires them.)
 local emu = require "support.emulator"
+local shell = require "support.shell"
 local mistapi = require "mistapi"
 
 local M = {}
@@ -54,6 +58,21 @@ function Fresh:renew(extra)
   if type(extra) == "function" then extra = extra(self.e) end
   self.current = self:client(extra)
   return self.current
+end
+
+--- For before_each of a spec whose tests write files: renew(extra), and a
+-- new empty directory (mode 0700) for the test, which remove_dir removes.
+-- -> the new client's org API tokens, the directory's path
+function Fresh:renew_in_dir(extra)
+  local tokens = self:renew(extra):orgs_api_tokens()
+  self.dir = shell.private_dir()
+  return tokens, self.dir
+end
+
+--- For after_each: the test's directory (renew_in_dir's) removed.
+function Fresh:remove_dir()
+  shell.remove_tree(self.dir)
+  self.dir = nil
 end
 
 --- For teardown: the last client closed and the emulator stopped.

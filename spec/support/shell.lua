@@ -9,6 +9,13 @@
 --   shell.client_env(e)     -- shell text: a client's MIST_ variables from an
 --                           -- emulator's 0600 env file (no token on a command line)
 --   shell.capture(cmd)      -- runs cmd -> { status =, out =, err = }
+--   shell.private_dir()     -- a new empty temp directory, mode 0700 -> its path
+--   shell.remove_tree(path) -- rm -rf path (nil: nothing)
+--   shell.CLI               -- the path of bin/mistapi-tokens in the tree under test
+--   shell.run_cli(e, argv, extra_env)
+--                           -- runs `mistapi-tokens argv` (shell text) with emulator
+--                           -- e's client_env (e nil: none); extra_env is shell
+--                           -- text put just before the command -> as capture
 -- Works on Lua 5.1, 5.4 and LuaJIT.
 local M = {}
 
@@ -63,6 +70,25 @@ function M.capture(cmd)
   os.remove(out)
   os.remove(err)
   return r
+end
+
+-- (os.execute answers true on 5.4, 0 on LuaJIT)
+function M.private_dir()
+  local dir = M.unused_path()
+  local r = os.execute("mkdir -m 700 " .. M.quote(dir))
+  assert(r == true or r == 0, "mkdir " .. dir)
+  return dir
+end
+
+function M.remove_tree(path)
+  if path then os.execute("rm -rf " .. M.quote(path)) end
+end
+
+M.CLI = (os.getenv("PWD") or ".") .. "/bin/mistapi-tokens"
+
+function M.run_cli(e, argv, extra_env)
+  local env = e and M.client_env(e) or ""
+  return M.capture(("%s%s %s %s"):format(env, extra_env or "", M.quote(M.CLI), argv))
 end
 
 return M
