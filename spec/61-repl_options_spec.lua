@@ -23,7 +23,7 @@ describe("mistapi-tokens repl with global options", function()
 
   -- Lines on standard input (not a terminal: plain lines, no history), with
   -- nothing of the emulator in the environment: only the options say where.
-  local function session(lines)
+  local function session(lines, where)
     local token_file = dir .. "/token"
     local f = assert(io.open(token_file, "w"))
     f:write(e.token, "\n")
@@ -33,8 +33,8 @@ describe("mistapi-tokens repl with global options", function()
     f:write(table.concat(lines, "\n"), "\n")
     f:close()
     return shell.capture(("env -u MIST_APITOKEN -u MIST_API_TOKEN -u MIST_HOST -u MIST_BASE_URL -u MIST_ORG_ID "
-      .. "-u MIST_ENV_FILE HOME=%s %s repl --token-file %s --base-url %s --org %s < %s")
-      :format(q(dir), q(shell.CLI), q(token_file), q(e.url), q(e.org_id), q(input)))
+      .. "-u MIST_ENV_FILE -u CURL_CA_BUNDLE -u SSL_CERT_FILE HOME=%s %s repl --token-file %s %s --org %s < %s")
+      :format(q(dir), q(shell.CLI), q(token_file), where or ("--base-url " .. q(e.url)), q(e.org_id), q(input)))
   end
 
   it("talks to the --base-url with the --token-file token, for the --org", function()
@@ -48,6 +48,16 @@ describe("mistapi-tokens repl with global options", function()
     assert.truthy(r.out:find(e.org_id, 1, true), r.out)
     assert.truthy(r.out:find("\ntrue\n", 1, true), r.out)
     assert.falsy(r.out:find(e.token, 1, true), "no token in the output")
+  end)
+
+  it("talks to the --host (https) it is given, trusting the --ca-file", function()
+    local hostport = e.tls_url:match("^https://(.+)$")
+    local r = session({ "print(client.settings.base_url)", "print(#tokens:list_all_org_api_tokens(org_id).data >= 1)" },
+      ("--host %s --ca-file %s"):format(q(hostport), q(e.ca_file)))
+    assert.equal(0, r.status, r.err)
+    assert.truthy(r.out:find(e.tls_url, 1, true), r.out)
+    assert.truthy(r.out:find("\ntrue\n", 1, true), r.out)
+    assert.falsy((r.out .. r.err):find(e.token, 1, true), "no token in the output")
   end)
 
   it("prints settings, the pipeline and a new token without a credential or the new key", function()

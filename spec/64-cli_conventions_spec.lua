@@ -287,6 +287,8 @@ describe("mistapi-tokens conventions against the emulator", function()
     local r = run(e, "get 00000000-0000-4000-8000-000000000000")
     assert.equal(4, r.status)
     assert.truthy(r.err:find("^mistapi%-tokens: 404 GET /api/v1/orgs/"), r.err)
+    -- and names the API that said it
+    assert.truthy(r.err:find(" (" .. e.url .. ")\n", 1, true), r.err)
     assert.is_nil(r.err:find("mistapi:", 1, true))
     assert.is_nil(r.err:find("\n.", 1))
   end)

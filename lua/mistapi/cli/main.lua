@@ -127,8 +127,15 @@ local function make_ctx(env)
     ctx.err("mistapi-tokens: " .. msg .. " (mistapi-tokens --help shows the usage)")
     return EXIT.usage
   end
+  -- an answer or a failure of the API names the host it came from: which
+  -- cloud said 401 is the first thing to know
+  local FROM_HOST = { http = true, transport = true, timeout = true, decode = true }
   function ctx.fail(err, msg)
-    ctx.err("mistapi-tokens: " .. cli_words.line(msg or describe(err, ctx.command), ctx.secrets))
+    local line = msg or describe(err, ctx.command)
+    if not msg and type(err) == "table" and FROM_HOST[err.kind] and ctx.client then
+      line = line .. " (" .. ctx.client.settings.base_url .. ")"
+    end
+    ctx.err("mistapi-tokens: " .. cli_words.line(line, ctx.secrets))
     return main.status_of(err)
   end
   --- Asks a yes/no question on the terminal; only "y" or "yes" goes on.
