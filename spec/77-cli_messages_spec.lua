@@ -127,6 +127,24 @@ describe("the lifecycle's messages in the CLI's words", function()
     secrets[#secrets + 1] = shell.read_file(keys .. "/app-a.key"):match("%S+")
   end)
 
+  it("a lifecycle error longer than an error's own cut is shown whole, its advice last", function()
+    local name = "app-" .. ("l"):rep(200)
+    make(name .. " [being created]")
+    local state, keys = dir .. "/s.json", dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. shell.quote(keys)))
+    local other = make("other")
+    local kf = assert(io.open(keys .. "/" .. name .. ".key", "w"))
+    kf:write(other.key, "\n")
+    kf:close()
+    local f = assert(io.open(state, "w"))
+    f:write('{"tokens":{"' .. name .. '":{"privileges":[{"role":"read","scope":"org"}]}}}')
+    f:close()
+    local r = cli { "apply", state, "--key-dir", keys, "--yes" }
+    assert.equal(6, r.status, r.err)
+    assert.matches("an unfinished create of " .. name .. " exists", r.err, 1, true)
+    ends_with(r.err, "or --restart to delete it and create again; nothing was done before it")
+  end)
+
   it("a key refused from this host names --no-verify", function()
     make("ci")
     local r = cli { "rotate", "ci", "--key-file", dir .. "/ci.key", "--src-ip", "203.0.113.0/24" }
