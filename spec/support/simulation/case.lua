@@ -86,6 +86,14 @@ function Case:user_file(kind)
       return
     end
     self.user_files[#self.user_files + 1] = path
+  elseif kind == "denied" then
+    -- the key's directory is root's, mode 0755, and the run is nobody's: creating the
+    -- file fails with EACCES. The case's directories are only made traversable to reach it.
+    local parent = dir:match("^(.*)/[^/]*$")
+    if not os.execute("chmod 0711 " .. shell.quote(parent) .. " && chmod 0755 " .. shell.quote(dir)
+        .. " && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null") then
+      self.skip = "running as another user needs root (setpriv)"
+    end
   end
 end
 
@@ -158,7 +166,8 @@ function Case:cli_here(argv)
 end
 
 -- mistapi-tokens as its own process (bin/mistapi-tokens under lua5.4): for a kill,
--- and for a standard output that can't be written. -> outcome
+-- a standard output that can't be written, a run as an unprivileged user, a run
+-- whose file writes fail (RLIMIT_FSIZE). -> outcome
 function Case:cli_child(argv)
   local envfile = self.dir .. "/.env"
   local f = assert(io.open(envfile, "w"))
@@ -168,13 +177,28 @@ function Case:cli_child(argv)
   for i, a in ipairs(cli_argv(self.plan, argv)) do words[i] = shell.quote(a) end
   local outfile, errfile = self.dir .. "/.out", self.dir .. "/.err"
   local redirect = self.plan.stdout or (">" .. shell.quote(outfile))
+  -- as the unprivileged user: root's mode bits stop nobody else (setpriv keeps the environment)
+  local who = self.plan.as_nobody and "setpriv --reuid=65534 --regid=65534 --clear-groups " or ""
+  local program = ("%slua5.4 %s %s"):format(who, shell.quote(ROOT .. "/bin/mistapi-tokens"),
+    table.concat(words, " "))
   -- exec when it is killed: the pid the shell prints is then the client's own
-  local cmd = ("set -a; . %s; set +a; %slua5.4 %s %s %s 2>%s"):format(shell.quote(envfile),
-    self.plan.kill_after and "exec " or "",
-    shell.quote(ROOT .. "/bin/mistapi-tokens"), table.concat(words, " "), redirect, shell.quote(errfile))
+  local cmd = ("set -a; . %s; set +a; %s%s %s 2>%s"):format(shell.quote(envfile),
+    self.plan.kill_after and "exec " or "", program, redirect, shell.quote(errfile))
   local r
   if self.plan.kill_after then
     r = self:killed(cmd)
+  elseif self.plan.file_size_zero then
+    -- A full disk: under RLIMIT_FSIZE 0 every write to a regular file fails with EFBIG
+    -- (SIGXFSZ ignored, so write returns the error instead of the signal killing it).
+    -- Its stdout and stderr are pipes, to a cat outside the limit, so what it says is kept.
+    local statusfile = self.dir .. "/.status"
+    cmd = ("set -a; . %s; set +a; { { (ulimit -f 0; trap '' XFSZ; exec %s 2>&1 >&3 3>&-); echo $? >%s; }"
+      .. " | cat >%s; } 3>&1 | cat >%s"):format(shell.quote(envfile), program, shell.quote(statusfile),
+      shell.quote(errfile), shell.quote(outfile))
+    os.execute(cmd)
+    local status = tonumber((shell.try_read(statusfile) or ""):match("(%d+)"))
+    os.remove(statusfile)
+    r = { ok = status == 0, status = status }
   else
     local p = assert(io.popen(cmd .. "; echo $?"))
     local status = tonumber(p:read("*a"):match("(%d+)%s*$"))
@@ -218,7 +242,8 @@ function Case:run_once(plan)
   local runner = {
     lib = function(fn) return self:lib(fn) end,
     cli = function(argv)
-      if self.plan.kill_after or self.plan.stdout then return self:cli_child(argv) end
+      local p = self.plan
+      if p.kill_after or p.stdout or p.as_nobody or p.file_size_zero then return self:cli_child(argv) end
       return self:cli_here(argv)
     end,
   }

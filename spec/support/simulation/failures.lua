@@ -65,13 +65,21 @@ M.list = {
     arm = function(_, step) return { store_fault = { at = step.index, how = "stop" } } end },
 
   -- the CLI's key store: a file of the user's already there, a path under a regular
-  -- file (ENOTDIR), a device node, standard output on a full disk or closed
+  -- file (ENOTDIR), a device node, a directory it may not write, a full disk, standard
+  -- output on a full disk or closed
   { name = "key file exists (the user's)", on = "keystore", key = "exists",
     arm = function(c) c:user_file("exists") return {} end },
   { name = "key path under a regular file", on = "keystore", key = "notdir",
     arm = function(c) c:user_file("notdir") return {} end },
   { name = "key file is a device node", on = "keystore", key = "device",
     arm = function(c) c:user_file("device") return {} end },
+  -- permission denied: the run as nobody, the key's directory root's (mode 0755)
+  { name = "key directory not writable (permission denied)", on = "keystore", key = "denied",
+    arm = function(c) c:user_file("denied") return { as_nobody = true } end },
+  -- a full disk: the file is made, its writes fail (EFBIG under `ulimit -f 0`, not a
+  -- tmpfs: its fullness would outlast the run, and the re-run must see a disk with room)
+  { name = "disk full (file writes fail)", on = "keystore", key = "disk_full",
+    arm = function() return { file_size_zero = true } end },
   { name = "stdout is /dev/full", on = "keystore", key = "stdout_full",
     arm = function() return { stdout = ">/dev/full" } end },
   { name = "stdout closed", on = "keystore", key = "stdout_closed",

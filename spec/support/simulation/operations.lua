@@ -248,7 +248,8 @@ M.list = {
     end,
     goal = function(c, s) return (one_held(c, s, "app-made", { privileges = TWO })) end,
     touches = touches_nothing, may_create = function(_, name) return name == "app-made" end,
-    keystores = { "exists", "notdir", "device" }, key_paths = function(c) return { key_file(c) } end,
+    keystores = { "exists", "notdir", "device", "denied", "disk_full" },
+    key_paths = function(c) return { key_file(c) } end,
   },
   {
     name = "cli create --key-file -", via = "cli",
@@ -266,7 +267,8 @@ M.list = {
     run = function(c, r) return r.cli { "self", "create", "--name", "phone", "--key-file", key_file(c) } end,
     goal = function(c, s) return (one_held(c, s, "phone")) end,
     touches = touches_nothing, may_create = function(_, name) return name == "phone" end,
-    keystores = { "exists", "notdir" }, key_paths = function(c) return { key_file(c) } end,
+    keystores = { "exists", "notdir", "denied", "disk_full" },
+    key_paths = function(c) return { key_file(c) } end,
     answers = { "self_create_object", "self_create_several" },
   },
   {
@@ -274,7 +276,8 @@ M.list = {
     setup = function(c) org_old(c, "ci") end,
     run = function(c, r) return r.cli { "rotate", c.old.id, "--key-file", key_file(c) } end,
     goal = rotated, touches = touches_old, may_create = rotation_names,
-    keystores = { "exists", "notdir", "device" }, key_paths = function(c) return { key_file(c) } end,
+    keystores = { "exists", "notdir", "device", "denied", "disk_full" },
+    key_paths = function(c) return { key_file(c) } end,
   },
   {
     name = "cli rotate --key-file F (in place)", via = "cli", again = true,
@@ -332,7 +335,8 @@ M.list = {
     answers = { "self_create_object", "self_create_several" },
     run = function(c, r) return r.cli { "self", "rotate", c.old.id, "--key-file", key_file(c) } end,
     goal = rotated, touches = touches_old, may_create = rotation_names,
-    keystores = { "exists" }, key_paths = function(c) return { key_file(c) } end,
+    keystores = { "exists", "denied", "disk_full" },
+    key_paths = function(c) return { key_file(c) } end,
   },
   {
     name = "cli rotate --finish", via = "cli", again = true,
@@ -357,7 +361,7 @@ M.list = {
     end,
     run = function(c, r) return r.cli { "apply", c.state, "--key-dir", c.key_dir, "--prune", "--yes" } end,
     goal = applied, touches = apply_touches, may_create = apply_creates,
-    keystores = { "exists", "notdir", "device" },
+    keystores = { "exists", "notdir", "device", "denied", "disk_full" },
     key_paths = function(c) return { c.key_dir .. "/app-new.key", c.key_dir .. "/app-edge.key" } end,
   },
   {
