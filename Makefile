@@ -17,8 +17,9 @@ include mk/emulator.mk
 -include mk/openresty.mk
 include mk/demo.mk
 include mk/simulation.mk
-# last: its rule reads TEST_STEPS, which the files above may extend
+# last: their rules read TEST_STEPS, which the files above may extend
 include mk/test.mk
+include mk/order.mk
 
 .PHONY: all
 all: build

@@ -38,6 +38,8 @@ help:
 	  '  bench-lint, bench-check   the benchmark scripts lint and run once' \
 	  '  fuzz-smoke, asan-smoke, valgrind-smoke   short runs of the safety checks' \
 	  '  test-start, test-summary, fuzz-smoke-run  steps of test itself' \
+	  '  test-order         each spec file alone under many shuffle seeds, 5.4 and LuaJIT (SEEDS=50' \
+	  '                     SEED_START=1 FILES= RUNS="lua54 luajit" JOBS=2); not part of test' \
 	  '' \
 	  'Safety and speed' \
 	  '  check-all          test, then asan, valgrind and fuzz in full' \

@@ -5,6 +5,7 @@ local ports = require "support.ports"
 local socket = require "socket"
 local emu = require "support.emulator"
 local static = require "support.static_nginx"
+local prism = require "support.prism"
 
 local function ephemeral()
   local f = assert(io.open("/proc/sys/net/ipv4/ip_local_port_range"))
@@ -116,6 +117,29 @@ describe("support.ports", function()
       finally(function() srv:stop() end)
       assert.is_false(first)
       assert.are_not.equal(taken, srv.port)
+    end)
+
+    -- Prism takes seconds to load: until it listens, whoever else holds the
+    -- port answers a connect, so only Prism's own "listening" line says it is up.
+    it("Prism's validating proxy, which another listener on its port does not fool", function()
+      if not prism.installed() then
+        pending("Prism is not installed (make prism-install)")
+        return
+      end
+      local upstream = "http://127.0.0.1:" .. ports.dead()
+      local first = true
+      local real_pick = ports.pick
+      ports.pick = function(n)
+        local got = real_pick(n)
+        if first then first, got[1] = false, taken end
+        return got
+      end
+      local ok, base, pid, log = pcall(prism.start, upstream)
+      ports.pick = real_pick
+      assert(ok, base)
+      finally(function() prism.stop(pid, log) end)
+      assert.is_false(first)
+      assert.are_not.equal(taken, tonumber(base:match(":(%d+)$")))
     end)
   end)
 end)

@@ -35,16 +35,17 @@ local function launch(upstream, port)
     :format(PRISM, port, M.SPEC, upstream, log, pidfile))
   local pid = tonumber(read_all(pidfile))
   os.remove(pidfile)
-  for _ = 1, 600 do -- up to 60 s: prism takes a second or a few to load
-    if ports.lost_race(read_all(log)) then break end
-    local c = socket.tcp()
-    c:settimeout(0.2)
-    local ok = c:connect("127.0.0.1", port)
-    c:close()
-    local r = ok and os.execute("kill -0 " .. pid .. " 2>/dev/null") -- ours, not a race's winner
-    if r == true or r == 0 then
+  -- Up only once it says so in its own log: while it loads (a second or a
+  -- few), a connect to the port reaches whoever else may have bound it.
+  local up = "Prism is listening on http://127.0.0.1:" .. port
+  for _ = 1, 600 do -- up to 60 s
+    local text = read_all(log)
+    if ports.lost_race(text) then break end
+    if text:find(up, 1, true) then
       return { "http://127.0.0.1:" .. port, pid, log }
     end
+    local r = os.execute("kill -0 " .. pid .. " 2>/dev/null")
+    if r ~= true and r ~= 0 then break end
     socket.sleep(0.1)
   end
   os.execute("kill " .. pid)
