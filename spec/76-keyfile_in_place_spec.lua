@@ -62,6 +62,39 @@ describe("key files replaced in place", function()
     assert.equal(2, count())
   end)
 
+  it("a reader of PATH sees a whole, working key all through a rotation run by another process", function()
+    local old, path = live("ci")
+    assert.is_true(works(old.key))
+    local seen, order, reads = { [old.key] = true }, { old.key }, 0
+    -- slow the verify and the old token's DELETE, so the reader meets every stage
+    e:fault { kind = "latency", ms = 700, method = "GET", path = "/api/v1/self", count = 1 }
+    e:fault { kind = "latency", ms = 700, method = "DELETE", count = 1 }
+    local done = dir .. "/done"
+    local cmd = ("%s %s --max-retries 0 rotate %s --key-file %s >%s 2>&1; echo $? > %s"):format(
+      shell.client_env(e), shell.quote(shell.CLI), old.id, shell.quote(path), shell.quote(dir .. "/out"),
+      shell.quote(done))
+    assert(os.execute("(" .. cmd .. ") </dev/null >/dev/null 2>&1 &"))
+    for _ = 1, 600 do   -- at most about 30 s
+      local key = read(path)
+      reads = reads + 1
+      assert.truthy(key and #key >= 32, "PATH held a whole key at every read")
+      if not seen[key] then
+        seen[key] = true
+        order[#order + 1] = key
+        assert.is_true(works(key), "a key is working when a reader first sees it")
+      end
+      if shell.exists(done) then break end
+      require("mistapi.core").sleep(0.05)
+    end
+    assert.is_true(shell.exists(done), "the rotation ended")
+    assert.equal("0", (shell.read_file(done):gsub("%s+$", "")), shell.try_read(dir .. "/out"))
+    assert.equal(old.key, order[1])
+    assert.equal(2, #order, "the old key, then the new one, nothing between")
+    assert.is_true(reads > 10, "the reader read through the rotation")
+    assert.is_true(works(read(path)))
+    assert.is_false(works(old.key))
+  end)
+
   it("stopped between the create and its store, the same --key-file clears the keyless token and rotates", function()
     if _VERSION == "Lua 5.1" and not rawget(_G, "jit") then
       pending("stops a rotation midway by yielding from its store, across a pcall: PUC Lua 5.1 can't")
