@@ -7,6 +7,7 @@ local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
 local cli_run = require("support.cli").run
 local core = require "mistapi.core"
+local plan_file = require "mistapi.lifecycle.plan_file"
 
 local READ = { { role = "read", scope = "org" } }
 local WRITE = { { role = "write", scope = "org" } }
@@ -200,5 +201,77 @@ describe("saved plans, detailed exit codes, src_ips spellings", function()
     assert.matches("app-two (" .. two.id .. ") is managed but not in the desired state", text, 1, true)
     local r = cli { "plan", dir .. "/s.json" }
     assert.equal(3, r.status)
+  end)
+
+  -- the org changed in ways the plan's steps alone would not show (found by a mutation pass
+  -- over lifecycle/plan_file.lua; docs/lifecycle.md lists them)
+  local function read_json(path) return assert(core.decode(shell.read_file(path))) end
+
+  it("a token followed by id, renamed again since the plan: exit 7, it names the change", function()
+    local t = make("legacy-1")
+    local state, planfile, keys = dir .. "/tokens.json", dir .. "/tokens.plan", dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. shell.quote(keys)))
+    write(state, '{"prefix":"app-","tokens":{"app-x":{"id":"' .. t.id
+      .. '","privileges":[{"role":"read","scope":"org"}]}}}')
+    assert.equal(0, cli({ "plan", state, "--out", planfile }).status)
+    assert(tokens:update_org_api_token(e.org_id, t.id, { name = "legacy-2", privileges = READ }))
+    e:clear_log()
+    local r = cli { "apply", planfile, "--key-dir", keys, "--yes" }
+    assert.equal(7, r.status, r.err)
+    assert.matches("legacy-1 (" .. t.id .. ") changed its name", r.err, 1, true)
+    assert.equal(0, changes())
+  end)
+
+  it("an unfinished create of a planned name that appeared since the plan: exit 7, it is named", function()
+    local state, planfile, keys = dir .. "/tokens.json", dir .. "/tokens.plan", dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. shell.quote(keys)))
+    write(state, state_json())
+    assert.equal(0, cli({ "plan", state, "--out", planfile }).status)
+    local left = make("app-a [being created]")
+    e:clear_log()
+    local r = cli { "apply", planfile, "--key-dir", keys, "--yes" }
+    assert.equal(7, r.status, r.err)
+    assert.matches("app-a [being created] (" .. left.id .. ") is new", r.err, 1, true)
+    assert.equal(0, changes())
+  end)
+
+  it("a saved plan whose steps were edited: exit 7, nothing done", function()
+    local state, planfile, keys = dir .. "/tokens.json", dir .. "/tokens.plan", dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. shell.quote(keys)))
+    write(state, state_json())
+    assert.equal(0, cli({ "plan", state, "--out", planfile }).status)
+    local doc = read_json(planfile)
+    assert.equal(2, #doc.steps)
+    doc.steps[2] = nil
+    write(planfile, core.encode(doc))
+    e:clear_log()
+    local r = cli { "apply", planfile, "--key-dir", keys, "--yes" }
+    assert.equal(7, r.status, r.err)
+    assert.matches("the same desired state now plans other steps", r.err, 1, true)
+    assert.equal(0, changes())
+    assert.equal("emulator bootstrap token", names())
+  end)
+end)
+
+describe("a plan file's own checks", function()
+  it("is told by its marker, even with its steps missing, and then says what it lacks", function()
+    local damaged = { mistapi_plan = 1, desired = { prefix = "app-", tokens = {} } }
+    assert.is_true(plan_file.is_plan(damaged))
+    local ok, err = plan_file.valid(damaged, nil)
+    assert.is_nil(ok)
+    assert.matches("a saved plan without its desired state, steps or fingerprint", err.message, 1, true)
+    assert.is_false(plan_file.is_plan({ prefix = "app-", tokens = {}, steps = {} }))
+  end)
+
+  it("refuses another version and another org, and takes the org's id in any letter case", function()
+    local doc = { mistapi_plan = 2, desired = {}, steps = {}, depends_on = {}, org_id = "abc" }
+    local ok, err = plan_file.valid(doc, "abc")
+    assert.is_nil(ok)
+    assert.matches("a saved plan of version 2: this mistapi reads version 1", err.message, 1, true)
+    doc.mistapi_plan = 1
+    ok, err = plan_file.valid(doc, "abd")
+    assert.is_nil(ok)
+    assert.matches("the plan was made for org abc, not abd", err.message, 1, true)
+    assert.is_true(plan_file.valid(doc, "ABC"))
   end)
 end)
