@@ -127,7 +127,9 @@ local function launch(app, opts, p)
   write_file(dir .. "/nginx.conf", conf, "600")
   write_file(dir .. "/conf.d/extra.conf", ((opts.extra or ""):gsub("@EXTRA_PORT@", tostring(p[2]))
     :gsub("@EXTRA_PORT_2@", tostring(p[3]))))
+  -- both logs emptied: a retry must not read the last try's "Address already in use"
   write_file(dir .. "/logs/error.log", "")
+  write_file(dir .. "/logs/stdout.log", "")
   os.remove(dir .. "/logs/nginx.pid")
   -- the environment goes through a private script, never a command line
   local lines = { "#!/bin/sh" }

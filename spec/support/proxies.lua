@@ -91,7 +91,8 @@ local function start(name, program, conf)
     local port = p[1]
     local args = conf(dir, port)
     os.remove(dir .. "/pid")
-    write(dir .. "/log", "")
+    write(dir .. "/log", "") -- both emptied: a retry must not read the last try's bind failure
+    write(dir .. "/out", "")
     local h = assert(io.popen("setsid " .. program .. " " .. args .. " </dev/null >" .. quote(dir .. "/out")
       .. " 2>&1 & echo $!"))
     local pid = tonumber(h:read("*l"))

@@ -190,7 +190,8 @@ local function launch(dir, token, p)
   f:write(conf)
   f:close()
   os.remove(dir .. "/nginx.pid")
-  run(": >'" .. dir .. "/error.log'")
+  -- both logs emptied: a retry must not read the last try's "Address already in use"
+  run(": >'" .. dir .. "/error.log'; : >'" .. dir .. "/nginx.out'")
   local h = assert(io.popen("nginx -p '" .. dir .. "' -c '" .. dir .. "/nginx.conf'"
     .. " >'" .. dir .. "/nginx.out' 2>&1 & echo $!"))
   local pid = h:read("*l")
