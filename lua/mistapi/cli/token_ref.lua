@@ -9,10 +9,9 @@
 local core = require "mistapi.core"
 local display = require "mistapi.display"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 
 local token_ref = {}
-
-local RETIRED = " [replaced by "
 
 -- The tokens the command works on: the org's, or the caller's own.
 local function all_tokens(ctx, own)
@@ -45,8 +44,9 @@ function token_ref.resolve(ctx, ref, how)
   local exact, retired = {}, {}
   for _, t in ipairs(res.data) do
     if t.name == ref then exact[#exact + 1] = t end
-    if how.retired and type(t.name) == "string" and t.name:sub(1, #ref + #RETIRED) == ref .. RETIRED then
-      retired[#retired + 1] = t
+    if how.retired then
+      local kind, base = markers.parse(t.name)
+      if kind == "replaced" and base == ref then retired[#retired + 1] = t end
     end
   end
   local found = how.retired and #retired > 0 and retired or exact

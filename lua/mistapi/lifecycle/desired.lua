@@ -16,6 +16,7 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 
 local desired = {}
 
@@ -42,7 +43,8 @@ local sorted_keys = require("mistapi.text").sorted_keys
 local function check_entry(name, e)
   local where = ("tokens[%q]"):format(name)
   if type(name) ~= "string" or name == "" then return bad("a token name must be a non-empty string") end
-  if name:match(" %[rotation of [%x%-]+%]$") or name:match(" %[replaced by [%x%-]+%]$") then
+  local kind = markers.parse(name)
+  if kind == "rotation" or kind == "replaced" then
     return bad(where .. ": the name ends as a rotation's temporary name does")
   end
   if type(e) ~= "table" then return bad(where .. ": expected an object with privileges") end

@@ -14,6 +14,7 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 local plan = require "mistapi.lifecycle.plan"
 local privileges = require "mistapi.lifecycle.privileges"
 
@@ -32,11 +33,6 @@ local function copy_list(list)
   return arr(out)
 end
 
-local function base_name(name)
-  return (name:gsub(" %[rotation of [%x%-]+%]$", ""):gsub(" %[replaced by [%x%-]+%]$", "")
-    :gsub(" %[being created%]$", ""))
-end
-
 --- The tokens plan `p` depends on, canonical and sorted by id: every managed
 -- token (and a rotation's or a create's leftover of a managed name), and
 -- every token an entry follows by id.
@@ -49,7 +45,7 @@ function plan_file.depends_on(p)
   local out = {}
   for _, tok in ipairs(p.listed or {}) do
     local id = tostring(tok.id):lower()
-    if ids[id] or (type(tok.name) == "string" and plan.is_managed(state, base_name(tok.name))) then
+    if ids[id] or (type(tok.name) == "string" and plan.is_managed(state, markers.base(tok.name))) then
       out[#out + 1] = { id = id, name = tok.name, privileges = privileges.key(tok.privileges),
         src_ips = privileges.ips_key(tok.src_ips) }
     end
