@@ -99,12 +99,12 @@ function display.privilege(p)
   return out
 end
 
---- The privileges of a token, comma-separated.
-function display.privileges(list)
+--- The privileges of a token, separated by `sep` ("," unless given); "-" when none.
+function display.privileges(list, sep)
   if type(list) ~= "table" or #list == 0 then return "-" end
   local parts = {}
   for i = 1, #list do parts[i] = display.privilege(list[i]) end
-  return table.concat(parts, ",")
+  return table.concat(parts, sep or ",")
 end
 
 --- A field of a token as text, by its row in `mistapi.schema`: a secret

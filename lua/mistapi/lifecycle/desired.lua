@@ -27,14 +27,17 @@ local function bad(message)
   return nil, errors.validation("desired state: " .. message)
 end
 
-local function read_json(path)
+--- The JSON object a file holds (a desired state, or a saved plan).
+-- @return the table, or nil and a message (naming the path when the text is wrong)
+function desired.read_json(path)
   local f, err = io.open(path, "rb")
-  if not f then return bad(tostring(err)) end
+  if not f then return nil, tostring(err) end
   local text = f:read("*a")
   f:close()
   local doc, msg = core.decode(text or "")
-  if doc == nil then return bad(path .. ": " .. tostring(msg)) end
-  if type(doc) ~= "table" then return bad(path .. ": expected a JSON object") end
+  if type(doc) ~= "table" then
+    return nil, ("%s: %s"):format(path, doc == nil and tostring(msg) or "expected a JSON object")
+  end
   return doc
 end
 
@@ -71,8 +74,8 @@ function desired.load(source)
   local doc = source
   if type(source) == "string" then
     local err
-    doc, err = read_json(source)
-    if not doc then return nil, err end
+    doc, err = desired.read_json(source)
+    if not doc then return bad(err) end
   elseif type(source) ~= "table" then
     error("desired state: expected a table or the path of a JSON file, got " .. type(source), 3)
   end
