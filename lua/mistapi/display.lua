@@ -51,6 +51,8 @@ for _, f in ipairs(schema.privilege.fields) do
     SCOPE_ID[f.scope] = f.name
   end
 end
+-- (the lifecycle and the CLI read it too)
+display.SCOPE_ID = SCOPE_ID
 
 --- Server text for a screen: `tostring(v)` under `mistapi.text`'s one
 -- character rule (controls, escape sequences and invalid bytes shown as

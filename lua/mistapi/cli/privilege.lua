@@ -8,7 +8,7 @@ local schema = require "mistapi.schema"
 local privilege = {}
 
 -- Which id field each scope takes (site -> site_id)
-local SCOPE_ID = require("mistapi.lifecycle.privileges").SCOPE_ID
+local SCOPE_ID = require("mistapi.display").SCOPE_ID
 
 --- @param p { text = "read:site:<uuid>", views = { ... } }
 -- @return the privilege table, or nil and a usage message

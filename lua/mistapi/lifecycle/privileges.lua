@@ -10,12 +10,8 @@ local schema = require "mistapi.schema"
 
 local privileges = {}
 
---- Which id field each scope takes (site -> site_id), from the schema.
-local SCOPE_ID = {}
-for _, f in ipairs(schema.privilege.fields) do
-  if f.type == "scope_id" then SCOPE_ID[f.scope] = f.name end
-end
-privileges.SCOPE_ID = SCOPE_ID
+-- Which id field each scope takes (site -> site_id), from the schema.
+local SCOPE_ID = display.SCOPE_ID
 
 local function lower(v)
   return type(v) == "string" and v:lower() or ""
