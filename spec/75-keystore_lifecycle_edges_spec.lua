@@ -9,7 +9,7 @@
 local fresh_client = require "support.fresh_client"
 local shell = require "support.shell"
 local keystore = require "mistapi.keystore"
-local rotate = require "mistapi.lifecycle.rotate"
+local markers = require "mistapi.lifecycle.markers"
 
 local READ = { { role = "read", scope = "org" } }
 local ADMIN = { { role = "admin", scope = "org" } }
@@ -260,12 +260,12 @@ describe("lifecycle edges", function()
     local id = "497f6eca-6276-4993-bfeb-53efbbba6f08"
     local mark = " [rotation of " .. id .. "]"
     local room = 256 - #mark
-    assert.equal(("a"):rep(room) .. mark, rotate.pending_name(("a"):rep(256), id))
-    assert.equal(("a"):rep(room) .. mark, rotate.pending_name(("a"):rep(room + 1), id))
-    assert.equal(("a"):rep(room) .. mark, rotate.pending_name(("a"):rep(room), id))
-    assert.equal(("a"):rep(room - 1) .. mark, rotate.pending_name(("a"):rep(room - 1), id))
-    assert.equal(256, #rotate.retired_name(("a"):rep(300), id))
-    local wide = rotate.pending_name(("\195\169"):rep(128), id)
+    assert.equal(("a"):rep(room) .. mark, markers.rotation(("a"):rep(256), id))
+    assert.equal(("a"):rep(room) .. mark, markers.rotation(("a"):rep(room + 1), id))
+    assert.equal(("a"):rep(room) .. mark, markers.rotation(("a"):rep(room), id))
+    assert.equal(("a"):rep(room - 1) .. mark, markers.rotation(("a"):rep(room - 1), id))
+    assert.equal(256, #markers.replaced(("a"):rep(300), id))
+    local wide = markers.rotation(("\195\169"):rep(128), id)
     assert.is_true(#wide <= 256)
     assert.equal(255, #wide)   -- 102 whole characters: the 103rd would cut one in half
     assert.truthy(wide:match("^[\195\169]+ %[rotation"), "only whole characters before the marker")
@@ -294,6 +294,17 @@ describe("lifecycle edges", function()
         "app-k [rotation of 497f6eca-6276-4993-bfeb-53efbbba6f08]", "app-kept", "emulator bootstrap token",
         "my-app-x" }, names())
       assert.is_true(works(kept.key))
+    end)
+
+    it("a replace stopped after its old token went, its name cut at 256 bytes: apply finishes it", function()
+      local name = "app-" .. ("l"):rep(252)
+      local gone = "497f6eca-6276-4993-bfeb-53efbbba6f08"   -- the replaced token, already deleted
+      local left = make(markers.rotation(name, gone))
+      local res = assert(apply({ prefix = "app-", tokens = { [name] = { privileges = READ } } },
+        { load = function() return left.key end }))
+      assert.equal(1, #res.done)
+      assert.same({ name, "emulator bootstrap token" }, names())   -- renamed: no second token made
+      assert.is_true(works(left.key))
     end)
 
     it("a replace of the client's own token is refused before any step runs", function()

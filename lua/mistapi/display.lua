@@ -51,6 +51,8 @@ for _, f in ipairs(schema.privilege.fields) do
     SCOPE_ID[f.scope] = f.name
   end
 end
+-- (the lifecycle and the CLI read it too)
+display.SCOPE_ID = SCOPE_ID
 
 --- Server text for a screen: `tostring(v)` under `mistapi.text`'s one
 -- character rule (controls, escape sequences and invalid bytes shown as
@@ -99,12 +101,12 @@ function display.privilege(p)
   return out
 end
 
---- The privileges of a token, comma-separated.
-function display.privileges(list)
+--- The privileges of a token, separated by `sep` ("," unless given); "-" when none.
+function display.privileges(list, sep)
   if type(list) ~= "table" or #list == 0 then return "-" end
   local parts = {}
   for i = 1, #list do parts[i] = display.privilege(list[i]) end
-  return table.concat(parts, ",")
+  return table.concat(parts, sep or ",")
 end
 
 --- A field of a token as text, by its row in `mistapi.schema`: a secret

@@ -96,13 +96,11 @@ local function slot(path, label, new_only)
   return s
 end
 
-local MASKED = "^....%.%.%.....$"
-
-local mask = require("mistapi.text").mask
+local mask, is_masked = require("mistapi.text").mask, require("mistapi.text").is_masked
 
 -- Whether `key` is the one a token shows masked as `shown`.
 local function is_key_of(key, shown)
-  return type(key) == "string" and type(shown) == "string" and shown:match(MASKED) ~= nil and mask(key) == shown
+  return type(key) == "string" and is_masked(shown) and mask(key) == shown
 end
 
 local function write_new(path, label, key)

@@ -1,6 +1,6 @@
 --- The one text module: everything mistapi puts on a terminal, in a log
 -- line or in an error text goes through it. One character rule (`clean`),
--- one way to cut a line (`line`), one key mask (`mask`), one redaction
+-- one way to cut a line (`line`), one key mask (`mask`, `is_masked`), one redaction
 -- (`redact`, the same "[redacted]" the C core writes), one key order
 -- (`sorted_keys`) and one table layout (`table`).
 --
@@ -243,6 +243,11 @@ function text.table(rows)
   return table.concat(lines, "\n")
 end
 
+--- Whether `s` is a key as servers show it, masked: `abcd...wxyz`.
+function text.is_masked(s)
+  return type(s) == "string" and s:match("^....%.%.%.....$") ~= nil
+end
+
 --- A key (or any secret) as `1qkb...QQCL`: the first and last four
 -- characters. One the server masked already stays as it is; one too short
 -- to hide anything that way shows no characters at all.
@@ -250,8 +255,7 @@ end
 -- @return the masked text ("-" when there is none)
 function text.mask(key)
   if type(key) ~= "string" or key == "" then return "-" end
-  local head, tail = key:match("^(....)%.%.%.(....)$")
-  if head then return text.clean(head .. "..." .. tail) end
+  if text.is_masked(key) then return text.clean(key) end
   if #key < 16 then return "****" end
   return text.clean(key:sub(1, 4) .. "..." .. key:sub(-4))
 end

@@ -4,14 +4,14 @@
 -- `--allow-self` (as rotate and apply refuse it), before anything changes.
 -- @module mistapi.cli.delete_command
 
+local collection = require "mistapi.cli.collection"
 local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
 
 local delete_command = {}
 
 --- A delete command.
--- @param spec { summary, org = true for the org's tokens, resource = function(ctx) -> resource,
---   whose = "" or "your " (for the question) }
+-- @param spec { summary, org = true for the org's tokens, whose = "" or "your " (for the question) }
 function delete_command.new(spec)
   return {
     summary = spec.summary,
@@ -22,7 +22,7 @@ function delete_command.new(spec)
       { "allow-self", "flag", nil, "allow deleting the token this command itself runs with" },
     },
     run = function(ctx, o)
-      local target = require("mistapi.lifecycle.target").of(spec.resource(ctx), spec.org and ctx.org or nil)
+      local target = collection.target(ctx, spec.org)
       local token, err = target:get(o.id)
       if not token then return ctx.fail(err) end
       local shown = ('"%s" (%s)'):format(display.scrub(token.name), display.scrub(o.id))

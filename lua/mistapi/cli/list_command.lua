@@ -1,7 +1,8 @@
 --- What `list` and `self list` share: the options, one page or every page,
--- the filters and the output. Each command says only how its resource lists.
+-- the filters and the output (mistapi.cli.collection says which tokens).
 -- @module mistapi.cli.list_command
 
+local collection = require "mistapi.cli.collection"
 local json = require "mistapi.cli.json"
 local output = require "mistapi.cli.output"
 local filter = require "mistapi.cli.filter"
@@ -9,9 +10,7 @@ local filter = require "mistapi.cli.filter"
 local list_command = {}
 
 --- A list command.
--- @param spec `{ summary = ..., org = bool, page = fn(ctx, opts), all = fn(ctx, opts) }`:
---   `page` lists one page (`opts.limit`, `opts.page`), `all` every page (`opts.limit`);
---   each returns a result or nil, err
+-- @param spec `{ summary = ..., org = true for the org's tokens }`
 -- @return the command's table, as `mistapi.cli.registry` reads it
 function list_command.new(spec)
   return {
@@ -26,9 +25,9 @@ function list_command.new(spec)
     run = function(ctx, o)
       local res, err
       if o.page then   -- one page, as asked
-        res, err = spec.page(ctx, { limit = o.limit, page = o.page })
+        res, err = collection.call(ctx, spec.org, "list", { limit = o.limit, page = o.page })
       else
-        res, err = spec.all(ctx, { limit = o.limit })
+        res, err = collection.call(ctx, spec.org, "list_all", { limit = o.limit })
       end
       if not res then return ctx.fail(err) end
       local list = filter.tokens(res.data, { name = o.name, unused_days = o["unused-days"], now = ctx.now() })

@@ -5,9 +5,10 @@
 -- before anything is sent, by mistapi.keystore), to standard output ('-',
 -- checked to be written), or to the screen. When the store fails the token
 -- is deleted again; only if that fails too is the key printed, rather than
--- lost. Shared by `create` (org tokens) and `self create`.
+-- lost. `command` makes `create` (org tokens) and `self create`.
 -- @module mistapi.cli.new_token
 
+local collection = require "mistapi.cli.collection"
 local errors = require "mistapi.errors"
 local json = require "mistapi.cli.json"
 local keystore = require "mistapi.keystore"
@@ -18,14 +19,12 @@ local new_token = {}
 
 local function text_of(err) return (tostring(err):gsub("^mistapi: ", "")) end
 
---- Makes the token and shows it with `show(token)`.
--- @param ctx the command's context
--- @param o its options (`key-file`, `json`)
--- @param t the mistapi.lifecycle.target the token is made in
+-- Makes the token and shows it. -> the exit status
+-- @param o the command's options (`key-file`, `json`)
+-- @param org true for the org's tokens, false for your own (mistapi.cli.collection)
 -- @param body the create's body
--- @param show function(token) -> text: the token for people
--- @return the exit status
-function new_token.run(ctx, o, t, body, show)
+local function run(ctx, o, org, body)
+  local t, show = collection.target(ctx, org), collection.show(org)
   local path = o["key-file"]
   local ks
   if path then
@@ -81,6 +80,27 @@ function new_token.run(ctx, o, t, body, show)
     ctx.out(key)
   end
   return ctx.OK
+end
+
+--- A create command.
+-- @param spec { summary, synopsis, org = true for the org's tokens, options = its own (--key-file
+--   follows them), body = function(ctx, o) -> the create's body, or nil and the exit status }
+function new_token.command(spec)
+  local options = {}
+  for i, row in ipairs(spec.options) do options[i] = row end
+  options[#options + 1] = { "key-file", "value", "PATH", "write the key to a new file PATH (mode 0600) instead"
+    .. " of printing it; '-': the key alone on standard output, the token on standard error" }
+  return {
+    summary = spec.summary,
+    synopsis = spec.synopsis,
+    org = spec.org,
+    options = options,
+    run = function(ctx, o)
+      local body, status = spec.body(ctx, o)
+      if not body then return status end
+      return run(ctx, o, spec.org, body)
+    end,
+  }
 end
 
 return new_token

@@ -32,9 +32,7 @@ local function details_of(m)
       local v = t[f.name]
       local text
       if f.type == "privileges" then
-        local privileges = {}
-        for j, p in ipairs(type(v) == "table" and v or {}) do privileges[j] = display.privilege(p) end
-        text = joined(privileges)
+        text = display.privileges(v, ", ")
       elseif f.type == "ips" then
         text = joined(v)
       elseif f.secret or f.type == "epoch" then

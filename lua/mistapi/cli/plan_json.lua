@@ -2,16 +2,11 @@
 -- with what each changes, the counts and the notes. No key is in a plan.
 -- @module mistapi.cli.plan_json
 
-local core = require "mistapi.core"
 local json = require "mistapi.cli.json"
 
 local plan_json = {}
 
-local function arr(t)
-  local out = {}
-  for i, v in ipairs(t or {}) do out[i] = v end
-  return setmetatable(out, core.array_mt)
-end
+local arr = require("mistapi.lifecycle.plan_file").array
 
 local function side(s)
   if not s then return nil end

@@ -7,11 +7,8 @@ local schema = require "mistapi.schema"
 
 local privilege = {}
 
--- Which id field each scope takes (site -> site_id), from the schema.
-local SCOPE_ID = {}
-for _, f in ipairs(schema.privilege.fields) do
-  if f.type == "scope_id" then SCOPE_ID[f.scope] = f.name end
-end
+-- Which id field each scope takes (site -> site_id)
+local SCOPE_ID = require("mistapi.display").SCOPE_ID
 
 --- @param p { text = "read:site:<uuid>", views = { ... } }
 -- @return the privilege table, or nil and a usage message

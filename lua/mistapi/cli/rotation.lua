@@ -1,8 +1,10 @@
---- What `rotate` and `self rotate` share: the key file, the options handed
--- to the library's rotation, and what is printed. Each command gives the
--- two calls of its resource (rotate and finish).
+--- The `rotate` command, for the org's tokens and for your own alike: the
+-- key file, the options handed to the library's rotation, and what is
+-- printed. Each command gives its own options and its resource's two
+-- methods (rotate and finish).
 -- @module mistapi.cli.rotation
 
+local collection = require "mistapi.cli.collection"
 local display = require "mistapi.display"
 local json = require "mistapi.cli.json"
 local keystore = require "mistapi.keystore"
@@ -11,8 +13,8 @@ local privilege = require "mistapi.cli.privilege"
 
 local rotation = {}
 
---- The options both commands take (rotate adds privileges and src_ips).
-rotation.OPTIONS = {
+-- The options both commands take (rotate adds privileges and src_ips).
+local OPTIONS = {
   { "key-file", "value", "PATH", "where the new key goes: a new file (mode 0600); if PATH holds the old"
     .. " token's key, the new key replaces it once proved (PATH.new, renamed over PATH; with --keep-old the"
     .. " old key stays in PATH.prev until --finish --key-file PATH); if it holds the key of an interrupted"
@@ -26,8 +28,8 @@ rotation.OPTIONS = {
   { "allow-self", "flag", nil, "allow deleting the token this command itself runs with" },
 }
 
-local function finish(ctx, o, finish_fn)
-  local done, err = finish_fn(o.id, { allow_self = o["allow-self"] })
+local function finish(ctx, o, spec)
+  local done, err = collection.method(ctx, spec.org, spec.finish, o.id, { allow_self = o["allow-self"] })
   if not done then return ctx.fail(err) end
   local path = o["key-file"]
   if path and path ~= "-" and keystore.drop_prev(path, done.shown) then
@@ -37,7 +39,7 @@ local function finish(ctx, o, finish_fn)
   return ctx.out(("deleted %s (replaced by %s)"):format(done.old_id, done.new_id))
 end
 
-local function rotate_locked(ctx, o, calls, path)
+local function rotate_locked(ctx, o, spec, path)
   local privileges, perr = privilege.parse_all(o.privileges or {})
   if perr then return ctx.usage(perr) end
   local to_stdout = path == "-"
@@ -45,7 +47,7 @@ local function rotate_locked(ctx, o, calls, path)
   local ks, kerr = keystore.file(path, { label = "--key-file " .. path, write = ctx.write })
   if not ks then return ctx.usage(kerr) end
   local src_ips = o.src_ips and #o.src_ips > 0 and o.src_ips or nil
-  local report, err = calls.rotate(o.id, {
+  local report, err = collection.method(ctx, spec.org, spec.rotate, o.id, {
     store = ks.store, load = ks.load, commit = ks.commit, discard = ks.discard, retired = ks.retired,
     keep_old = o["keep-old"], allow_self = o["allow-self"], restart = o.restart,
     verify = not o["no-verify"], name = o.name, privileges = privileges, src_ips = src_ips,
@@ -75,29 +77,43 @@ local function rotate_locked(ctx, o, calls, path)
   end
   if report.kept_old then
     say(("the old token still works; once its users switched: mistapi-tokens %s %s --finish%s"):format(
-      calls.command, report.old_id, ks.replaced() and " --key-file " .. ks.where or ""))
+      spec.command, report.old_id, ks.replaced() and " --key-file " .. ks.where or ""))
   else
     say("the old token is deleted")
   end
   return ctx.OK
 end
 
---- Runs a rotation command, holding the rotation's lock (mistapi.cli.lock):
--- a second run of the same rotation meanwhile is refused.
--- @param ctx the command's context
--- @param o its options
--- @param calls { rotate = function(id, opts), finish = function(id, opts), command = "rotate" }
--- @return the exit status
-function rotation.run(ctx, o, calls)
-  if o.finish then return finish(ctx, o, calls.finish) end
+-- Runs a rotation command, holding the rotation's lock (mistapi.cli.lock):
+-- a second run of the same rotation meanwhile is refused. -> the exit status
+local function run(ctx, o, spec)
+  if o.finish then return finish(ctx, o, spec) end
   local path = o["key-file"]
-  if not path then return ctx.usage(calls.command .. " needs --key-file PATH (or '-' for standard output)") end
+  if not path then return ctx.usage(spec.command .. " needs --key-file PATH (or '-' for standard output)") end
   local status, msg, busy = lock.around(lock.path_for(path, ctx.org or "self", o.id, ctx.getenv),
-    "rotation of " .. o.id, function() return rotate_locked(ctx, o, calls, path) end)
+    "rotation of " .. o.id, function() return rotate_locked(ctx, o, spec, path) end)
   if status then return status end
   if not busy then return ctx.usage(("--key-file %s: %s"):format(path, msg)) end
   ctx.err("mistapi-tokens: " .. msg)
   return ctx.BUSY
+end
+
+--- A rotate command.
+-- @param spec { command = "rotate" or "self rotate", summary, synopsis, org = true for the org's
+--   tokens, options = its own (before the shared ones), rotate, finish = its resource's methods' names }
+function rotation.command(spec)
+  local options = {}
+  for _, rows in ipairs { spec.options or {}, OPTIONS } do
+    for _, row in ipairs(rows) do options[#options + 1] = row end
+  end
+  return {
+    summary = spec.summary,
+    args = { "ID" },
+    synopsis = spec.synopsis,
+    org = spec.org,
+    options = options,
+    run = function(ctx, o) return run(ctx, o, spec) end,
+  }
 end
 
 return rotation

@@ -6,19 +6,13 @@
 -- kept rotation renamed `NAME [replaced by NEW_ID]`.
 -- @module mistapi.cli.token_ref
 
+local collection = require "mistapi.cli.collection"
 local core = require "mistapi.core"
 local display = require "mistapi.display"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 
 local token_ref = {}
-
-local RETIRED = " [replaced by "
-
--- The tokens the command works on: the org's, or the caller's own.
-local function all_tokens(ctx, own)
-  if own then return ctx.client:self_api_tokens():list_all_api_tokens() end
-  return ctx.client:orgs_api_tokens():list_all_org_api_tokens(ctx.org)
-end
 
 local function ids_of(list)
   local ids = {}
@@ -40,13 +34,14 @@ end
 function token_ref.resolve(ctx, ref, how)
   how = how or {}
   if token_ref.is_id(ref) then return ref end
-  local res, err = all_tokens(ctx, how.own)
+  local res, err = collection.call(ctx, not how.own, "list_all")
   if not res then return nil, err end
   local exact, retired = {}, {}
   for _, t in ipairs(res.data) do
     if t.name == ref then exact[#exact + 1] = t end
-    if how.retired and type(t.name) == "string" and t.name:sub(1, #ref + #RETIRED) == ref .. RETIRED then
-      retired[#retired + 1] = t
+    if how.retired then
+      local kind, base = markers.parse(t.name)
+      if kind == "replaced" and base == ref then retired[#retired + 1] = t end
     end
   end
   local found = how.retired and #retired > 0 and retired or exact

@@ -11,6 +11,7 @@
 
 local failure = require "mistapi.lifecycle.failure"
 local made = require "mistapi.lifecycle.made"
+local markers = require "mistapi.lifecycle.markers"
 local plan = require "mistapi.lifecycle.plan"
 local privileges = require "mistapi.lifecycle.privileges"
 local rotate = require "mistapi.lifecycle.rotate"
@@ -86,16 +87,17 @@ end
 -- so that a run stopped half-way leaves a token the next run recognises.
 function Run:create(s)
   local t, opts = self.t, self.opts
-  local temp = rotate.creating_name(s.to.name)
+  local temp = markers.creating(s.to.name)
   local list, lerr = t:list()
   if not list then return self:fail(s, "read", lerr, "nothing was changed") end
   local pending, ids = {}, made.ids(list)
   for _, p in ipairs(list) do
     if p.name == temp then pending[#pending + 1] = p end
     -- a replace stopped after its old token went: that rotation is finished, not a second token made
-    local of = type(p.name) == "string" and p.name:sub(1, #s.to.name + 1) == s.to.name .. " "
-      and p.name:match("^.* %[rotation of ([%x%-]+)%]$")
-    if of and not ids[of] and p.name == rotate.pending_name(s.to.name, of) then return self:replace(s, of) end
+    local kind, _, of = markers.parse(p.name)
+    if kind == "rotation" and not ids[of] and p.name == markers.rotation(s.to.name, of) then
+      return self:replace(s, of)
+    end
   end
   local new, key, resumed
   if #pending > 0 then

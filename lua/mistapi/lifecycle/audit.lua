@@ -7,6 +7,7 @@
 
 local display = require "mistapi.display"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 local scopes = require "mistapi.lifecycle.scopes"
 
 local audit = {}
@@ -163,14 +164,11 @@ local function name_counts(list)
 end
 
 function Audit:rotation(token)
-  local name = type(token.name) == "string" and token.name or ""
-  local old = name:match(" %[rotation of ([%x%-]+)%]$")
-  if old and self:on("unfinished_rotation") then
-    self:add(token, "unfinished_rotation", ("a rotation of %s stopped half-way: this is its new token"):format(old))
-  end
-  local new = name:match(" %[replaced by ([%x%-]+)%]$")
-  if new and self:on("replaced") then
-    self:add(token, "replaced", ("kept after a rotation; %s replaces it"):format(new))
+  local kind, _, id = markers.parse(token.name)
+  if kind == "rotation" and self:on("unfinished_rotation") then
+    self:add(token, "unfinished_rotation", ("a rotation of %s stopped half-way: this is its new token"):format(id))
+  elseif kind == "replaced" and self:on("replaced") then
+    self:add(token, "replaced", ("kept after a rotation; %s replaces it"):format(id))
   end
 end
 

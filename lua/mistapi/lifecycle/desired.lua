@@ -16,6 +16,7 @@
 
 local core = require "mistapi.core"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 
 local desired = {}
 
@@ -26,14 +27,17 @@ local function bad(message)
   return nil, errors.validation("desired state: " .. message)
 end
 
-local function read_json(path)
+--- The JSON object a file holds (a desired state, or a saved plan).
+-- @return the table, or nil and a message (naming the path when the text is wrong)
+function desired.read_json(path)
   local f, err = io.open(path, "rb")
-  if not f then return bad(tostring(err)) end
+  if not f then return nil, tostring(err) end
   local text = f:read("*a")
   f:close()
   local doc, msg = core.decode(text or "")
-  if doc == nil then return bad(path .. ": " .. tostring(msg)) end
-  if type(doc) ~= "table" then return bad(path .. ": expected a JSON object") end
+  if type(doc) ~= "table" then
+    return nil, ("%s: %s"):format(path, doc == nil and tostring(msg) or "expected a JSON object")
+  end
   return doc
 end
 
@@ -42,7 +46,8 @@ local sorted_keys = require("mistapi.text").sorted_keys
 local function check_entry(name, e)
   local where = ("tokens[%q]"):format(name)
   if type(name) ~= "string" or name == "" then return bad("a token name must be a non-empty string") end
-  if name:match(" %[rotation of [%x%-]+%]$") or name:match(" %[replaced by [%x%-]+%]$") then
+  local kind = markers.parse(name)
+  if kind == "rotation" or kind == "replaced" then
     return bad(where .. ": the name ends as a rotation's temporary name does")
   end
   if type(e) ~= "table" then return bad(where .. ": expected an object with privileges") end
@@ -69,8 +74,8 @@ function desired.load(source)
   local doc = source
   if type(source) == "string" then
     local err
-    doc, err = read_json(source)
-    if not doc then return nil, err end
+    doc, err = desired.read_json(source)
+    if not doc then return bad(err) end
   elseif type(source) ~= "table" then
     error("desired state: expected a table or the path of a JSON file, got " .. type(source), 3)
   end

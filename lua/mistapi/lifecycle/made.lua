@@ -17,9 +17,7 @@ local errors = require "mistapi.errors"
 
 local made = {}
 
-local MASKED = "^....%.%.%.....$"
-
-local mask = require("mistapi.text").mask
+local mask, is_masked = require("mistapi.text").mask, require("mistapi.text").is_masked
 
 --- Whether a create that failed with `err` may still have made the token
 -- (a timeout, a connection lost after sending, a 5xx, an answer unreadable).
@@ -41,7 +39,7 @@ end
 
 local function whole(t)
   return type(t) == "table" and type(t.id) == "string" and type(t.key) == "string" and t.key ~= ""
-    and not t.key:match(MASKED)
+    and not is_masked(t.key)
 end
 
 -- Whether token `p` may be the one this create made: new, and named as
@@ -66,12 +64,12 @@ local function keys_in(body, data)
   local keys = {}
   if type(body) == "string" then
     for k in body:gmatch('"key"%s*:%s*"([^"\\]+)"') do
-      if #k >= 12 and not k:match(MASKED) then keys[#keys + 1] = k end
+      if #k >= 12 and not is_masked(k) then keys[#keys + 1] = k end
     end
   end
   if type(data) == "table" then
     for _, t in ipairs(data[1] ~= nil and data or { data }) do
-      if type(t) == "table" and type(t.key) == "string" and not t.key:match(MASKED) then keys[#keys + 1] = t.key end
+      if type(t) == "table" and type(t.key) == "string" and not is_masked(t.key) then keys[#keys + 1] = t.key end
     end
   end
   return keys
@@ -187,7 +185,7 @@ function made.held(load, token, name, replaced)
   local ok, key = pcall(load, token, name)
   if not ok then return nil end
   if type(key) ~= "string" or key == "" then return false end
-  local shown = type(token.key) == "string" and token.key:match(MASKED) and token.key
+  local shown = is_masked(token.key) and token.key
   if shown and mask(key) ~= shown then
     if replaced and type(replaced.key) == "string" and mask(key) == replaced.key then return false end
     return nil, "the key load gave is not that token's"

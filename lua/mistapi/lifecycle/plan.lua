@@ -10,8 +10,8 @@
 
 local desired = require "mistapi.lifecycle.desired"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 local privileges = require "mistapi.lifecycle.privileges"
-local rotate = require "mistapi.lifecycle.rotate"
 
 local plan = {}
 
@@ -28,7 +28,7 @@ end
 
 --- Whether a token named `name` is managed by the desired state `state`.
 local function is_managed(state, name)
-  if type(name) ~= "string" or rotate.is_marked(name) then return false end
+  if type(name) ~= "string" or markers.is_marked(name) then return false end
   if state.tokens[name] or state.managed[name] then return true end
   return state.prefix ~= nil and name:sub(1, #state.prefix) == state.prefix
 end
@@ -96,7 +96,7 @@ function plan.make(t, source, opts)
   local by_id, by_name = {}, {}
   for _, tok in ipairs(list) do
     by_id[tostring(tok.id):lower()] = tok
-    if not rotate.is_marked(tok.name) then
+    if not markers.is_marked(tok.name) then
       local same = by_name[tok.name] or {}
       same[#same + 1] = tok
       by_name[tok.name] = same
@@ -117,13 +117,13 @@ function plan.make(t, source, opts)
     if s then table.insert(by_action[s.action], s) end
   end
   local creating = {}
-  for _, s in ipairs(by_action.create) do creating[rotate.creating_name(s.name)] = s end
+  for _, s in ipairs(by_action.create) do creating[markers.creating(s.name)] = s end
   -- a replace stopped after its old token went leaves only its new token: apply finishes that rotation
   for _, tok in ipairs(list) do
-    local of = type(tok.name) == "string" and tok.name:match(" %[rotation of ([%x%-]+)%]$")
-    if of and not by_id[of:lower()] then
+    local kind, _, of = markers.parse(tok.name)
+    if kind == "rotation" and not by_id[of:lower()] then
       for _, s in ipairs(by_action.create) do
-        if tok.name == rotate.pending_name(s.name, of) then creating[tok.name] = s end
+        if tok.name == markers.rotation(s.name, of) then creating[tok.name] = s end
       end
     end
   end
@@ -135,7 +135,7 @@ function plan.make(t, source, opts)
       else
         p.unpruned[#p.unpruned + 1] = tok
       end
-    elseif rotate.is_marked(tok.name) then
+    elseif markers.is_marked(tok.name) then
       local s = creating[tok.name]
       if s then
         -- an earlier apply stopped half-way through this create: apply finishes it (or restarts it)

@@ -13,7 +13,9 @@
 -- @module mistapi.lifecycle.plan_file
 
 local core = require "mistapi.core"
+local desired = require "mistapi.lifecycle.desired"
 local errors = require "mistapi.errors"
+local markers = require "mistapi.lifecycle.markers"
 local plan = require "mistapi.lifecycle.plan"
 local privileges = require "mistapi.lifecycle.privileges"
 
@@ -26,16 +28,13 @@ local function arr(t)
   return setmetatable(t or {}, core.array_mt)
 end
 
+--- A copy of `list` (or an empty one) that JSON writes as an array, even when empty.
 local function copy_list(list)
   local out = {}
   for i, v in ipairs(list or {}) do out[i] = v end
   return arr(out)
 end
-
-local function base_name(name)
-  return (name:gsub(" %[rotation of [%x%-]+%]$", ""):gsub(" %[replaced by [%x%-]+%]$", "")
-    :gsub(" %[being created%]$", ""))
-end
+plan_file.array = copy_list
 
 --- The tokens plan `p` depends on, canonical and sorted by id: every managed
 -- token (and a rotation's or a create's leftover of a managed name), and
@@ -49,7 +48,7 @@ function plan_file.depends_on(p)
   local out = {}
   for _, tok in ipairs(p.listed or {}) do
     local id = tostring(tok.id):lower()
-    if ids[id] or (type(tok.name) == "string" and plan.is_managed(state, base_name(tok.name))) then
+    if ids[id] or (type(tok.name) == "string" and plan.is_managed(state, markers.base(tok.name))) then
       out[#out + 1] = { id = id, name = tok.name, privileges = privileges.key(tok.privileges),
         src_ips = privileges.ips_key(tok.src_ips) }
     end
@@ -103,14 +102,8 @@ end
 --- Reads a file and says what it is.
 -- @return the decoded document and whether it is a saved plan, or nil and a validation error
 function plan_file.read(path)
-  local f, err = io.open(path, "rb")
-  if not f then return nil, errors.validation(tostring(err)) end
-  local text = f:read("*a")
-  f:close()
-  local doc, msg = core.decode(text or "")
-  if type(doc) ~= "table" then
-    return nil, errors.validation(("%s: %s"):format(path, doc == nil and tostring(msg) or "expected a JSON object"))
-  end
+  local doc, err = desired.read_json(path)
+  if not doc then return nil, errors.validation(err) end
   return doc, plan_file.is_plan(doc)
 end
 

@@ -11,10 +11,7 @@ local schema = require "mistapi.schema"
 local privileges = {}
 
 -- Which id field each scope takes (site -> site_id), from the schema.
-local SCOPE_ID = {}
-for _, f in ipairs(schema.privilege.fields) do
-  if f.type == "scope_id" then SCOPE_ID[f.scope] = f.name end
-end
+local SCOPE_ID = display.SCOPE_ID
 
 local function lower(v)
   return type(v) == "string" and v:lower() or ""
@@ -93,10 +90,7 @@ end
 
 --- A list as text: `admin@org, read@site:<id>` ("-" when empty).
 function privileges.text(list)
-  if type(list) ~= "table" or #list == 0 then return "-" end
-  local parts = {}
-  for i = 1, #list do parts[i] = display.privilege(list[i]) end
-  return table.concat(parts, ", ")
+  return display.privileges(list, ", ")
 end
 
 --- src_ips as text ("anywhere" when empty).

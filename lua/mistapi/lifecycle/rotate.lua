@@ -16,59 +16,18 @@ local display = require "mistapi.display"
 local errors = require "mistapi.errors"
 local failure = require "mistapi.lifecycle.failure"
 local made = require "mistapi.lifecycle.made"
+local markers = require "mistapi.lifecycle.markers"
 local privileges = require "mistapi.lifecycle.privileges"
-local schema = require "mistapi.schema"
 local verify = require "mistapi.lifecycle.verify"
 
 local rotate = {}
 
--- a rotated token's marked name stays within Mist's limit
-local NAME_MAX = schema.limits.name_max
-
--- `name` cut so that name .. mark fits NAME_MAX bytes, never inside a UTF-8 character.
-local function marked(name, mark)
-  name = tostring(name or "token")
-  if #name + #mark > NAME_MAX then
-    local cut = NAME_MAX - #mark
-    while cut > 0 and name:byte(cut + 1) and name:byte(cut + 1) >= 0x80 and name:byte(cut + 1) < 0xC0 do
-      cut = cut - 1
-    end
-    name = name:sub(1, cut)
-  end
-  return name .. mark
-end
-
---- The temporary name of the replacement of `old_id` while it rotates.
-function rotate.pending_name(name, old_id)
-  return marked(name, " [rotation of " .. old_id .. "]")
-end
-
---- The name a kept old token gets: it says what replaced it.
-function rotate.retired_name(name, new_id)
-  return marked(name, " [replaced by " .. new_id .. "]")
-end
-
-local function ends_with(s, tail)
-  return type(s) == "string" and #s >= #tail and s:sub(-#tail) == tail
-end
-
---- The temporary name of a token apply creates, until its key is stored and proved.
-function rotate.creating_name(name)
-  return marked(name, " [being created]")
-end
-
---- Whether `name` is one of the temporary names above (any old id).
-function rotate.is_marked(name)
-  return type(name) == "string" and (name:match(" %[rotation of [%x%-]+%]$") or
-    name:match(" %[replaced by [%x%-]+%]$") or name:match(" %[being created%]$")) ~= nil
-end
-
 --- The tokens of `list` that are unfinished rotations of `old_id`.
 function rotate.pending_of(list, old_id)
   local out = {}
-  local tail = " [rotation of " .. old_id .. "]"
   for _, t in ipairs(list) do
-    if ends_with(t.name, tail) then out[#out + 1] = t end
+    local kind, _, of = markers.parse(t.name)
+    if kind == "rotation" and of == old_id then out[#out + 1] = t end
   end
   return out
 end
@@ -169,7 +128,7 @@ end
 
 function Rotation:create()
   local t = self.t
-  local body = t:body(rotate.pending_name(self.final, self.old_id), self.privileges, self.src_ips)
+  local body = t:body(markers.rotation(self.final, self.old_id), self.privileges, self.src_ips)
   -- the pending name is this rotation's own: a token of that name made despite a lost answer is ours
   local new, err, state = made.create(t, body, made.ids(self.list))
   if not new then return self:fail("create", err, "the old token is untouched; " .. state) end
@@ -201,7 +160,7 @@ function Rotation:retire()
   if not old then return true end
   if self.opts.keep_old then
     if self.marked_by ~= new.id then
-      local retired = rotate.retired_name(old.name, new.id)
+      local retired = markers.replaced(old.name, new.id)
       local _, err = t:update(old.id, t:body(retired, privileges.plain_all(old.privileges)))
       if err and not made.renamed(t, old.id, retired, err) then
         return self:fail("keep", err, ("both tokens work: the new one %s (its key stored) and the old one;" ..
@@ -292,15 +251,13 @@ function rotate.run(t, id, opts)
   local base = old or pending[1]
   -- an old token a keep_old rotation already marked "<name> [replaced by NEW]" (a run
   -- stopped after that step): its name is not the final one, and it is not marked twice
-  local unmarked, by = nil, nil
-  if old and type(old.name) == "string" then unmarked, by = old.name:match("^(.*) %[replaced by ([%x%-]+)%]$") end
-  if by and opts.keep_old then
+  local kind, unmarked, by = markers.parse(old and old.name)
+  if kind == "replaced" and opts.keep_old then
     r.marked_by = by
     local done = #pending == 0 and r:already_done(by, opts.name or unmarked)
     if done then return done end
   end
-  r.final = opts.name or (r.marked_by and unmarked) or (old and old.name)
-    or pending[1].name:sub(1, -#(" [rotation of " .. id .. "]") - 1)
+  r.final = opts.name or (r.marked_by and unmarked) or (old and old.name) or select(2, markers.parse(pending[1].name))
   if t.has_privileges then
     r.privileges = opts.privileges or privileges.plain_all(base.privileges)
     r.src_ips = opts.src_ips or base.src_ips
@@ -338,8 +295,8 @@ function rotate.finish(t, old_id, opts)
   opts = opts or {}
   local old, err = t:get(old_id)
   if not old then return nil, failure.new("finish", "read", err, "nothing was changed", { old_id = old_id }) end
-  local new_id = type(old.name) == "string" and old.name:match(" %[replaced by ([%x%-]+)%]$")
-  if not new_id then
+  local kind, _, new_id = markers.parse(old.name)
+  if kind ~= "replaced" then
     return nil, failure.refuse("finish", "read", ("token %s is not one a rotation kept (its name says no"
       .. " \"[replaced by ...]\")"):format(old_id), { old_id = old_id })
   end

@@ -11,6 +11,7 @@
 
 local display = require "mistapi.display"
 local pager = require "mistapi.pager"
+local is_masked = require("mistapi.text").is_masked
 
 local Target = {}
 Target.__index = Target
@@ -52,7 +53,7 @@ end
 -- the same way recognise its own token without comparing a whole key.
 function Target:is_own(token)
   local shown = type(token) == "table" and token.key
-  if type(shown) ~= "string" or not shown:match("^....%.%.%.....$") then return false end
+  if not is_masked(shown) then return false end
   for _, key in ipairs(self.client.settings.tokens) do
     if display.mask(key) == shown then return true end
   end

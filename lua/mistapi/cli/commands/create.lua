@@ -2,13 +2,10 @@
 -- `mistapi.cli.new_token` hands it over.
 -- @module mistapi.cli.commands.create
 
-local new_token = require "mistapi.cli.new_token"
-local output = require "mistapi.cli.output"
 local privilege = require "mistapi.cli.privilege"
 local schema = require "mistapi.schema"
-local target = require "mistapi.lifecycle.target"
 
-return {
+return require("mistapi.cli.new_token").command {
   summary = "a new token; its key is shown only this once",
   synopsis = "--name NAME --privilege P [--privilege P ...] [--src-ip IP ...] [--key-file PATH|-]",
   org = true,
@@ -18,16 +15,16 @@ return {
       .. " roles " .. table.concat(schema.roles, ", ") .. "; repeatable, at least one" },
     { "view", "view", "VIEW", "a UI view for the --privilege before it: " .. table.concat(schema.views, ", ") },
     { "src-ip", "list", "IP", "an IP or CIDR the token may be used from; repeatable" },
-    { "key-file", "value", "PATH", "write the key to a new file PATH (mode 0600) instead of printing it;"
-      .. " '-': the key alone on standard output, the token on standard error" },
   },
-  run = function(ctx, o)
-    if not o.name then return ctx.usage("create needs --name") end
+  body = function(ctx, o)
+    if not o.name then return nil, ctx.usage("create needs --name") end
     local privileges, perr = privilege.parse_all(o.privileges)
-    if perr then return ctx.usage(perr) end
-    if not privileges then return ctx.usage("create needs at least one --privilege, as --privilege admin:org") end
+    if perr then return nil, ctx.usage(perr) end
+    if not privileges then
+      return nil, ctx.usage("create needs at least one --privilege, as --privilege admin:org")
+    end
     local body = { name = o.name, privileges = privileges }
     if #o.src_ips > 0 then body.src_ips = o.src_ips end
-    return new_token.run(ctx, o, target.of(ctx.client:orgs_api_tokens(), ctx.org), body, output.token)
+    return body
   end,
 }

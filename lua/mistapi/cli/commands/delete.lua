@@ -4,5 +4,4 @@
 return require("mistapi.cli.delete_command").new {
   summary = "delete a token (asks first on a terminal; --yes in scripts)",
   org = true,
-  resource = function(ctx) return ctx.client:orgs_api_tokens() end,
 }

@@ -5,27 +5,16 @@
 -- finishes a rotation that was interrupted: F then holds the new key.
 -- @module mistapi.cli.commands.rotate
 
-local rotation = require "mistapi.cli.rotation"
-
-local options = {
-  { "privilege", "privilege", "P", "new privileges (ROLE:SCOPE[:ID]); default: the old token's" },
-  { "view", "view", "VIEW", "a UI view for the --privilege before it" },
-  { "src-ip", "list", "IP", "new src_ips (the only way to change them); default: the old token's" },
-}
-for _, row in ipairs(rotation.OPTIONS) do options[#options + 1] = row end
-
-return {
+return require("mistapi.cli.rotation").command {
+  command = "rotate",
   summary = "replace a token by a new one with the same privileges; the key goes to a file first",
-  args = { "ID" },
   synopsis = "--key-file PATH|- [--keep-old] [--name NAME] [--privilege P ...] [--src-ip IP ...] | --finish",
   org = true,
-  options = options,
-  run = function(ctx, o)
-    local tokens = ctx.client:orgs_api_tokens()
-    return rotation.run(ctx, o, {
-      command = "rotate",
-      rotate = function(id, opts) return tokens:rotate_org_api_token(ctx.org, id, opts) end,
-      finish = function(id, opts) return tokens:finish_org_api_token_rotation(ctx.org, id, opts) end,
-    })
-  end,
+  options = {
+    { "privilege", "privilege", "P", "new privileges (ROLE:SCOPE[:ID]); default: the old token's" },
+    { "view", "view", "VIEW", "a UI view for the --privilege before it" },
+    { "src-ip", "list", "IP", "new src_ips (the only way to change them); default: the old token's" },
+  },
+  rotate = "rotate_org_api_token",
+  finish = "finish_org_api_token_rotation",
 }

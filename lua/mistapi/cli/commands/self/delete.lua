@@ -4,5 +4,4 @@
 return require("mistapi.cli.delete_command").new {
   summary = "delete a token of your own (asks first on a terminal; --yes in scripts)",
   whose = "your ",
-  resource = function(ctx) return ctx.client:self_api_tokens() end,
 }
