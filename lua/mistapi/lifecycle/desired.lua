@@ -46,9 +46,10 @@ local sorted_keys = require("mistapi.text").sorted_keys
 local function check_entry(name, e)
   local where = ("tokens[%q]"):format(name)
   if type(name) ~= "string" or name == "" then return bad("a token name must be a non-empty string") end
-  local kind = markers.parse(name)
-  if kind == "rotation" or kind == "replaced" then
-    return bad(where .. ": the name ends as a rotation's temporary name does")
+  -- a marked name is a run's temporary one: never counted as managed, it would be made again each run
+  if markers.parse(name) then
+    return bad(where .. ": the name ends as a lifecycle run's temporary name does ([rotation of ID],"
+      .. " [replaced by ID] or [being created])")
   end
   if type(e) ~= "table" then return bad(where .. ": expected an object with privileges") end
   for k in pairs(e) do
