@@ -89,9 +89,9 @@ function Base:body_of(op, body)
   return json
 end
 
--- One operation: a, b, c are the path parameters, then the body or the
--- list options.
-local function invoke(self, op, a, b, c)
+-- An operation whose parameters are not all known good yet, or that takes
+-- list options: its path checked and made, then sent.
+local function invoke_checked(self, op, a, b, c)
   local path, err = self:path_of(op, a, b)
   if not path then return nil, err end
   local n, extra = op.n_params, c
@@ -109,6 +109,26 @@ local function invoke(self, op, a, b, c)
     return self.pipeline:call({ method = op.method, path = path, max_items = opts.limit }, op)
   end
   return self.pipeline:call({ method = op.method, path = path, body = body }, op)
+end
+
+-- One operation: a, b, c are the path parameters, then the body or the
+-- list options. (An operation without list options makes its URL in one
+-- piece, and the pipeline no request table unless it must.)
+local function invoke(self, op, a, b, c)
+  local n = op.n_params
+  if op.query or (n > 0 and not checked[a]) or (n > 1 and not checked[b]) then
+    return invoke_checked(self, op, a, b, c)
+  end
+  local body, err
+  if op.body then
+    body, err = self:body_of(op, n == 0 and a or n == 1 and b or c)
+    if not body then return nil, err end
+  end
+  local p, pipeline = op.pieces, self.pipeline
+  local base = pipeline.s.base_url
+  if n == 2 then return pipeline:call_url(op.method, base .. p[1] .. a .. p[2] .. b .. p[3], body, op) end
+  if n == 1 then return pipeline:call_url(op.method, base .. p[1] .. a .. p[2], body, op) end
+  return pipeline:call_url(op.method, base .. p[1], body, op)
 end
 
 -- Many ids of one operation at once (the id is its last path parameter);
