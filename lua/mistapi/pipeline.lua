@@ -20,7 +20,10 @@ function pipeline.new(settings, transport)
     s = settings,
     transport = transport,
     spent = {},          -- token index -> until when (transport.now()) a 429 used it up
-    auth = nil,          -- a login session (mistapi.auth), when there is one
+    any_spent = false,   -- whether spent may hold one (else token 1 is the pick, without a look)
+    auth = false,        -- a login session (mistapi.auth), when there is one
+    -- (false, not nil: a field read that misses costs Lua 5.4 a metatable look)
+    sends = transport.send ~= nil,  -- the transport answers as values (see first_attempt)
     created_keys = {},   -- the last keys this client was given, hidden like tokens
     header_cache = {},   -- request headers by token index (negative: with a body)
   }, Pipeline)
@@ -52,7 +55,10 @@ end
 -- calls that run at once (coroutines inside nginx) each pick for themselves.
 function Pipeline:pick_token()
   local spent = self.spent
-  if next(spent) == nil then return 1 end
+  if next(spent) == nil then
+    self.any_spent = false
+    return 1
+  end
   local now = self.transport.now()
   local soonest, soonest_until
   for i = 1, #self.s.tokens do
@@ -70,6 +76,7 @@ end
 function Pipeline:spend(i, seconds)
   local till = self.transport.now() + seconds
   local spent = self.spent
+  self.any_spent = true   -- (pick_token clears it when none is left)
   if not spent[i] or spent[i] < till then spent[i] = till end
 end
 
@@ -101,7 +108,7 @@ end
 -- index (nil for a session) and the session's generation (nil for tokens).
 function Pipeline:attempt_headers(method, has_body)
   if #self.s.tokens > 0 then
-    local index = next(self.spent) == nil and 1 or self:pick_token()
+    local index = self.any_spent and self:pick_token() or 1
     return self:token_headers(index, has_body), index, nil
   end
   local h = { Accept = "application/json" }
@@ -488,7 +495,7 @@ end
 -- answers as values (`send`); only the answer can end such an attempt.
 local function plain(self)
   local s = self.s
-  return self.transport.send and not s.log and not self.auth and #s.tokens > 0
+  return self.sends and not s.log and not self.auth and #s.tokens > 0
 end
 
 -- The first attempt of a single call (see `plain`), to `url`: no item and
@@ -502,8 +509,9 @@ local function first_attempt(self, method, url, body, req, policy)
   local shape = shapes[policy.response]
   local whole = shape and shape.whole and not s.max_decoded and not (req and req.max_items) and shape.core or nil
   local deadline = s.deadline and t.now() + s.deadline
-  local index = next(self.spent) == nil and 1 or self:pick_token()
-  local status, raw, text, decoded = t:send(method, url, self:token_headers(index, body ~= nil), body, whole)
+  local index = self.any_spent and self:pick_token() or 1
+  local headers = self.header_cache[body and -index or index] or self:token_headers(index, body ~= nil)
+  local status, raw, text, decoded = t:send(method, url, headers, body, whole)
   -- (decoded comes with a 2xx only)
   if decoded ~= nil then return decoded, status, raw, index end
   req = req or { method = method, path = url:sub(#s.base_url + 1), body = body }
@@ -569,14 +577,15 @@ end
 -- an operation of a resource. No request table is made unless the first
 -- attempt's answer needs one.
 function Pipeline:call_url(method, url, body, policy)
-  if plain(self) then
+  local s = self.s
+  if self.sends and not s.log and not self.auth and #s.tokens > 0 then   -- plain(self)
     local data, item, raw, token = first_attempt(self, method, url, body, nil, policy)
     if data == nil then return finish(self, policy, nil, item) end
     -- (a create's answer goes through finish, for its key)
     if method ~= "POST" then return result.unread(data, item, raw, 1, token) end
     return finish(self, policy, data, nil, item, raw, token)
   end
-  return self:call({ method = method, path = url:sub(#self.s.base_url + 1), body = body }, policy)
+  return self:call({ method = method, path = url:sub(#s.base_url + 1), body = body }, policy)
 end
 
 return pipeline

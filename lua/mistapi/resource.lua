@@ -115,12 +115,12 @@ end
 -- list options. (An operation without list options makes its URL in one
 -- piece, and the pipeline no request table unless it must.)
 local function invoke(self, op, a, b, c)
-  local n = op.n_params
-  if op.query or (n > 0 and not checked[a]) or (n > 1 and not checked[b]) then
+  local n, route = op.n_params, op.route
+  if route == "query" or (n > 0 and not checked[a]) or (n > 1 and not checked[b]) then
     return invoke_checked(self, op, a, b, c)
   end
   local body, err
-  if op.body then
+  if route == "body" then
     body, err = self:body_of(op, n == 0 and a or n == 1 and b or c)
     if not body then return nil, err end
   end
@@ -224,6 +224,8 @@ local function class_of(accessor)
   for _, op in ipairs(operations.of(accessor)) do
     op.pieces = pieces_of(op.path)
     op.n_params = #op.params
+    -- what follows the path parameters (read as one field that is always there)
+    op.route = op.query and "query" or op.body and "body" or "path"
     if op.n_params > 2 then error("mistapi.resource: " .. op.name .. " takes more than two path parameters", 3) end
     op.response = models.response(model, op.returns)
     class.ops[op.role] = op
