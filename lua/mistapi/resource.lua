@@ -121,7 +121,9 @@ local function invoke(self, op, a, b, c)
   end
   local body, err
   if route == "body" then
-    body, err = self:body_of(op, n == 0 and a or n == 1 and b or c)
+    local extra = c
+    if n == 0 then extra = a elseif n == 1 then extra = b end
+    body, err = self:body_of(op, extra)
     if not body then return nil, err end
   end
   local p, pipeline = op.pieces, self.pipeline
