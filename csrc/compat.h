@@ -16,6 +16,9 @@
 #define luaL_setfuncs(L, l, n) mistapi_setfuncs((L), (l), (n))
 #define lua_isinteger(L, i) 0
 void mistapi_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
+/* for an absolute index or a pseudo-index (the registry) only */
+#define lua_rawgetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_rawget((L), (i)))
+#define lua_rawsetp(L, i, p) (lua_pushlightuserdata((L), (void *)(p)), lua_insert((L), -2), lua_rawset((L), (i)))
 #endif
 
 #if LUA_VERSION_NUM >= 502 && LUA_VERSION_NUM < 504

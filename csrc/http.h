@@ -65,6 +65,10 @@ typedef struct mistapi_xfer {
     int headers_done;             /* the blank line after the last headers came */
     int attached;                 /* currently in the multi handle */
     int index;                    /* batch: 1-based position in the input */
+    int sticky;                   /* the method options as the last request without a body
+                                     left them (STICKY_OF), so the next such one sets only
+                                     its URL; 0: unknown, set them all */
+    int headers_set;              /* req_headers is the list CURLOPT_HTTPHEADER holds */
     char errbuf[CURL_ERROR_SIZE];
 } mistapi_xfer;
 

@@ -80,7 +80,13 @@ int mistapi_session_pool(mistapi_session *s, int n)
 
 mistapi_session *mistapi_session_check(lua_State *L, int idx)
 {
-    mistapi_session *s = luaL_checkudata(L, idx, MISTAPI_SESSION_MT);
+    /* the methods hold the session metatable as their upvalue: no
+     * registry lookup by name on each request */
+    mistapi_session *s = lua_touserdata(L, idx);
+    if (s != NULL && lua_getmetatable(L, idx) && lua_rawequal(L, -1, lua_upvalueindex(1)))
+        lua_pop(L, 1);
+    else
+        s = luaL_checkudata(L, idx, MISTAPI_SESSION_MT);   /* raises with the usual message */
     if (s->closed)
         luaL_error(L, "session is closed");
     if (s->busy)
@@ -248,7 +254,8 @@ void mistapi_register_http(lua_State *L)
         lua_pushliteral(L, MISTAPI_SESSION_MT);
         lua_setfield(L, -2, "__name");
         lua_newtable(L);
-        luaL_setfuncs(L, session_methods, 0);
+        lua_pushvalue(L, -2);   /* mistapi_session_check's upvalue */
+        luaL_setfuncs(L, session_methods, 1);
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);

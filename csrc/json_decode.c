@@ -29,6 +29,13 @@ enum kind { K_ARRAY, K_OBJECT, K_TOKENS, K_TOKEN, K_PRIVILEGES, K_PRIVILEGE, K_P
  * had at a position is tried first (one compare instead of a scan). */
 #define KEY_ORDER 16
 
+/* yajl's handle, lexer and state stack take about 400 bytes, its string
+ * buffer 2 KiB more when a string has escapes: a decode hands them out from
+ * the decoder's own arena (on the C stack) rather than five mallocs and
+ * frees. Past it, malloc. */
+#define ARENA_BYTES 3072
+#define ARENA_ALIGN 16
+
 typedef struct {
     unsigned char kind;
     unsigned char is_array;
@@ -59,13 +66,24 @@ typedef struct {
     lua_Integer max_items;         /* most items of a token list; 0: no bound */
     size_t made;                   /* bytes counted so far (see COST_*) */
     size_t budget;                 /* most bytes the decode may make: max_decoded */
+    int counting;                  /* 0: the text is too short to reach the budget (UNCOUNTED) */
     int over;                      /* a limit stopped the parse: why = "limit" */
+    int top_token;                 /* the value is an object of the model (SHAPE_TOKEN) */
     char limit_reason[96];
     uint64_t seen_hash[SEEN_SLOTS];         /* short strings of the text counted: hash, */
     const unsigned char *seen[SEEN_SLOTS];  /* and where (read only when the hash matches) */
     yajl_handle h;
+    size_t arena_used;             /* bytes of arena handed out (see yajl_arena_malloc) */
     signed char order[KEY_ORDER];  /* the field ids the last token's keys had, in order */
     frame f[MISTAPI_DECODE_MAX_DEPTH + 1];
+    /* yajl's own memory (its handle, lexer, state stack), while it fits;
+     * the union aligns it for any of yajl's structures */
+    union {
+        unsigned char bytes[ARENA_BYTES];
+        long double ld;
+        void *p;
+        long long ll;
+    } arena;
 } decoder;
 
 /* What max_decoded counts: the bytes of what the decoder makes, by a
@@ -79,10 +97,24 @@ typedef struct {
 #define COST_HASH_SLOT  48u   /* a member: a 24-byte node, a hash part doubling as it grows */
 #define COST_SIZED_SLOT 24u   /* a node of a pre-sized hash part (never doubled) */
 
+/* Twice the most a byte of text makes the decoder count, and more than what
+ * a text counts past that: the densest texts known come to 64 a byte (a
+ * list's tokens each made by an unknown key, `{"":0},`: the token, its
+ * "from the server" set, the item), a token's privileges to 44, empty
+ * tables to 32; spec 13 decodes them against this line. A text of len bytes
+ * with len * UNCOUNTED_PER_BYTE + UNCOUNTED_FIXED <= its budget cannot pass
+ * it, so it is decoded without counting: the same answer is accepted at the
+ * same limits either way, and a token (a few hundred bytes, under a budget
+ * of at least 4 MiB by default) costs no counting at all. */
+#define UNCOUNTED_PER_BYTE 128u
+#define UNCOUNTED_FIXED    4096u
+
 /* Counts bytes the decode makes; 0 (the parse stops, why "limit") once
  * they pass the budget. */
 static int charge(decoder *d, size_t bytes)
 {
+    if (!d->counting)
+        return 1;
     d->made += bytes;
     if (d->made <= d->budget)
         return 1;
@@ -121,6 +153,8 @@ static int charge_string(decoder *d, const unsigned char *s, size_t len)
     uint64_t h;
     unsigned slot;
     uintptr_t at = (uintptr_t)s, text = (uintptr_t)d->text;
+    if (!d->counting)
+        return 1;
     if (len > SHORT_STRING || len > d->len || at < text || at - text > d->len - len)
         return charge(d, len + COST_STRING);   /* long, or unescaped into yajl's buffer */
     /* length, first and last 8 bytes: cheap, and a collision only counts twice */
@@ -416,6 +450,8 @@ static int open_container(decoder *d, int is_array)
         lua_setmetatable(L, -2);
         break;
     }
+    if (d->depth == 0 && kind == K_TOKEN)
+        d->top_token = 1;
     d->depth++;
     f->kind = kind;
     f->made = (unsigned char)made;
@@ -476,9 +512,16 @@ static int record_server_key(decoder *d)
 /* The names the models know, as Lua strings made once (registry table,
  * filled as they are first met): a privilege's field id at 1 + id, a token
  * model's at key_base + id. Pushing one is a table read, where
- * lua_pushlstring hashes the name and looks it up each time. */
-#define KNOWN_KEYS   "mistapi.known_keys"
+ * lua_pushlstring hashes the name and looks it up each time. The same
+ * table holds, at 0 and below, the registry's tables a decode uses (see
+ * decode_run), so a decode finds them all with one registry read. */
 #define KEY_SPAN     64
+#define REF_ARRAY_MT      0
+#define REF_PRIVILEGE_MT  (-1)
+#define REF_SERVER_KEYS   (-2)
+#define REF_MODEL_MT(i)   (-3 - (i))
+/* its registry key: the address of this constant */
+static const char known_keys_anchor = 0;
 
 /* Pushes the name of the field at slot of the known-key table, key/len
  * being its text. */
@@ -544,33 +587,90 @@ static const yajl_callbacks callbacks = {
     on_start_map, on_map_key, on_end, on_start_array, on_end
 };
 
+/* yajl's allocator (yajl_alloc_funcs): bump allocation from d->arena, each
+ * block after a header holding its size (for realloc); nothing in the arena
+ * is freed before the decode ends. */
+static int in_arena(const decoder *d, const void *p)
+{
+    uintptr_t at = (uintptr_t)p, start = (uintptr_t)d->arena.bytes;
+    return at >= start && at < start + sizeof d->arena.bytes;
+}
+
+static void *yajl_arena_malloc(void *ctx, size_t n)
+{
+    decoder *d = ctx;
+    size_t need = ARENA_ALIGN + (n + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (n <= sizeof d->arena.bytes && need <= sizeof d->arena.bytes - d->arena_used) {
+        unsigned char *p = d->arena.bytes + d->arena_used;
+        d->arena_used += need;
+        memcpy(p, &n, sizeof n);
+        return p + ARENA_ALIGN;
+    }
+    return malloc(n);
+}
+
+static void yajl_arena_free(void *ctx, void *p)
+{
+    if (!in_arena(ctx, p))
+        free(p);
+}
+
+static void *yajl_arena_realloc(void *ctx, void *p, size_t n)
+{
+    size_t old;
+    void *q;
+    if (p == NULL)
+        return yajl_arena_malloc(ctx, n);
+    if (!in_arena(ctx, p))
+        return realloc(p, n);
+    memcpy(&old, (unsigned char *)p - ARENA_ALIGN, sizeof old);
+    if (n <= old)
+        return p;
+    q = yajl_arena_malloc(ctx, n);
+    if (q != NULL)
+        memcpy(q, p, old);
+    return q;
+}
+
 /* Under lua_pcall: (decoder) -> value. A Lua error (memory) unwinds past
  * yajl; the caller still owns and frees the handle. */
 static int decode_run(lua_State *L)
 {
     decoder *d = lua_touserdata(L, 1);
-    int i;
+    int i, keys;
     d->L = L;
-    if (d->shape != SHAPE_NONE) {
-        luaL_getmetatable(L, d->model->metatable);
-        d->mt_token = lua_gettop(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &known_keys_anchor);
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_createtable(L, KEY_SPAN, 0);
+        keys = lua_gettop(L);
+        luaL_getmetatable(L, MISTAPI_ARRAY_MT);
+        lua_rawseti(L, keys, REF_ARRAY_MT);
         luaL_getmetatable(L, MISTAPI_PRIVILEGE_MT);
-        d->mt_privilege = lua_gettop(L);
+        lua_rawseti(L, keys, REF_PRIVILEGE_MT);
         lua_getfield(L, LUA_REGISTRYINDEX, MISTAPI_SERVER_KEYS);
-        d->server_keys = lua_gettop(L);
-        lua_getfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
-        if (!lua_istable(L, -1)) {
-            lua_pop(L, 1);
-            lua_createtable(L, KEY_SPAN, 0);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, LUA_REGISTRYINDEX, KNOWN_KEYS);
+        lua_rawseti(L, keys, REF_SERVER_KEYS);
+        for (i = 0; mistapi_models[i] != NULL; i++) {
+            luaL_getmetatable(L, mistapi_models[i]->metatable);
+            lua_rawseti(L, keys, REF_MODEL_MT(i));
         }
-        d->known_keys = lua_gettop(L);
+        lua_pushvalue(L, keys);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &known_keys_anchor);
+    }
+    keys = lua_gettop(L);
+    if (d->shape != SHAPE_NONE) {
+        d->known_keys = keys;
         d->key_base = KEY_SPAN + 1;
         for (i = 0; mistapi_models[i] != NULL && mistapi_models[i] != d->model; i++)
             d->key_base += KEY_SPAN;
+        lua_rawgeti(L, keys, REF_MODEL_MT(i));
+        d->mt_token = lua_gettop(L);
+        lua_rawgeti(L, keys, REF_PRIVILEGE_MT);
+        d->mt_privilege = lua_gettop(L);
+        lua_rawgeti(L, keys, REF_SERVER_KEYS);
+        d->server_keys = lua_gettop(L);
     }
-    luaL_getmetatable(L, MISTAPI_ARRAY_MT);
+    lua_rawgeti(L, keys, REF_ARRAY_MT);
     d->array_mt = lua_gettop(L);
     if (yajl_parse(d->h, (const unsigned char *)d->text, d->len) != yajl_status_ok) {
         d->failed = 1;
@@ -702,15 +802,20 @@ static double default_budget(size_t len)
  * budget, onto the top of the stack: the value (returns 1), or nil,
  * message, why (returns 3). */
 static int decode_text(lua_State *L, const char *text, size_t len, int shape,
-                       const mistapi_model *model, lua_Integer max_items, size_t budget)
+                       const mistapi_model *model, lua_Integer max_items, size_t budget, int *top_token)
 {
-    decoder dec, *d = &dec;   /* about 8 KiB of frames, on the C stack */
+    decoder dec, *d = &dec;   /* about 11 KiB of frames and arena, on the C stack */
+    yajl_alloc_funcs afs;
     int status;
 
     d->max_items = max_items;
     d->budget = budget;
     d->made = 0;
     d->over = 0;
+    /* A text too short to make its budget's worth is not counted: the same
+     * answer is accepted either way (see UNCOUNTED_PER_BYTE). */
+    d->counting = len > (budget - (budget < UNCOUNTED_FIXED ? budget : UNCOUNTED_FIXED)) / UNCOUNTED_PER_BYTE;
+    d->top_token = 0;
     if (len == 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "JSON: empty input at byte 0");
@@ -726,8 +831,14 @@ static int decode_text(lua_State *L, const char *text, size_t len, int shape,
     d->reason = NULL;
     d->why = NULL;
     memset(d->order, TK_UNKNOWN, sizeof d->order);
-    memset(d->seen_hash, 0, sizeof d->seen_hash);
-    d->h = yajl_alloc(&callbacks, NULL, d);
+    if (d->counting)
+        memset(d->seen_hash, 0, sizeof d->seen_hash);
+    d->arena_used = 0;
+    afs.malloc = yajl_arena_malloc;
+    afs.realloc = yajl_arena_realloc;
+    afs.free = yajl_arena_free;
+    afs.ctx = d;
+    d->h = yajl_alloc(&callbacks, &afs, d);
     if (d->h == NULL)
         return luaL_error(L, "JSON: out of memory");
     lua_pushcfunction(L, decode_run);
@@ -745,6 +856,8 @@ static int decode_text(lua_State *L, const char *text, size_t len, int shape,
         return n;
     }
     yajl_free(d->h);
+    if (top_token != NULL)
+        *top_token = d->top_token;
     return 1;
 }
 
@@ -765,30 +878,25 @@ static int json_decode(lua_State *L)
     max_items = (lua_Integer)read_limit(L, 3, "max_items", 1e9, 0);
     budget = (size_t)read_limit(L, 3, "max_decoded", 9007199254740992.0, default_budget(len));
     lua_settop(L, 1);
-    return decode_text(L, text, len, shape, model, max_items, budget);
+    return decode_text(L, text, len, shape, model, max_items, budget, NULL);
 }
 
 int mistapi_decode_object(lua_State *L, const char *text, size_t len, const char *one)
 {
     const mistapi_model *model = NULL;
-    int i, is_model;
+    int i, is_model = 0;
     for (i = 0; mistapi_models[i] != NULL; i++)
         if (strcmp(one, mistapi_models[i]->one) == 0)
             model = mistapi_models[i];
     if (model == NULL)
         return 0;
-    if (decode_text(L, text, len, SHAPE_TOKEN, model, 0, (size_t)default_budget(len)) != 1) {
+    if (decode_text(L, text, len, SHAPE_TOKEN, model, 0, (size_t)default_budget(len), &is_model) != 1) {
         lua_pop(L, 3);
         return 0;
     }
-    /* one object of the model has its metatable; an array, a string or
-     * null under the same shape is the caller's to refuse, with the text */
-    is_model = lua_getmetatable(L, -1);
-    if (is_model) {
-        luaL_getmetatable(L, model->metatable);
-        is_model = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
-    }
+    /* one object of the model (made with its metatable); an array, a
+     * string or null under the same shape is the caller's to refuse, with
+     * the text */
     if (!is_model)
         lua_pop(L, 1);
     return is_model;

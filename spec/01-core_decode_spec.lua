@@ -68,6 +68,23 @@ describe("core.decode", function()
     assert.are.equal(10, #s)
   end)
 
+  it("keeps long escaped strings whole, however much room yajl needs for them", function()
+    -- yajl unescapes into a buffer of its own that grows past 2 KiB, and its
+    -- state stack grows with nesting: both come from the decoder's memory
+    -- until it is used up, then from malloc
+    local plain = string.rep("line\n", 5000)
+    local text = '"' .. string.rep("line\\n", 5000) .. '"'
+    assert.are.equal(plain, core.decode(text))
+    local nested = string.rep("[", 300) .. text .. "," .. text .. string.rep("]", 300)
+    local v = assert(core.decode(nested))
+    for _ = 1, 299 do v = v[1] end
+    assert.are.equal(plain, v[1])
+    assert.are.equal(plain, v[2])
+    local bad, err = core.decode(string.rep("[", 300) .. text .. ", x]")
+    assert.is_nil(bad)
+    assert.matches("^JSON: .* at byte %d+$", err)
+  end)
+
   it("keeps the last of duplicate keys, a null one included", function()
     assert.are.equal(2, core.decode('{"a":1,"a":2}').a)
     assert.is_nil(core.decode('{"a":1,"a":null}').a)

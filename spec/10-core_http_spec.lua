@@ -368,6 +368,34 @@ describe("core.session", function()
       assert.equals(200, status)
       assert.equals("GET", headers["x-echo-method"])
     end)
+
+    it("sends each method as named when it comes again, after another, and after a batch on the handle", function()
+      local url = srv.url .. "/echo"
+      -- (method, body) in turn on one session: repeats, switches, bodies
+      -- coming and going, and a batch (which uses the same handle) between
+      local steps = {
+        { "GET" }, { "GET" }, { "DELETE" }, { "DELETE" }, { "GET" }, { "GET", "b1" }, { "GET" },
+        { "HEAD" }, { "HEAD" }, { "GET" }, { "OPTIONS" }, { "OPTIONS" }, { "POST", "p" }, { "GET" },
+        { "batch" }, { "GET" }, { "DELETE", "d" }, { "DELETE" }, { "GET" },
+      }
+      for i, step in ipairs(steps) do
+        if step[1] == "batch" then
+          local out = http:batch({ { method = "PUT", url = url, body = "in a batch" } }, 1)
+          assert.equals("PUT", out[1].headers["x-echo-method"])
+        else
+          local status, headers, body = http:request(step[1], url, nil, step[2])
+          assert.equals(200, status, "step " .. i)
+          assert.equals(step[1], headers["x-echo-method"], "step " .. i)
+          if step[1] ~= "HEAD" then assert.equals(step[2] or "", body, "step " .. i) end
+          local sent = headers["x-echo-content-length"]
+          if step[2] then
+            assert.equals(tostring(#step[2]), sent, "step " .. i)
+          elseif step[1] ~= "POST" then
+            assert.equals("none", sent, "step " .. i)
+          end
+        end
+      end
+    end)
   end)
 
   describe("misuse raises", function()

@@ -73,6 +73,41 @@ describe("core.decode's max_decoded", function()
     assert.equal(1000, #assert(core.decode(text, nil, { max_decoded = c })))
   end)
 
+  it("counts no text past the line under which it is not counted at all", function()
+    -- A text of n bytes under a max_decoded of at least PER_BYTE * n + FIXED
+    -- (csrc/json_decode.c's UNCOUNTED_*) is decoded without counting, as it
+    -- could not pass it. Were a text to count more, cost() would find exactly
+    -- that line (counted below it, refused; uncounted at it, accepted) and the
+    -- skip would have changed an outcome.
+    local src = assert(io.open("csrc/json_decode.c")):read("a")
+    local per_byte = tonumber(src:match("#define UNCOUNTED_PER_BYTE (%d+)u"))
+    local fixed = tonumber(src:match("#define UNCOUNTED_FIXED +(%d+)u"))
+    assert(per_byte and fixed, "the UNCOUNTED_* line in csrc/json_decode.c")
+    local dense = {}
+    for _, n in ipairs { 1, 10, 40 } do
+      local function rep(unit, sep) return (unit .. sep):rep(n - 1) .. unit end
+      dense[#dense + 1] = { "[" .. rep('{"":0}', ",") .. "]", "tokens" }       -- a list's tokens by an unknown key
+      dense[#dense + 1] = { "[" .. rep('{"a":0}', ",") .. "]", "tokens" }
+      dense[#dense + 1] = { '{"privileges":[' .. rep('{"":0}', ",") .. "]}", "token" }
+      dense[#dense + 1] = { '{"privileges":[' .. rep("{}", ",") .. "]}", "token" }
+      dense[#dense + 1] = { "{" .. rep('"privileges":[{},{}]', ",") .. "}", "token" }
+      dense[#dense + 1] = { "{" .. rep('"":0', ",") .. "}", "token" }
+      dense[#dense + 1] = { "[" .. rep("[]", ",") .. "]" }
+      dense[#dense + 1] = { "[" .. rep("{}", ",") .. "]" }
+      dense[#dense + 1] = { "[" .. rep('""', ",") .. "]" }
+      dense[#dense + 1] = { "{" .. rep('"":{}', ",") .. "}" }
+    end
+    for _, case in ipairs(dense) do
+      local text, shape = case[1], case[2]
+      local c = cost(text, shape)
+      assert(c < per_byte * #text + fixed, ("%s (%s) counts %d"):format(text:sub(1, 40), tostring(shape), c))
+      -- and under it the count decides, at the same byte
+      local v, _, why = core.decode(text, shape, { max_decoded = c - 1 })
+      assert.is_nil(v)
+      assert.equal("limit", why)
+    end
+  end)
+
   describe("holds the same way whatever the heap holds", function()
     local big, costs, outcomes
 

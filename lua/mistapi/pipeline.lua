@@ -20,7 +20,10 @@ function pipeline.new(settings, transport)
     s = settings,
     transport = transport,
     spent = {},          -- token index -> until when (transport.now()) a 429 used it up
-    auth = nil,          -- a login session (mistapi.auth), when there is one
+    any_spent = false,   -- whether spent may hold one (else token 1 is the pick, without a look)
+    auth = false,        -- a login session (mistapi.auth), when there is one
+    -- (false, not nil: a field read that misses costs Lua 5.4 a metatable look)
+    sends = transport.send ~= nil,  -- the transport answers as values (see first_attempt)
     created_keys = {},   -- the last keys this client was given, hidden like tokens
     header_cache = {},   -- request headers by token index (negative: with a body)
   }, Pipeline)
@@ -52,7 +55,10 @@ end
 -- calls that run at once (coroutines inside nginx) each pick for themselves.
 function Pipeline:pick_token()
   local spent = self.spent
-  if next(spent) == nil then return 1 end
+  if next(spent) == nil then
+    self.any_spent = false
+    return 1
+  end
   local now = self.transport.now()
   local soonest, soonest_until
   for i = 1, #self.s.tokens do
@@ -70,6 +76,7 @@ end
 function Pipeline:spend(i, seconds)
   local till = self.transport.now() + seconds
   local spent = self.spent
+  self.any_spent = true   -- (pick_token clears it when none is left)
   if not spent[i] or spent[i] < till then spent[i] = till end
 end
 
@@ -83,22 +90,26 @@ function Pipeline:token_left()
   return false
 end
 
+--- The headers of an attempt with token `index`.
+function Pipeline:token_headers(index, has_body)
+  local cache = self.header_cache
+  local key = has_body and -index or index
+  local h = cache[key]
+  if not h then
+    -- the same few tables serve every call: nothing reads or changes them after
+    h = { Accept = "application/json", Authorization = "Token " .. self.s.tokens[index] }
+    if has_body then h["Content-Type"] = "application/json" end
+    cache[key] = h
+  end
+  return h
+end
+
 --- The headers of one attempt, and what they were made from: the token's
 -- index (nil for a session) and the session's generation (nil for tokens).
 function Pipeline:attempt_headers(method, has_body)
-  local tokens = self.s.tokens
-  if #tokens > 0 then
-    local index = next(self.spent) == nil and 1 or self:pick_token()
-    local cache = self.header_cache
-    local key = has_body and -index or index
-    local h = cache[key]
-    if not h then
-      -- the same few tables serve every call: nothing reads or changes them after
-      h = { Accept = "application/json", Authorization = "Token " .. tokens[index] }
-      if has_body then h["Content-Type"] = "application/json" end
-      cache[key] = h
-    end
-    return h, index, nil
+  if #self.s.tokens > 0 then
+    local index = self.any_spent and self:pick_token() or 1
+    return self:token_headers(index, has_body), index, nil
   end
   local h = { Accept = "application/json" }
   if has_body then h["Content-Type"] = "application/json" end
@@ -479,21 +490,63 @@ function pipeline.decode(shape, req, resp, attempts, limits)
   return data
 end
 
---- Sends and decodes: the whole of one call.
--- @param req {method, path, body, skip_login}; the URL is made here
--- @param policy {idempotent = bool, response = shape}
--- @return a result ({data, status, headers, attempts, token_index}) or nil, err
-function Pipeline:call(req, policy)
-  local item = self:exchange({ req }, policy, 1)[1]
-  if item.err then return nil, item.err end
-  local resp, attempts = item.resp, item.attempts
-  local limits = self.limits
-  if not limits then
-    limits = { max_decoded = self.s.max_decoded, pipeline = self }
-    self.limits = limits
+-- Whether a single call's first attempt may go without the rounds'
+-- bookkeeping: a token client with no log hook, on a transport that
+-- answers as values (`send`); only the answer can end such an attempt.
+local function plain(self)
+  local s = self.s
+  return self.sends and not s.log and not self.auth and #s.tokens > 0
+end
+
+-- The first attempt of a single call (see `plain`), to `url`: no item and
+-- no answer table are made unless its answer needs them. Returns data,
+-- status, raw headers and the token's index when it ends the call (a 2xx the
+-- transport decoded); else nil and the call's item, this attempt settled as
+-- a round settles it and the rounds run for the rest. `req` is the call's
+-- request when there is one already (else made here, when needed).
+local function first_attempt(self, method, url, body, req, policy)
+  local s, t = self.s, self.transport
+  local shape = shapes[policy.response]
+  local whole = shape and shape.whole and not s.max_decoded and not (req and req.max_items) and shape.core or nil
+  local deadline = s.deadline and t.now() + s.deadline
+  local index = self.any_spent and self:pick_token() or 1
+  local headers = self.header_cache[body and -index or index] or self:token_headers(index, body ~= nil)
+  local status, raw, text, decoded = t:send(method, url, headers, body, whole)
+  -- (decoded comes with a 2xx only)
+  if decoded ~= nil then return decoded, status, raw, index end
+  req = req or { method = method, path = url:sub(#s.base_url + 1), body = body }
+  req.url = url
+  local item = { req = req, attempts = 1, token = index, resp = nil }
+  local items, resp, info = { item }, nil, nil
+  if status then resp = t.answer(status, raw, text) else info = raw end
+  local step = settle(self, items, 1, resp, info, nil, policy, deadline, nil)
+  if step and step ~= "done" then
+    if step ~= "again" and step > 0 then t.sleep(step) end
+    rounds(self, items, ONE, policy, 1, nil, deadline, whole)
   end
-  local data, derr = pipeline.decode(policy.response, req, resp, attempts, limits)
-  if derr then return nil, derr end
+  return nil, item
+end
+
+-- The end of a single call: its result (the data a first attempt decoded, or
+-- the item's answer decoded here), or nil, err; a create's new key is kept
+-- to be hidden later.
+local function finish(self, policy, data, item, status, raw, token)
+  local r
+  if item then
+    if item.err then return nil, item.err end
+    local resp, attempts = item.resp, item.attempts
+    local limits = self.limits
+    if not limits then
+      limits = { max_decoded = self.s.max_decoded, pipeline = self }
+      self.limits = limits
+    end
+    local derr
+    data, derr = pipeline.decode(policy.response, item.req, resp, attempts, limits)
+    if derr then return nil, derr end
+    r = result.new(data, resp, attempts, item.token)
+  else
+    r = result.unread(data, status, raw, 1, token)
+  end
   if policy.method == "POST" and type(data) == "table" then
     if type(data.key) == "string" then
       self:remember_key(data.key)
@@ -503,7 +556,36 @@ function Pipeline:call(req, policy)
       end
     end
   end
-  return result.new(data, resp, attempts, item.token)
+  return r
+end
+
+--- Sends and decodes: the whole of one call.
+-- @param req {method, path, body, skip_login, max_items}; the URL is made here
+-- @param policy {idempotent = bool, response = shape}
+-- @return a result ({data, status, headers, attempts, token_index}) or nil, err
+function Pipeline:call(req, policy)
+  if plain(self) then
+    local data, item, raw, token = first_attempt(self, req.method, self.s.base_url .. req.path, req.body, req, policy)
+    if data ~= nil then return finish(self, policy, data, nil, item, raw, token) end
+    return finish(self, policy, nil, item)
+  end
+  return finish(self, policy, nil, self:exchange({ req }, policy, 1)[1])
+end
+
+--- `call` for a request of no more than a method, a URL on the client's
+-- base URL (base_url .. path, made by the caller in one piece) and a body:
+-- an operation of a resource. No request table is made unless the first
+-- attempt's answer needs one.
+function Pipeline:call_url(method, url, body, policy)
+  local s = self.s
+  if self.sends and not s.log and not self.auth and #s.tokens > 0 then   -- plain(self)
+    local data, item, raw, token = first_attempt(self, method, url, body, nil, policy)
+    if data == nil then return finish(self, policy, nil, item) end
+    -- (a create's answer goes through finish, for its key)
+    if method ~= "POST" then return result.unread(data, item, raw, 1, token) end
+    return finish(self, policy, data, nil, item, raw, token)
+  end
+  return self:call({ method = method, path = url:sub(#s.base_url + 1), body = body }, policy)
 end
 
 return pipeline

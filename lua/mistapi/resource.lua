@@ -89,9 +89,9 @@ function Base:body_of(op, body)
   return json
 end
 
--- One operation: a, b, c are the path parameters, then the body or the
--- list options.
-local function invoke(self, op, a, b, c)
+-- An operation whose parameters are not all known good yet, or that takes
+-- list options: its path checked and made, then sent.
+local function invoke_checked(self, op, a, b, c)
   local path, err = self:path_of(op, a, b)
   if not path then return nil, err end
   local n, extra = op.n_params, c
@@ -109,6 +109,28 @@ local function invoke(self, op, a, b, c)
     return self.pipeline:call({ method = op.method, path = path, max_items = opts.limit }, op)
   end
   return self.pipeline:call({ method = op.method, path = path, body = body }, op)
+end
+
+-- One operation: a, b, c are the path parameters, then the body or the
+-- list options. (An operation without list options makes its URL in one
+-- piece, and the pipeline no request table unless it must.)
+local function invoke(self, op, a, b, c)
+  local n, route = op.n_params, op.route
+  if route == "query" or (n > 0 and not checked[a]) or (n > 1 and not checked[b]) then
+    return invoke_checked(self, op, a, b, c)
+  end
+  local body, err
+  if route == "body" then
+    local extra = c
+    if n == 0 then extra = a elseif n == 1 then extra = b end
+    body, err = self:body_of(op, extra)
+    if not body then return nil, err end
+  end
+  local p, pipeline = op.pieces, self.pipeline
+  local base = pipeline.s.base_url
+  if n == 2 then return pipeline:call_url(op.method, base .. p[1] .. a .. p[2] .. b .. p[3], body, op) end
+  if n == 1 then return pipeline:call_url(op.method, base .. p[1] .. a .. p[2], body, op) end
+  return pipeline:call_url(op.method, base .. p[1], body, op)
 end
 
 -- Many ids of one operation at once (the id is its last path parameter);
@@ -204,6 +226,8 @@ local function class_of(accessor)
   for _, op in ipairs(operations.of(accessor)) do
     op.pieces = pieces_of(op.path)
     op.n_params = #op.params
+    -- what follows the path parameters (read as one field that is always there)
+    op.route = op.query and "query" or op.body and "body" or "path"
     if op.n_params > 2 then error("mistapi.resource: " .. op.name .. " takes more than two path parameters", 3) end
     op.response = models.response(model, op.returns)
     class.ops[op.role] = op

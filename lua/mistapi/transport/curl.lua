@@ -48,21 +48,32 @@ function Curl:open()
   return self.session
 end
 
---- One request: `{method, url, headers, body}` -> resp | nil, info. With
--- `whole` (a model's one shape), a 2xx answer that is one object of it comes
--- as `resp.decoded` and no `resp.body` (see session:request).
-function Curl:request(req, whole)
-  local url = req.url
+--- One request, its answer as values: `status, raw_headers, body, decoded`,
+-- or `nil, info`. With `whole` (a model's one shape), a 2xx answer that is
+-- one object of it comes decoded and without its body (see session:request).
+-- A single call's first attempt uses this (no answer table for a 2xx).
+function Curl:send(method, url, headers, body, whole)
   -- the core's check first (a string on the base URL, nothing to refuse
   -- in it), so a good target costs one call; mistapi.target says why not
   if type(url) ~= "string" or not core.check_target(url, self.s.base_url) then
     local _, why = target.check_url(url, self.s.base_url)
     return nil, target.refusal(why)
   end
-  local status, raw, body, decoded = (self.session or self:open()):request(req.method, url, req.headers, req.body,
-    whole)
-  if not status then return nil, raw end
+  return (self.session or self:open()):request(method, url, headers, body, whole)
+end
+
+--- An answer table of send's values: `{status, raw_headers, body, decoded}`,
+-- its `headers` made when first read.
+function Curl.answer(status, raw, body, decoded)
   return setmetatable({ status = status, raw_headers = raw, body = body, decoded = decoded }, Answer)
+end
+
+--- One request: `{method, url, headers, body}` -> resp | nil, info (send's
+-- values as an answer table).
+function Curl:request(req, whole)
+  local status, raw, body, decoded = self:send(req.method, req.url, req.headers, req.body, whole)
+  if not status then return nil, raw end
+  return Curl.answer(status, raw, body, decoded)
 end
 
 --- Many requests at once, results in input order (the session reads the

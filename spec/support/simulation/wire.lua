@@ -12,7 +12,8 @@
 --                   which the case never resumes: a library caller killed right
 --                   after that step (its callbacks' effects stay, nothing after
 --                   it happens).
--- It wraps mistapi.transport.curl's request method, only while a case runs.
+-- It wraps mistapi.transport.curl's send method (every single request, a
+-- call's first attempt and its retries, goes through it), only while a case runs.
 --   local wire = require "support.simulation.wire"
 --   wire.install { refuse_at = 3 }; ...; wire.uninstall(); wire.count()
 local core = require "mistapi.core"
@@ -21,14 +22,14 @@ local Curl = require "mistapi.transport.curl"
 
 local M = {}
 
-local original = Curl.request
+local original = Curl.send
 local count = 0
 
-local function refused(req)
+local function refused(method, url, headers, body)
   local dead_url = "http://127.0.0.1:" .. ports.dead()
   local session = core.session { allow_http = true, timeout = 5, connect_timeout = 5 }
-  local path = req.url:match("^https?://[^/]+(/.*)$") or "/"
-  local status, info = session:request(req.method, dead_url .. path, req.headers or {}, req.body)
+  local path = url:match("^https?://[^/]+(/.*)$") or "/"
+  local status, info = session:request(method, dead_url .. path, headers or {}, body)
   session:close()
   if status then error("a port nothing listens on answered: the simulation can't refuse a request") end
   return nil, info
@@ -36,29 +37,28 @@ end
 
 local SHORT = 0.5
 
-local function timed_out(req)
+local function timed_out(method, url, headers, body)
   local session = core.session { allow_http = true, timeout = SHORT, raw_headers = true }
-  local status, raw, body = session:request(req.method, req.url, req.headers or {}, req.body)
+  local status, raw, text = session:request(method, url, headers or {}, body)
   session:close()
-  if status then return { status = status, raw_headers = raw, body = body, headers = core.headers(raw) } end
-  return nil, raw
+  return status, raw, text
 end
 
 function M.install(plan)
   plan = plan or {}
   count = 0
-  Curl.request = function(self, req)
+  Curl.send = function(self, method, url, headers, body, whole)
     count = count + 1
-    if plan.refuse_at == count then return refused(req) end
-    if plan.timeout_at == count then return timed_out(req) end
-    local resp, info = original(self, req)
+    if plan.refuse_at == count then return refused(method, url, headers, body) end
+    if plan.timeout_at == count then return timed_out(method, url, headers, body) end
+    local status, raw, text, decoded = original(self, method, url, headers, body, whole)
     if plan.stop_after == count then coroutine.yield("stopped") end
-    return resp, info
+    return status, raw, text, decoded
   end
 end
 
 function M.uninstall()
-  Curl.request = original
+  Curl.send = original
 end
 
 --- The requests sent since install.
