@@ -61,6 +61,7 @@ describe("a single call's first attempt", function()
 
   it("goes straight to the token left once a 429 used up the first, and says which answered", function()
     local second = new_token("second admin")
+    local unseen = new_token("not asked for yet").id
     local clock = fake_clock()
     local c = fresh:client { tokens = { e.token, second.key }, clock = clock }
     local t = c:orgs_api_tokens()
@@ -70,6 +71,7 @@ describe("a single call's first attempt", function()
     -- the first token is spent for 30 s: the next calls, by either way, send with the second at once
     for _, call in ipairs {
       function() return t:get_org_api_token(e.org_id, second.id) end,   -- one-piece URL
+      function() return t:get_org_api_token(e.org_id, unseen) end,      -- request table (an id not checked yet)
       function() return t:list_org_api_tokens(e.org_id) end,            -- request table (list options)
     } do
       e:clear_log()
