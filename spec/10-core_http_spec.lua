@@ -411,7 +411,7 @@ describe("core.session", function()
     it("when a session's method is called on anything but a session", function()
       -- a file is a userdata with a metatable too: only the session's own passes
       for _, name in ipairs { "request", "batch", "close" } do
-        for _, other in ipairs { io.stdout, io.stderr, setmetatable({}, getmetatable(http)), "s" } do
+        for _, other in ipairs { io.stdout, io.stderr, {}, "s" } do
           local ok, err = pcall(http[name], other, "GET", srv.url)
           assert.is_false(ok, name)
           assert.truthy(tostring(err):find("mistapi.core.session expected", 1, true), tostring(err))
