@@ -156,6 +156,23 @@ describe("core.decode", function()
       .. '"privileges":[{"role":"admin","scope":"org","org_id":"o","beta":true},'
       .. '{"role":"read","scope":"org"}]}'
 
+    it("adds nothing to the registry after its first decode", function()
+      -- the decoder keeps its tables in one registry entry, made once
+      local function entries()
+        local n = 0
+        for _ in pairs(debug.getregistry()) do n = n + 1 end
+        return n
+      end
+      assert(core.decode(token_json, "token"))
+      local before = entries()
+      for _ = 1, 20 do
+        assert(core.decode(token_json, "token"))
+        assert(core.decode('[{"a":1}]'))
+        assert(core.decode("[" .. token_json .. "]", "tokens"))
+      end
+      assert.are.equal(before, entries())
+    end)
+
     it("gives tokens and privileges their metatables", function()
       local t = assert(core.decode(token_json, "token"))
       assert.are.equal(registry_mt("mistapi.Token"), getmetatable(t))

@@ -256,6 +256,33 @@ describe("core.check_target", function()
     end
   end)
 
+  it("finds a refused byte at every place, in the eight-byte steps and in the tail, among any neighbours", function()
+    -- the scan reads eight bytes at a time, then the rest one by one: every
+    -- length up to three steps and a tail, every place, each refused byte
+    -- and the good ones next to them (the bit tricks' edges)
+    local bytes = {}
+    for b = 0, 34 do bytes[#bytes + 1] = b end
+    for _, b in ipairs { 97, 126, 127, 128, 129, 254, 255 } do bytes[#bytes + 1] = b end
+    for _, fill in ipairs { "a", "!", "~", "\128", "\255" } do
+      for len = 1, 27 do
+        for pos = 1, len do
+          local before, after = fill:rep(pos - 1), fill:rep(len - pos)
+          for _, b in ipairs(bytes) do
+            local c = string.char(b)
+            local ok, why = core.check_target(before .. c .. after)
+            if c:find("[%c%s\127]") then
+              if ok ~= nil or why ~= "character" then
+                error(("byte %d at %d of %d (among %q) was let through"):format(b, pos, len, fill))
+              end
+            elseif ok ~= true then
+              error(("byte %d at %d of %d (among %q) was refused"):format(b, pos, len, fill))
+            end
+          end
+        end
+      end
+    end
+  end)
+
   it("wants the base URL followed by a slash", function()
     assert.is_true(core.check_target(BASE .. "/api", BASE))
     assert.is_true(core.check_target("/api/v1"))

@@ -408,6 +408,18 @@ describe("core.session", function()
       assert.has_error(function() http:request("GET", srv.url .. "\0/x") end)
     end)
 
+    it("when a session's method is called on anything but a session", function()
+      -- a file is a userdata with a metatable too: only the session's own passes
+      for _, name in ipairs { "request", "batch", "close" } do
+        for _, other in ipairs { io.stdout, io.stderr, {}, "s" } do
+          local ok, err = pcall(http[name], other, "GET", srv.url)
+          assert.is_false(ok, name)
+          assert.truthy(tostring(err):find("mistapi.core.session expected", 1, true), tostring(err))
+        end
+      end
+      assert.equals(200, (http:request("GET", srv.url .. "/echo")))
+    end)
+
     it("on a header value with CR or LF, without echoing the value", function()
       local ok, err = pcall(http.request, http, "GET", srv.url, { ["X-Injected"] = "v\r\nX-Evil: 1" })
       assert.is_false(ok)
