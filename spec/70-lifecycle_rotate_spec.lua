@@ -252,6 +252,28 @@ describe("rotate_org_api_token", function()
       assert.is_true(works(fresh))
     end)
 
+    it("is its old token's alone: another token's rotation leaves it be, and finish refuses it", function()
+      local old, other = make("backup"), make("other")
+      local kept = interrupted(old.id)
+      local pending = "backup [rotation of " .. old.id .. "]"
+      -- only a token marked "[replaced by ...]" is finished; this one is a rotation's new token
+      local report, err = tokens:finish_org_api_token_rotation(e.org_id, kept.id)
+      assert.is_true(report == nil)
+      assert.equal("validation", err.kind)
+      assert.same({ "backup", pending, "emulator bootstrap token", "other" }, names())
+      assert.is_true(works(kept.key))
+
+      local key
+      report = assert(tokens:rotate_org_api_token(e.org_id, other.id, {
+        store = function(k) key = k; return true end }))
+      assert.is_falsy(report.resumed)
+      assert.same({ "create", "store", "verify", "delete", "rename" }, report.done)
+      assert.same({ "backup", pending, "emulator bootstrap token", "other" }, names())
+      assert.is_true(works(key))
+      assert.is_true(works(kept.key))
+      assert.is_true(works(old.key))
+    end)
+
     it("finishes a rotation stopped after the old token was deleted (the rename failed)", function()
       local old = make("report")
       local key
