@@ -182,6 +182,20 @@ describe("mistapi-tokens against the emulator", function()
     assert.equal("read", t.privileges[1].role)
   end)
 
+  it("update reads the token back when the server answers an empty 200, and prints it as it now is", function()
+    local made = e:make_token { name = "old", privileges = { { role = "admin", scope = "org" } } }
+    e:config { put_response = "empty" }
+    finally(function() e:config { put_response = "token" } end)
+    e:clear_log()
+    local r = run(e, "update " .. made.id .. " --name new")
+    assert.equal(0, r.status, r.err)
+    assert.truthy(r.out:find("^name        new\nid          " .. made.id:gsub("%-", "%%-") .. "\n"), r.out)
+    assert.truthy(r.out:find("\nprivileges  admin@org\n", 1, true), r.out)
+    local calls = {}
+    for _, entry in ipairs(e:log()) do calls[#calls + 1] = entry.method end
+    assert.same({ "GET", "PUT", "GET" }, calls)   -- the whole token, the change, the read-back
+  end)
+
   it("deletes a token", function()
     local made = e:make_token { name = "gone", privileges = { { role = "admin", scope = "org" } } }
     local r = run(e, "delete --yes " .. made.id)
