@@ -307,6 +307,27 @@ describe("lifecycle edges", function()
       assert.is_true(works(left.key))
     end)
 
+    it("an unfinished rotation to a new name whose old token lives is no stopped replace: the create makes its own",
+      function()
+      -- `rotate OLD --name app-new` stopped half-way: its new token carries the name the state wants made
+      local old = make("app-old")
+      local left = make(markers.rotation("app-new", old.id))
+      local state = { prefix = "app-", tokens = { ["app-old"] = { privileges = READ },
+        ["app-new"] = { privileges = READ } } }
+      local p = assert(tokens:plan_org_api_tokens(e.org_id, state))
+      assert.same({ "create" }, { p.steps[1].action, p.steps[2] })
+      assert.truthy(table.concat(p.notes, "\n"):find(left.id .. ") is left by a rotation", 1, true),
+        table.concat(p.notes, "\n"))
+      local box = {}
+      local res = assert(apply(state, { store = keep(box), load = function() return left.key end }))
+      assert.equal(1, #res.done)
+      assert.same({ "app-new", "app-new [rotation of " .. old.id .. "]", "app-old", "emulator bootstrap token" },
+        names())
+      assert.is_true(works(old.key))
+      assert.is_true(works(left.key))
+      assert.is_true(works(box.key))
+    end)
+
     it("a create of a 256-byte name runs under its temporary name cut to fit; a stopped one is finished", function()
       local name = "app-" .. ("c"):rep(252)
       local keys = {}
