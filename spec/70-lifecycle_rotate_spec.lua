@@ -312,6 +312,30 @@ describe("rotate_org_api_token", function()
     assert.is_true(works(key))
   end)
 
+  it("with keep_old stopped after the old token was marked: a re-run gives the new token the unmarked name",
+    function()
+    local old = make("grace")
+    local key
+    e:fault { kind = "status", status = 503, method = "PUT", skip = 1 }   -- the mark passes, the rename fails
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function(k) key = k; return true end, keep_old = true })
+    assert.is_true(report == nil)   -- not printed: a report holds a key
+    assert.equal("rename", err.step)
+    e:clear_faults()
+    local marked
+    for _, n in ipairs(names()) do if n:find("^grace %[replaced by ") then marked = n end end
+    assert.truthy(marked, table.concat(names(), "|"))
+
+    report = assert(tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() error("a re-run that finishes must not make another key") end,
+      load = function() return key end, keep_old = true }))
+    assert.is_true(report.resumed)
+    assert.equal("grace", report.new.name)
+    assert.same({ "emulator bootstrap token", "grace", marked }, names())
+    assert.is_true(works(old.key))
+    assert.is_true(works(key))
+  end)
+
   it("never deletes the token the client calls with, unless allow_self", function()
     local own = e:info().bootstrap_token_id
     local report, err = tokens:rotate_org_api_token(e.org_id, own, { store = function() return true end })
