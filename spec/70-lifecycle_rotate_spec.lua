@@ -174,6 +174,23 @@ describe("rotate_org_api_token", function()
     assert.truthy(err.message:find("admin@org", 1, true))
   end)
 
+  it("never takes a masked key in the create's answer for the new key: nothing is stored, the old token stays",
+    function()
+    local old = make("masked-answer")
+    local shown = old.key:sub(1, 4) .. "..." .. old.key:sub(-4)
+    e:fault { kind = "raw", method = "POST", path = e:tokens_path(), status = 200,
+      body = ('{"id":"497f6eca-6276-4993-bfeb-53efbbba6f08","name":"masked-answer [rotation of %s]",'
+        .. '"key":"%s","privileges":[{"role":"read","scope":"org"}]}'):format(old.id, shown) }
+    local stored = 0
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() stored = stored + 1; return true end })
+    assert.is_true(report == nil)   -- not printed: a report holds a key
+    assert.equal("create", err.step)
+    assert.equal(0, stored)
+    assert.same({ "emulator bootstrap token", "masked-answer" }, names())
+    assert.is_true(works(old.key))
+  end)
+
   it("refuses a new key whose /self privileges differ from those asked for", function()
     local old = make("reader")
     -- what a real server can't be made to show here: /self answering other privileges
