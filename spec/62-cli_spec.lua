@@ -56,7 +56,9 @@ describe("mistapi-tokens argument parsing", function()
   it("rejects privileges that are not ROLE:SCOPE[:ID]", function()
     assert.is_nil(privilege.parse { text = "admin", views = {} })
     assert.is_nil(privilege.parse { text = ":org", views = {} })
-    assert.is_nil(privilege.parse { text = "admin:org:" .. SITE, views = {} })
+    local none, msg = privilege.parse { text = "admin:org:" .. SITE, views = {} }
+    assert.is_nil(none)
+    assert.equal('--privilege "admin:org:' .. SITE .. '": only site and sitegroup scopes take an id', msg)
   end)
 
   it("writes JSON with fields in a fixed order and empty arrays as arrays", function()
