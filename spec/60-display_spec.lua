@@ -72,6 +72,15 @@ describe("display of a privilege", function()
     assert.equal("write@sitegroup:" .. SITE,
       display.privilege { role = "write", scope = "sitegroup", sitegroup_id = SITE })
   end)
+
+  it("lists privileges with ',' or the separator given; the lifecycle's text uses ', '", function()
+    local list = { { role = "admin", scope = "org" }, { role = "read", scope = "site", site_id = SITE } }
+    assert.equal("admin@org,read@site:" .. SITE, display.privileges(list))
+    assert.equal("admin@org, read@site:" .. SITE, display.privileges(list, ", "))
+    assert.equal("admin@org, read@site:" .. SITE, require("mistapi.lifecycle.privileges").text(list))
+    assert.equal("-", display.privileges({}, ", "))
+    assert.same({ site = "site_id", sitegroup = "sitegroup_id" }, display.SCOPE_ID)
+  end)
 end)
 
 describe("display.mask", function()

@@ -122,6 +122,17 @@ describe("text.mask", function()
     assert.equal("-", text.mask(""))
     assert.equal("?yz...QQCL", text.mask("\27xyz...QQCL"))            -- a server's mask is cleaned too (ESC x is one)
   end)
+
+  it("takes only a server's exact mask shape as masked: a whole key that merely holds '...' is masked anew", function()
+    assert.is_true(text.is_masked("1qkb...QQCL"))
+    for _, s in ipairs { "1qkb...QQCLwholeKeyRest", "xx1qkb...QQCL", "1qk...QQCL", "1qkb...QQC", "1qkb..QQCLx",
+      "1qkbQQCLxyz", "a...b", "", 42 } do
+      assert.is_false(text.is_masked(s), tostring(s))
+    end
+    -- a key that starts like a mask never comes out whole
+    assert.equal("1qkb...Rest", text.mask("1qkb...QQCLwholeKeyRest"))
+    assert.equal("****", text.mask("ab...cd"))
+  end)
 end)
 
 describe("text.table", function()

@@ -94,6 +94,22 @@ describe("mistapi-tokens with a token's name for its id", function()
     os.remove(key_file)
   end)
 
+  it("--finish NAME looks only at kept old tokens, not at an unfinished rotation's new one", function()
+    local READ = { { role = "read", scope = "org" } }
+    local new = e:make_token { name = "ci", privileges = READ }
+    local kept = e:make_token { name = "ci [replaced by " .. new.id .. "]", privileges = READ }
+    local pending = e:make_token { name = "ci [rotation of 00000000-0000-4000-8000-000000000000]", privileges = READ }
+    local r = run("rotate ci --finish")
+    assert.equal(0, r.status, r.err)
+    assert.is_false(exists(kept.id), "--finish NAME deleted the kept old token")
+    assert.is_true(exists(new.id) and exists(pending.id))
+    -- no kept token is left: the name stands for the token of that very name, which no rotation kept
+    r = run("rotate ci --finish")
+    assert.equal(3, r.status, r.err)
+    assert.truthy(r.err:find("token " .. new.id .. " is not one a rotation kept", 1, true), r.err)
+    assert.is_true(exists(new.id) and exists(pending.id))
+  end)
+
   it("delete refuses the token the command runs with, unless --allow-self", function()
     -- the bootstrap token, which the CLI calls with here: the one whose masked key is e.token's
     local own_id

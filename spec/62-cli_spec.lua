@@ -56,7 +56,9 @@ describe("mistapi-tokens argument parsing", function()
   it("rejects privileges that are not ROLE:SCOPE[:ID]", function()
     assert.is_nil(privilege.parse { text = "admin", views = {} })
     assert.is_nil(privilege.parse { text = ":org", views = {} })
-    assert.is_nil(privilege.parse { text = "admin:org:" .. SITE, views = {} })
+    local none, msg = privilege.parse { text = "admin:org:" .. SITE, views = {} }
+    assert.is_nil(none)
+    assert.equal('--privilege "admin:org:' .. SITE .. '": only site and sitegroup scopes take an id', msg)
   end)
 
   it("writes JSON with fields in a fixed order and empty arrays as arrays", function()
@@ -180,6 +182,20 @@ describe("mistapi-tokens against the emulator", function()
     local t = assert(core.decode(run(e, "get --json " .. made.id).out))
     assert.equal("new", t.name)
     assert.equal("read", t.privileges[1].role)
+  end)
+
+  it("update reads the token back when the server answers an empty 200, and prints it as it now is", function()
+    local made = e:make_token { name = "old", privileges = { { role = "admin", scope = "org" } } }
+    e:config { put_response = "empty" }
+    finally(function() e:config { put_response = "token" } end)
+    e:clear_log()
+    local r = run(e, "update " .. made.id .. " --name new")
+    assert.equal(0, r.status, r.err)
+    assert.truthy(r.out:find("^name        new\nid          " .. made.id:gsub("%-", "%%-") .. "\n"), r.out)
+    assert.truthy(r.out:find("\nprivileges  admin@org\n", 1, true), r.out)
+    local calls = {}
+    for _, entry in ipairs(e:log()) do calls[#calls + 1] = entry.method end
+    assert.same({ "GET", "PUT", "GET" }, calls)   -- the whole token, the change, the read-back
   end)
 
   it("deletes a token", function()

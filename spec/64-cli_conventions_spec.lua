@@ -49,6 +49,17 @@ describe("mistapi-tokens without a server", function()
         assert.truthy(r.out:find("--" .. row[1], 1, true), name .. " --" .. row[1])
       end
     end
+    -- the factories put a command's own options first (--view right after its --privilege), the shared ones after
+    local function option_names(name)
+      local out = {}
+      for i, row in ipairs(registry.load(name).options) do out[i] = row[1] end
+      return table.concat(out, " ")
+    end
+    assert.equal("privilege view src-ip key-file keep-old finish name no-verify restart allow-self",
+      option_names("rotate"))
+    assert.equal("key-file keep-old finish name no-verify restart allow-self", option_names("self.rotate"))
+    assert.equal("name privilege view src-ip key-file", option_names("create"))
+    assert.equal("name key-file", option_names("self.create"))
     local r = run(nil, "delete --help")
     assert.equal(0, r.status)
     assert.truthy(r.out:find("--yes", 1, true))

@@ -174,6 +174,23 @@ describe("rotate_org_api_token", function()
     assert.truthy(err.message:find("admin@org", 1, true))
   end)
 
+  it("never takes a masked key in the create's answer for the new key: nothing is stored, the old token stays",
+    function()
+    local old = make("masked-answer")
+    local shown = old.key:sub(1, 4) .. "..." .. old.key:sub(-4)
+    e:fault { kind = "raw", method = "POST", path = e:tokens_path(), status = 200,
+      body = ('{"id":"497f6eca-6276-4993-bfeb-53efbbba6f08","name":"masked-answer [rotation of %s]",'
+        .. '"key":"%s","privileges":[{"role":"read","scope":"org"}]}'):format(old.id, shown) }
+    local stored = 0
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() stored = stored + 1; return true end })
+    assert.is_true(report == nil)   -- not printed: a report holds a key
+    assert.equal("create", err.step)
+    assert.equal(0, stored)
+    assert.same({ "emulator bootstrap token", "masked-answer" }, names())
+    assert.is_true(works(old.key))
+  end)
+
   it("refuses a new key whose /self privileges differ from those asked for", function()
     local old = make("reader")
     -- what a real server can't be made to show here: /self answering other privileges
@@ -252,6 +269,28 @@ describe("rotate_org_api_token", function()
       assert.is_true(works(fresh))
     end)
 
+    it("is its old token's alone: another token's rotation leaves it be, and finish refuses it", function()
+      local old, other = make("backup"), make("other")
+      local kept = interrupted(old.id)
+      local pending = "backup [rotation of " .. old.id .. "]"
+      -- only a token marked "[replaced by ...]" is finished; this one is a rotation's new token
+      local report, err = tokens:finish_org_api_token_rotation(e.org_id, kept.id)
+      assert.is_true(report == nil)
+      assert.equal("validation", err.kind)
+      assert.same({ "backup", pending, "emulator bootstrap token", "other" }, names())
+      assert.is_true(works(kept.key))
+
+      local key
+      report = assert(tokens:rotate_org_api_token(e.org_id, other.id, {
+        store = function(k) key = k; return true end }))
+      assert.is_falsy(report.resumed)
+      assert.same({ "create", "store", "verify", "delete", "rename" }, report.done)
+      assert.same({ "backup", pending, "emulator bootstrap token", "other" }, names())
+      assert.is_true(works(key))
+      assert.is_true(works(kept.key))
+      assert.is_true(works(old.key))
+    end)
+
     it("finishes a rotation stopped after the old token was deleted (the rename failed)", function()
       local old = make("report")
       local key
@@ -287,6 +326,30 @@ describe("rotate_org_api_token", function()
     -- a token no rotation kept is not finished
     local _, err = tokens:finish_org_api_token_rotation(e.org_id, report.new.id)
     assert.equal("validation", err.kind)
+    assert.is_true(works(key))
+  end)
+
+  it("with keep_old stopped after the old token was marked: a re-run gives the new token the unmarked name",
+    function()
+    local old = make("grace")
+    local key
+    e:fault { kind = "status", status = 503, method = "PUT", skip = 1 }   -- the mark passes, the rename fails
+    local report, err = tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function(k) key = k; return true end, keep_old = true })
+    assert.is_true(report == nil)   -- not printed: a report holds a key
+    assert.equal("rename", err.step)
+    e:clear_faults()
+    local marked
+    for _, n in ipairs(names()) do if n:find("^grace %[replaced by ") then marked = n end end
+    assert.truthy(marked, table.concat(names(), "|"))
+
+    report = assert(tokens:rotate_org_api_token(e.org_id, old.id, {
+      store = function() error("a re-run that finishes must not make another key") end,
+      load = function() return key end, keep_old = true }))
+    assert.is_true(report.resumed)
+    assert.equal("grace", report.new.name)
+    assert.same({ "emulator bootstrap token", "grace", marked }, names())
+    assert.is_true(works(old.key))
     assert.is_true(works(key))
   end)
 

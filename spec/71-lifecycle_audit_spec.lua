@@ -91,6 +91,25 @@ describe("audit_org_api_tokens", function()
     end
   end)
 
+  it("tells a rotation's unfinished new token from an old token a rotation kept, each by its marker's id", function()
+    local OLD, NEW = "497f6eca-6276-4993-bfeb-53efbbba6f08", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    planted.pending = token("ci [rotation of " .. OLD .. "]", nil, {})
+    planted.kept = token("ci [replaced by " .. NEW .. "]", nil, {})
+    local res = assert(tokens:audit_org_api_tokens(e.org_id))
+    local marked = {}
+    for _, f in ipairs(res.findings) do
+      if f.rule == "unfinished_rotation" or f.rule == "replaced" then
+        marked[#marked + 1] = f
+        local id = f.rule == "replaced" and NEW or OLD
+        assert.truthy(f.detail:find(id, 1, true), f.detail)
+      end
+    end
+    table.sort(marked, function(a, b) return a.rule < b.rule end)
+    assert.equal(2, #marked)
+    assert.same({ planted.kept, "replaced" }, { marked[1].token_id, marked[1].rule })
+    assert.same({ planted.pending, "unfinished_rotation" }, { marked[2].token_id, marked[2].rule })
+  end)
+
   it("takes thresholds, rules and severities as options", function()
     local res = assert(tokens:audit_org_api_tokens(e.org_id, {
       stale_days = 150, max_age_days = 500, unused_grace_days = 1,

@@ -307,6 +307,50 @@ describe("lifecycle edges", function()
       assert.is_true(works(left.key))
     end)
 
+    it("an unfinished rotation to a new name whose old token lives is no stopped replace: the create makes its own",
+      function()
+      -- `rotate OLD --name app-new` stopped half-way: its new token carries the name the state wants made
+      local old = make("app-old")
+      local left = make(markers.rotation("app-new", old.id))
+      local state = { prefix = "app-", tokens = { ["app-old"] = { privileges = READ },
+        ["app-new"] = { privileges = READ } } }
+      local p = assert(tokens:plan_org_api_tokens(e.org_id, state))
+      assert.same({ "create" }, { p.steps[1].action, p.steps[2] })
+      assert.truthy(table.concat(p.notes, "\n"):find(left.id .. ") is left by a rotation", 1, true),
+        table.concat(p.notes, "\n"))
+      local box = {}
+      local res = assert(apply(state, { store = keep(box), load = function() return left.key end }))
+      assert.equal(1, #res.done)
+      assert.same({ "app-new", "app-new [rotation of " .. old.id .. "]", "app-old", "emulator bootstrap token" },
+        names())
+      assert.is_true(works(old.key))
+      assert.is_true(works(left.key))
+      assert.is_true(works(box.key))
+    end)
+
+    it("a create of a 256-byte name runs under its temporary name cut to fit; a stopped one is finished", function()
+      local name = "app-" .. ("c"):rep(252)
+      local keys = {}
+      local res = assert(apply({ prefix = "app-", tokens = { [name] = { privileges = READ } } },
+        { store = keep(keys) }))
+      assert.same({ "create" }, { res.done[1].action })
+      assert.same({ name, "emulator bootstrap token" }, names())
+      assert.is_true(works(keys.key))
+
+      -- an earlier apply stopped after the create of another such name: the plan says so, apply finishes it
+      local other = "app-" .. ("d"):rep(252)
+      local left = make(markers.creating(other))
+      local state = { prefix = "app-", tokens = { [name] = { privileges = READ }, [other] = { privileges = READ } } }
+      local p = assert(tokens:plan_org_api_tokens(e.org_id, state))
+      assert.same({ "create" }, { p.steps[1].action, p.steps[2] })
+      assert.truthy(table.concat(p.notes, "\n"):find(left.id .. ") is an unfinished create", 1, true),
+        table.concat(p.notes, "\n"))
+      res = assert(apply(state, { load = function() return left.key end }))
+      assert.equal(1, #res.done)
+      assert.same({ name, other, "emulator bootstrap token" }, names())   -- renamed: no second token made
+      assert.is_true(works(left.key))
+    end)
+
     it("a replace of the client's own token is refused before any step runs", function()
       local me = make("app-me", { privileges = ADMIN, src_ips = { "127.0.0.1" } })
       local own = fresh:client { token = me.key }:orgs_api_tokens()

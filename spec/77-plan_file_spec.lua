@@ -254,6 +254,46 @@ describe("saved plans, detailed exit codes, src_ips spellings", function()
 end)
 
 describe("a plan file's own checks", function()
+  it("reads only a JSON object from a file, and names the file when its text is wrong", function()
+    local desired = require "mistapi.lifecycle.desired"
+    local path = os.tmpname()
+    for _, text in ipairs { "42", '"tokens"', "true", "null", "{bad", "" } do
+      local f = assert(io.open(path, "w"))
+      f:write(text)
+      f:close()
+      local doc, err = plan_file.read(path)
+      assert.is_nil(doc, text)
+      assert.equal("validation", err.kind)
+      assert.truthy(err.message:find(path, 1, true), err.message)
+      doc, err = desired.load(path)
+      assert.is_nil(doc, text)
+      assert.truthy(err.message:find(path, 1, true), err.message)
+    end
+    os.remove(path)
+    local doc, err = plan_file.read(path)   -- gone
+    assert.is_nil(doc)
+    assert.equal("validation", err.kind)
+  end)
+
+  it("writes its lists and a plan's --json lists as JSON arrays even when empty, as copies", function()
+    local json = require "mistapi.cli.json"
+    local plan_json = require "mistapi.cli.plan_json"
+    local list = { "a" }
+    local copy = plan_file.array(list)
+    assert.is_not.equal(list, copy)
+    assert.same(list, copy)
+    assert.equal("[]", json.encode(plan_file.array({})))
+    assert.equal("[]", json.encode(plan_file.array(nil)))
+    local text = plan_json.encode { steps = {}, notes = {}, counts = { create = 0 } }
+    assert.truthy(text:find('"steps":[]', 1, true), text)
+    assert.truthy(text:find('"notes":[]', 1, true), text)
+    text = plan_json.encode { counts = { update = 1 }, notes = {}, steps = {
+      { action = "update", name = "a", id = "x", changes = {}, from = { name = "a", privileges = READ },
+        to = { name = "a", privileges = READ } } } }
+    assert.truthy(text:find('"changes":[]', 1, true), text)
+    assert.truthy(text:find('"src_ips":[]', 1, true), text)
+  end)
+
   it("is told by its marker, even with its steps missing, and then says what it lacks", function()
     local damaged = { mistapi_plan = 1, desired = { prefix = "app-", tokens = {} } }
     assert.is_true(plan_file.is_plan(damaged))
