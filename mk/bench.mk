@@ -33,6 +33,7 @@ bench-lint: deps
 # make test also runs the quick bench (about 40 s): every implementation must
 # agree on the checksum, so a broken bench can't hide until someone measures.
 bench-check: deps build $(FLOOR) $(DELAY)
-	$(call counted,bench/run --quick > build/bench-quick.log 2>&1 || { tail -20 build/bench-quick.log; false; })
+	$(call counted,bench/run --quick > build/bench-quick.log 2>&1 || \
+	  { grep -E 'WRONG|FAILED|^bench: ' build/bench-quick.log; tail -5 build/bench-quick.log; false; })
 
 TEST_STEPS += bench-lint bench-check

@@ -119,6 +119,48 @@ describe("support.ports", function()
       assert.are_not.equal(taken, srv.port)
     end)
 
+    -- make bench's "new worker" rows restart their client nginx on its port
+    -- before each run: another process can take the port in between, and a
+    -- port that merely answers is not the new worker's.
+    it("the bench's client nginx, restarted while another process takes its port", function()
+      if _VERSION ~= "Lua 5.4" or jit then
+        pending("the bench runs under Lua 5.4: checked in the Lua 5.4 run")
+        return
+      end
+      local saved = package.path
+      package.path = "bench/lib/?.lua;" .. package.path
+      local client = require "client"
+      package.path = saved
+      local dir = os.tmpname()
+      os.remove(dir)
+      assert(os.execute("mkdir -p '" .. dir .. "' && cd '" .. dir .. "' && openssl req -x509 -newkey ec"
+        .. " -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -out cert.pem -days 1 -subj /CN=x"
+        .. " >/dev/null 2>&1"))
+      local c = assert(client.start(dir, dir .. "/cert.pem"))
+      local old, thief = c.port, nil
+      local real_stop = client.stop
+      finally(function()
+        client.stop = real_stop
+        if thief then thief:close() end
+        client.stop(c)
+        os.execute("rm -rf '" .. dir .. "'")
+      end)
+      client.stop = function(x)   -- the old worker gone, someone binds its port at once
+        real_stop(x)
+        thief = thief or assert(socket.bind("127.0.0.1", old))
+      end
+      assert(client.restart(c))
+      client.stop = real_stop
+      assert.are_not.equal(old, c.port)
+      assert.equal("http://127.0.0.1:" .. c.port, c.url)
+      -- the new worker answers on its port, as nginx does (the thief never answers)
+      local conn = assert(socket.connect("127.0.0.1", c.port))
+      conn:settimeout(5)
+      conn:send("GET /nothing HTTP/1.0\r\n\r\n")
+      assert.matches("^HTTP/1%.1 404", conn:receive("*l"))
+      conn:close()
+    end)
+
     -- Prism takes seconds to load: until it listens, whoever else holds the
     -- port answers a connect, so only Prism's own "listening" line says it is up.
     it("Prism's validating proxy, which another listener on its port does not fool", function()

@@ -40,21 +40,32 @@ local function launch(dir, ca, port)
   local f = assert(io.open(d .. "/nginx.conf", "w"))
   f:write(conf)
   f:close()
-  os.remove(d .. "/error.log")
+  -- nothing of a last try left to read: its pid file, its "Address already in use"
+  os.remove(d .. "/nginx.pid")
+  for _, log in ipairs({ "/error.log", "/nginx.out" }) do
+    assert(io.open(d .. log, "w")):close()
+  end
   local p = assert(io.popen(string.format("nginx -p '%s' -c '%s/nginx.conf' >'%s/nginx.out' 2>&1 & echo $!", d, d, d)))
   local c = { pid = tonumber(p:read("l")), url = "http://127.0.0.1:" .. port, dir = dir, ca = ca, port = port }
   p:close()
+  local why
   for _ = 1, 500 do -- up to ~10 s
-    if ports.lost_race(sh.read(d .. "/error.log")) then break end
-    local s = socket.tcp()
-    s:settimeout(0.2)
-    local ok = s:connect("127.0.0.1", port)
-    s:close()
-    if ok then return c end
+    why = (sh.read(d .. "/error.log") or "") .. (sh.read(d .. "/nginx.out") or "")
+    if ports.lost_race(why) then break end
+    if not os.execute("kill -0 " .. c.pid .. " 2>/dev/null") then break end
+    -- up once its pid file is written (after every bind): a port that merely
+    -- answers may be another process's, which took it first
+    if (sh.read(d .. "/nginx.pid") or "") ~= "" then
+      local s = socket.tcp()
+      s:settimeout(0.2)
+      local ok = s:connect("127.0.0.1", port)
+      s:close()
+      if ok then return c end
+    end
     socket.sleep(0.02)
   end
   M.stop(c)
-  return nil, "client nginx did not start: " .. (sh.read(d .. "/error.log") or "")
+  return nil, "client nginx did not start: " .. why
 end
 
 -- Starts it under `dir`/client (on `port`, or free ones until one binds);
@@ -64,12 +75,15 @@ function M.start(dir, ca, port)
   return ports.retry(1, function(p) return launch(dir, ca, p[1]) end)
 end
 
--- A new worker, so nothing is pooled: what a fresh nginx meets.
+-- A new worker, so nothing is pooled: what a fresh nginx meets. Its port
+-- is free for a moment in between: another process may take it, and then
+-- the new worker gets other ports.
 function M.restart(c)
   M.stop(c)
   local fresh, err = M.start(c.dir, c.ca, c.port)
+  if not fresh and ports.lost_race(err) then fresh, err = M.start(c.dir, c.ca) end
   if not fresh then return nil, err end
-  c.pid = fresh.pid
+  c.pid, c.port, c.url = fresh.pid, fresh.port, fresh.url
   return c
 end
 

@@ -128,6 +128,7 @@ local function launch(dir, p)
   f:close()
   os.remove(dir .. "/nginx.pid")
   os.remove(dir .. "/error.log")
+  os.remove(dir .. "/nginx.out") -- a retry must not read the last try's bind failure
   local pp = assert(io.popen(string.format(
     "nginx -p '%s' -c '%s/nginx.conf' >'%s/nginx.out' 2>&1 & echo $!", dir, dir, dir)))
   local pid = tonumber(pp:read("l"))
