@@ -94,6 +94,23 @@ describe("support.ports", function()
     end)
     after_each(function() held:close() end)
 
+    -- Runs start() with ports.pick handing out the taken port first, as a
+    -- lost race would: -> whether it was handed out, then pcall(start, ...)'s results.
+    local function with_taken_port_first(start, ...)
+      local first = true
+      local real_pick = ports.pick
+      ports.pick = function(n)
+        local got = real_pick(n)
+        if first then first, got[1] = false, taken end
+        return got
+      end
+      local function finish(...)
+        ports.pick = real_pick
+        return not first, ...
+      end
+      return finish(pcall(start, ...))
+    end
+
     it("the emulator", function()
       local spare = ports.pick(2)
       local e = emu.start { try_ports = { taken, spare[1], spare[2] } }
@@ -103,19 +120,10 @@ describe("support.ports", function()
     end)
 
     it("an nginx started through ports.retry, as the specs' servers are", function()
-      -- the first try gets the taken port, as a lost race would
-      local first = true
-      local real_pick = ports.pick
-      ports.pick = function(n)
-        local got = real_pick(n)
-        if first then first, got[1] = false, taken end
-        return got
-      end
-      local ok, srv = pcall(static.start)
-      ports.pick = real_pick
+      local handed, ok, srv = with_taken_port_first(static.start)
       assert(ok, srv)
       finally(function() srv:stop() end)
-      assert.is_false(first)
+      assert.is_true(handed)
       assert.are_not.equal(taken, srv.port)
     end)
 
@@ -169,18 +177,10 @@ describe("support.ports", function()
         return
       end
       local upstream = "http://127.0.0.1:" .. ports.dead()
-      local first = true
-      local real_pick = ports.pick
-      ports.pick = function(n)
-        local got = real_pick(n)
-        if first then first, got[1] = false, taken end
-        return got
-      end
-      local ok, base, pid, log = pcall(prism.start, upstream)
-      ports.pick = real_pick
+      local handed, ok, base, pid, log = with_taken_port_first(prism.start, upstream)
       assert(ok, base)
       finally(function() prism.stop(pid, log) end)
-      assert.is_false(first)
+      assert.is_true(handed)
       assert.are_not.equal(taken, tonumber(base:match(":(%d+)$")))
     end)
   end)
