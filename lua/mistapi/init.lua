@@ -67,7 +67,7 @@ function mistapi.new(opts)
   if not t then return nil, terr end
   -- org_id: the option, else MIST_ORG_ID (or the env file); nil when neither says
   -- the budget of each token (memory: this client alone, by default)
-  local b, berr = budget.open(settings, t.now)
+  local b, berr = budget.open(settings, t)
   if not b then
     t:close()
     return nil, errors.validation(berr)

@@ -20,7 +20,9 @@ function pipeline.new(settings, transport, budget)
   return setmetatable({
     s = settings,
     transport = transport,
-    budget = budget,     -- take(index, limit, window), hold(index, seconds)
+    budget = budget,     -- hold(index, seconds)
+    -- one call taken from token index's budget: 0, or seconds until room
+    take = budget:taker(settings.budget_limit, settings.budget_window),
     spent = {},          -- token index -> until when (transport.now()) a 429 used it up
     any_spent = false,   -- whether spent may hold one (else token 1 is the pick, without a look)
     auth = false,        -- a login session (mistapi.auth), when there is one
@@ -96,14 +98,13 @@ end
 -- not used up by a 429 that has room. Returns the token taken for, or nil
 -- and the seconds until the first of them has room.
 function Pipeline:take_for(index)
-  local s, b = self.s, self.budget
-  local limit, window = s.budget_limit, s.budget_window
-  local wait = b:take(index, limit, window)
+  local take = self.take
+  local wait = take(index)
   if wait == 0 then return index end
   local spent, now = self.spent, self.transport.now()
-  for j = 1, #s.tokens do
+  for j = 1, #self.s.tokens do
     if j ~= index and not (spent[j] and spent[j] > now) then
-      local w = b:take(j, limit, window)
+      local w = take(j)
       if w == 0 then return j end
       if w < wait then wait = w end
     end
@@ -590,7 +591,7 @@ local function first_attempt(self, method, url, body, req, policy)
   local whole = shape and shape.whole and not s.max_decoded and not (req and req.max_items) and shape.core or nil
   local deadline = s.deadline and t.now() + s.deadline
   local index = self.any_spent and self:pick_token() or 1
-  if self.budget:take(index, s.budget_limit, s.budget_window) ~= 0 then
+  if self.take(index) ~= 0 then
     -- no room in this token's budget now: the rounds choose (another
     -- token, a wait, or a budget error)
     req = req or { method = method, path = url:sub(#s.base_url + 1), body = body }

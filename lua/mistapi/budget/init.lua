@@ -92,6 +92,12 @@ function Shared:take(index, limit, window)
   return self.alone:take(index, limit, window)
 end
 
+--- `take` for one limit and window, as a function of the index alone (the
+-- pipeline's form: see memory's `taker`).
+function Shared:taker(limit, window)
+  return function(index) return self:take(index, limit, window) end
+end
+
 --- Holds token `index`'s budget for `seconds` (a 429's Retry-After).
 function Shared:hold(index, seconds)
   self.alone:hold(index, seconds)
@@ -107,15 +113,18 @@ function Shared:hold(index, seconds)
 end
 
 --- The budget of a client: the settings of config.resolve (`budget`,
--- `tokens`, `log`) and the transport's clock. Memory keys a token by its
--- index (nothing leaves the process); a shared backend by its digest.
--- @return an object with take(index, limit, window) and hold(index, seconds),
---   or nil and a message (a backend that can't be made from the option)
-function budget.open(settings, now)
+-- `tokens`, `log`) and its clock (the transport: a table whose `now` gives
+-- seconds). Memory keys a token by its index (nothing leaves the process);
+-- a shared backend by its digest.
+-- @return an object with take(index, limit, window), taker(limit, window)
+--   -> function(index) (the same take, for one limit and window) and
+--   hold(index, seconds), or nil and a message (a backend that can't be made from the option)
+function budget.open(settings, clock)
   local spec = settings.budget or "memory:"
   local kind, why = budget.kind(spec)
   if not kind then return nil, why end
-  local alone = memory.new("memory:", { now = now })
+  local alone = memory.new("memory:", { clock = clock })
+  local function now() return clock.now() end
   if kind == "memory" then return alone end
   local backend, err = require("mistapi.budget." .. kind).new(spec, setmetatable({ now = now }, { __index = settings }))
   if not backend then return nil, err end

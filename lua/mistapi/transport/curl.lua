@@ -45,6 +45,9 @@ function Curl:open()
     raw_headers = true,
     no_env_proxy = s.no_env_proxy,
   }
+  -- the clock without a Lua call around it, now that the core is loaded (the
+  -- budget reads it before every call); a `clock` option's stays
+  if rawget(self, "now") == nil then self.now = core.now end
   return self.session
 end
 
