@@ -155,6 +155,15 @@ describe("a client's calls under its memory budget", function()
     assert.same({}, clock.waits)
   end)
 
+  it("never waits past the deadline: a wait for room that would end after it fails at once", function()
+    local tokens = client({ deadline = 5 }):orgs_api_tokens()
+    for _ = 1, 3 do assert(tokens:list_org_api_tokens(e.org_id)) end
+    local _, err = tokens:list_org_api_tokens(e.org_id)
+    assert.same("budget", err.kind)
+    assert.same(10, err.retry_after)
+    assert.same({}, clock.waits)
+  end)
+
   it("counts every attempt: a retry takes from the budget too", function()
     local tokens = client({ budget_wait = 0 }):orgs_api_tokens()
     e:fault { kind = "status", status = 503, count = 2, method = "GET" }
