@@ -168,6 +168,20 @@ describe("the Redis budget", function()
     for _, w in ipairs(warnings) do assert.falsy(w:find(e.token, 1, true)) end
   end)
 
+  it("a Redis that answers nothing (paused) fails after its timeout: the call goes on, the hook says so", function()
+    local warnings = {}
+    local c = client { timeout = 0.3, log = function(entry) warnings[#warnings + 1] = entry.warning end }
+    -- a connection made while Redis answers, then Redis stops answering
+    assert(c:orgs_api_tokens():list_org_api_tokens(e.org_id))
+    rs:pause()
+    local ok, res = pcall(function() return c:orgs_api_tokens():list_org_api_tokens(e.org_id) end)
+    rs:resume()
+    assert.is_true(ok, tostring(res))
+    assert.truthy(res, "the call went on")
+    assert.same(1, #warnings)
+    assert.matches("budget: " .. rs.url .. " failed (redis: ", warnings[1], 1, true)
+  end)
+
   it("a 429 from outside holds the shared budget: another client waits for its Retry-After", function()
     local a = client { budget_limit = 100, budget_window = 60 }
     local b = client { budget_limit = 100, budget_window = 60, budget_wait = 0 }
