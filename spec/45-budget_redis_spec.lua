@@ -194,6 +194,25 @@ describe("the Redis budget", function()
     assert.same(1, #e:requests("GET", "/apitokens"))
   end)
 
+  it("a 429 from outside: another client waits for the Retry-After, then its call goes through", function()
+    local waits = {}
+    -- the transport's own clock and a real sleep, each wait recorded
+    local clock = { sleep = function(seconds)
+      waits[#waits + 1] = seconds
+      require("mistapi.core").sleep(seconds)
+    end }
+    local a = client { budget_limit = 100, budget_window = 60 }
+    local b = client { budget_limit = 100, budget_window = 60, clock = clock }
+    e:fault { kind = "status", status = 429, retry_after = 1, count = 1, method = "GET" }
+    assert.same(429, select(2, a:orgs_api_tokens():list_org_api_tokens(e.org_id)).status)
+    local res = assert(b:orgs_api_tokens():list_org_api_tokens(e.org_id))
+    assert.same(1, res.attempts)           -- no 429 of its own: it waited before sending
+    assert.is_true(#waits >= 1)
+    assert.is_true(waits[1] > 0 and waits[1] <= 1, tostring(waits[1]))
+    local gets = e:requests("GET", "/apitokens")
+    assert.same({ 429, 200 }, { gets[1].status, gets[2].status })
+  end)
+
   it("a URL it can't read is a validation error of mistapi.new", function()
     local c, err = mistapi.new { base_url = e.url, token = e.token, getenv = no_env, budget = "redis://h:0" }
     assert.is_nil(c)
