@@ -148,13 +148,25 @@ function fleet.audit(r, org_ids, opts)
   return run(r, org_ids, own, function(t) return audit.run(t, rest) end)
 end
 
---- Plans one desired state for many orgs (see mistapi.lifecycle.plan).
--- @return an array in the order of org_ids: `{ org_id, result = <plan> }` or `{ org_id, err }`
-function fleet.plan(r, org_ids, desired, opts)
+--- Plans one desired state for many orgs (see mistapi.lifecycle.plan). The
+-- state (a table or a JSON file) is read and checked once, before anything
+-- is sent: a wrong one is no org's failure.
+-- @return an array in the order of org_ids: `{ org_id, result = <plan> }` or
+--   `{ org_id, err }`; or nil and the error of the desired state
+function fleet.plan(r, org_ids, source, opts)
   check_ids(org_ids, "plan_orgs_api_tokens")
   local own, rest = split(opts, "plan_orgs_api_tokens")
+  local desired = require "mistapi.lifecycle.desired"
+  local doc = source
+  if type(source) == "string" then
+    local err
+    doc, err = desired.read_json(source)
+    if not doc then return nil, errors.validation("desired state: " .. err) end
+  end
+  local ok, err = desired.load(doc)
+  if not ok then return nil, err end
   local plan = require "mistapi.lifecycle.plan"
-  return run(r, org_ids, own, function(t) return plan.make(t, desired, rest) end)
+  return run(r, org_ids, own, function(t) return plan.make(t, doc, rest) end)
 end
 
 return fleet
