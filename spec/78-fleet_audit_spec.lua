@@ -116,6 +116,9 @@ describe("audit across orgs", function()
     r = run { "audit", "--orgs-file", dir }
     assert.equal(2, r.status)
     assert.matches(":2: not an org id", r.err)
+    r = run { "audit", "--org", ids[1], "--org", ids[2], "--concurrency", "100000" }
+    assert.equal(2, r.status)
+    assert.matches("%-%-concurrency 100000: at most %d+", r.err)
     os.remove(dir)
   end)
 
