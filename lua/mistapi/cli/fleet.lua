@@ -4,6 +4,7 @@
 -- names a failed org.
 -- @module mistapi.cli.fleet
 
+local config = require "mistapi.config"
 local orgs = require "mistapi.orgs"
 local text = require "mistapi.text"
 
@@ -15,7 +16,8 @@ fleet.OPTIONS = {
     .. " repeated and --all-orgs, every org named once" },
   { "all-orgs", "flag", nil, "run for every org the credentials reach: the orgs /self's privileges name and"
     .. " the orgs of an MSP they name (where they may manage API tokens)" },
-  { "concurrency", "positive", "N", "with several orgs, requests under way at once (default 8, at most 64)" },
+  { "concurrency", "positive", "N", ("with several orgs, requests under way at once (default %d, at most %d)")
+    :format(config.CONCURRENCY, config.MAX_CONCURRENCY) },
 }
 
 --- The options of a command: its own rows, then the fleet's.
@@ -34,7 +36,7 @@ end
 --- The orgs to run for, each once, in the order named: `--org`s, the file's, then --all-orgs'.
 -- @return an array of { id, name }, or nil and the exit status (said)
 function fleet.orgs(ctx, o)
-  local most = require("mistapi.bulk").MAX_CONCURRENCY
+  local most = config.MAX_CONCURRENCY
   if o.concurrency and o.concurrency > most then
     return nil, ctx.usage(("--concurrency %d: at most %d"):format(o.concurrency, most))
   end
