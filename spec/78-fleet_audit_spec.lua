@@ -4,6 +4,7 @@
 -- the progress bar on a terminal only; and the library's list_orgs / each_org.
 local emu = require "support.emulator"
 local cli = require "support.cli"
+local shell = require "support.shell"
 local mistapi = require "mistapi"
 local cjson = require "cjson"
 
@@ -130,6 +131,30 @@ describe("audit across orgs", function()
     assert.matches("\r%[#+%] 2/2 orgs, 4 findings", r.err)
     r = run { "audit", "--all-orgs", "--fail-on", "never" }
     assert.equal("", r.err)
+  end)
+
+  it("the script draws its bar only where standard output and error are a terminal", function()
+    local ids = e:add_orgs(2, { tokens = 1 })
+    e:set_user_privileges{ { scope = "org", role = "admin", org_id = ids[1] },
+      { scope = "org", role = "admin", org_id = ids[2] } }
+    local dir = shell.private_dir()
+    local token_file = dir .. "/token"
+    local f = assert(io.open(token_file, "w"))
+    f:write(me.key, "\n")
+    f:close()
+    local argv = "audit --all-orgs --fail-on never --token-file " .. shell.quote(token_file)
+    local r = shell.run_cli(e, argv)
+    assert.equal(0, r.status)
+    assert.matches("4 findings .* in 2 tokens of 2 orgs; 0 orgs failed", r.out)
+    assert.equal("", r.err)
+    -- under a terminal (script(1) gives the command a pty for both): the bar, then the same results
+    local cmd = shell.client_env(e) .. shell.quote(shell.CLI) .. " " .. argv
+    r = shell.capture("script -qec " .. shell.quote(cmd) .. " /dev/null </dev/null")
+    assert.equal(0, r.status)
+    assert.matches("%[#+%] 2/2 orgs, 4 findings", r.out)
+    assert.matches("in 2 tokens of 2 orgs; 0 orgs failed", r.out)
+    assert.is_nil(r.out:find(me.key, 1, true))
+    shell.remove_tree(dir)
   end)
 
   it("lists the orgs the credentials reach: org privileges, an MSP's orgs, each once with its best role", function()
