@@ -157,6 +157,39 @@ describe("audit across orgs", function()
     shell.remove_tree(dir)
   end)
 
+  it("gives the library one outcome an org, in the order asked, a bad org id failing alone", function()
+    local ids = e:add_orgs(3, { tokens = 2 })
+    e:set_user_privileges{ { scope = "org", role = "admin", org_id = ids[1] },
+      { scope = "org", role = "admin", org_id = ids[3] } }
+    local client = assert(mistapi.new{ base_url = e.url, token = me.key })
+    local tokens = client:orgs_api_tokens()
+    local seen = {}
+    local out = tokens:audit_orgs_api_tokens({ ids[3], "not-a-uuid", ids[2], ids[1] }, {
+      concurrency = 2, rules = { no_src_ips = false },
+      on_org = function(o, i) seen[#seen + 1] = i .. (o.err and "!" or "") end,
+    })
+    assert.equal(4, #out)
+    assert.same({ ids[3], "not-a-uuid", ids[2], ids[1] }, { out[1].org_id, out[2].org_id, out[3].org_id,
+      out[4].org_id })
+    assert.equal(2, #out[1].result.findings)
+    assert.equal(2, out[4].tokens)
+    assert.equal("validation", out[2].err.kind)
+    assert.equal(403, out[3].err.status)
+    table.sort(seen)
+    assert.same({ "1", "2!", "3!", "4" }, seen)
+    -- nothing was sent for the bad id; the others' lists once each
+    assert.equal(3, #e:requests("GET", "/apitokens"))
+    assert.has_error(function() tokens:audit_orgs_api_tokens(ids[1]) end)
+    assert.has_error(function() tokens:audit_orgs_api_tokens({ ids[1] }, { concurrency = 0 }) end)
+    local plans = tokens:plan_orgs_api_tokens({ ids[1], ids[3] },
+      { tokens = { ci = { privileges = { { role = "read", scope = "org" } } } } })
+    assert.same({ "create", "create" }, { plans[1].result.steps[1].action, plans[2].result.steps[1].action })
+    local none, err = tokens:plan_orgs_api_tokens({ ids[1] }, { tokens = { ci = {} } })
+    assert.is_nil(none)
+    assert.equal("validation", err.kind)
+    client:close()
+  end)
+
   it("lists the orgs the credentials reach: org privileges, an MSP's orgs, each once with its best role", function()
     local msp = e:add_msp{ name = "Acme MSP" }
     local in_msp = e:add_orgs(3, { msp_id = msp.id, tokens = 0 })
