@@ -135,6 +135,14 @@ function Client.each(...) return request().each(...) end
 -- @function Client:get_all
 function Client.get_all(...) return request().get_all(...) end
 
+--- The orgs the client's credentials reach (mistapi.orgs): every org an
+-- `org` privilege of `/api/v1/self` names, and every org of each MSP an
+-- `msp` privilege names.
+-- @return a result whose `data` is an array of `{ id, name, role, msp_id, msp_name }`, or nil and an error
+function Client.list_orgs(...) return require("mistapi.orgs").list(...) end
+--- Every org the client reaches, for a generic `for`; raises on error.
+function Client.each_org(...) return require("mistapi.orgs").each(...) end
+
 --- Frees the connection; the client can't be used after. Safe to call twice.
 function Client:close()
   if self.transport then
@@ -200,6 +208,10 @@ function mistapi.help_text()
   lines[#lines + 1] = "any endpoint (plain decoded answers, the same auth, retries and errors):"
   for _, name in ipairs { "request", "each", "get_all" } do
     lines[#lines + 1] = "  " .. request().usage[name]
+  end
+  lines[#lines + 1] = "the orgs the credentials reach (/self's privileges, an MSP's orgs):"
+  for _, name in ipairs { "list_orgs", "each_org" } do
+    lines[#lines + 1] = "  " .. require("mistapi.orgs").usage[name]
   end
   lines[#lines + 1] = "Each returns res (res.data, res.status, res.headers) or nil, err."
   lines[#lines + 1] = privileges_usage()

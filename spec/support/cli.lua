@@ -6,10 +6,12 @@
 --   -- r.status, r.out, r.err
 -- opts, each optional:
 --   token    MIST_APITOKEN instead of e.token
+--   env      more variables, or false to leave one out ({ MIST_ORG_ID = false })
 --   answer   what a question on the terminal is answered; given, stdin is a
 --            terminal (isatty), else there is none
 --   stdout   the writer of standard output, instead of the collecting one
 --   secrets  strings none of which may be in the output (asserted)
+--   terminal standard output and error are a terminal (a progress bar's place); else neither is
 local main = require "mistapi.cli.main"
 local luassert = require "luassert"
 
@@ -18,6 +20,7 @@ local M = {}
 function M.run(e, argv, opts)
   opts = opts or {}
   local env = { MIST_BASE_URL = e.url, MIST_APITOKEN = opts.token or e.token, MIST_ORG_ID = e.org_id }
+  for k, v in pairs(opts.env or {}) do env[k] = v ~= false and v or nil end
   local answer = opts.answer
   local out, err = {}, {}
   local status = main.run(argv, {
@@ -26,6 +29,7 @@ function M.run(e, argv, opts)
     stderr = function(s) err[#err + 1] = s end,
     stdin = function() return answer end,
     isatty = function() return answer ~= nil end,
+    is_terminal = function() return opts.terminal == true end,
   })
   local r = { status = status, out = table.concat(out), err = table.concat(err) }
   for _, s in ipairs(opts.secrets or {}) do

@@ -200,6 +200,25 @@ function Emulator:name_org(name, org_id)
   return self:control("POST", "org", { name = name, org_id = org_id })
 end
 
+-- An MSP (fields: id, name). -> {id, name}
+function Emulator:add_msp(fields)
+  return self:control("POST", "msps", fields or {})
+end
+
+-- n new orgs (opts: msp_id, name_prefix, tokens = seeded tokens each, privileges). -> their ids
+function Emulator:add_orgs(n, opts)
+  local body = { count = n }
+  for k, v in pairs(opts or {}) do
+    body[k] = v
+  end
+  return self:control("POST", "orgs", body).org_ids
+end
+
+-- The built-in user's privileges from now on: { {scope = "org"|"msp", role, org_id | msp_id} }
+function Emulator:set_user_privileges(list)
+  return self:control("PUT", "user_privileges", { privileges = list }).privileges
+end
+
 -- The built-in user's Basic Authorization header value.
 function Emulator:basic()
   return "Basic " .. (require("mime").b64(self.email .. ":" .. self.password))

@@ -94,14 +94,15 @@ function M.check_csrf(principal, ctx)
 end
 
 -- Does the caller act in org_id with an org-scope privilege of `role` (any role, if nil)?
--- A person (by password, session or own token) does in their org; an org token when one
+-- A person (by password, session or own token) does where their privileges say; an org token when one
 -- of its privileges says so.
 local function org_privilege(principal, org_id, role)
+  if principal.kind ~= "token" then
+    -- a person: by the privileges /api/v1/self shows (an org's, or its MSP's)
+    return require("emu.fleet").user_may(org_id, role)
+  end
   if principal.org_id ~= org_id then
     return false
-  end
-  if principal.kind ~= "token" then
-    return true
   end
   for _, p in ipairs(principal.rec.privileges) do
     if p.scope == "org" and (role == nil or p.role == role) then

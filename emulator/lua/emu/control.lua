@@ -171,6 +171,10 @@ end
 for key, fn in pairs(require("emu.control_world").routes) do
   routes[key] = fn
 end
+-- and the fleet around it: MSPs, many orgs, the user's privileges over them
+for key, fn in pairs(require("emu.control_fleet").routes) do
+  routes[key] = fn
+end
 
 -- name: the first path segment under /_emulator/; id: the second, if any.
 function M.handle(ctx, name, id)

@@ -13,6 +13,7 @@ local tokens_api = require "emu.tokens_api"
 local self_tokens_api = require "emu.self_tokens_api"
 local org_api = require "emu.org_api"
 local session_api = require "emu.session_api"
+local msp_api = require "emu.msp_api"
 local control = require "emu.control"
 
 local M = {}
@@ -68,6 +69,7 @@ local ROUTES = {
   { "^/api/v1/self/apitokens/([^/]+)$",
     { GET = self_tokens_api.get, PUT = self_tokens_api.update, DELETE = self_tokens_api.delete },
     user = true, id = true },
+  { "^/api/v1/msps/[^/]+/orgs$", { GET = msp_api.orgs } },
   { "^/api/v1/orgs/([^/]+)$", { GET = org_api.get }, org = "reader" },
   { "^/api/v1/orgs/([^/]+)/sites$", { GET = org_api.sites }, org = "reader" },
   { "^/api/v1/orgs/([^/]+)/sitegroups$", { GET = org_api.sitegroups }, org = "reader" },

@@ -97,9 +97,9 @@ function M.logout(_, principal)
   })
 end
 
--- The built-in user's privileges: admin of the bootstrap org.
+-- The built-in user's privileges: admin of the bootstrap org unless the control API set others.
 function M.user_privileges()
-  return orgs.named_privileges({ { scope = "org", role = "admin" } }, boot.get().org_id)
+  return require("emu.fleet").named_user_privileges()
 end
 
 -- GET /api/v1/self

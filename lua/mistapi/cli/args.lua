@@ -37,16 +37,20 @@ local function store(o, row, value)
     o[name] = v
   else
     o[name] = value
+    -- every value given, in order: --org may name several orgs (mistapi.cli.fleet)
+    o.repeated[name] = o.repeated[name] or {}
+    table.insert(o.repeated[name], value)
   end
   return true
 end
 
 --- Parses `argv` (an array of strings, without the program name).
 -- @return { command = "list" | "self create", cmd = <module>, args = {...}, id =, org =,
---   privileges = { {text, views} }, src_ips =, lists = { name = {...} }, json =, ... }
+--   privileges = { {text, views} }, src_ips =, lists = { name = {...} },
+--   repeated = { name = {...} } (each value option's values in order: the last is o[name]), json =, ... }
 --   or nil and a message
 function args.parse(argv)
-  local o = { privileges = {}, lists = {}, args = {} }
+  local o = { privileges = {}, lists = {}, repeated = {}, args = {} }
   local words = {}          -- the command (and subcommand) then its arguments
   local cmd                 -- the command's module, once known
   local i = 1

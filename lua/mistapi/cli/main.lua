@@ -144,14 +144,17 @@ local function make_ctx(env)
   -- an answer or a failure of the API names the host it came from: which
   -- cloud said 401 is the first thing to know
   local FROM_HOST = { http = true, transport = true, timeout = true, decode = true }
-  function ctx.fail(err, msg)
+  -- where: what failed, when a run has several ("org ID")
+  function ctx.fail(err, msg, where)
     local line = msg or describe(err, ctx.command)
     if not msg and type(err) == "table" and FROM_HOST[err.kind] and ctx.client then
       line = line .. " (" .. ctx.client.settings.base_url .. ")"
     end
-    ctx.err("mistapi-tokens: " .. cli_words.line(line, ctx.secrets))
+    ctx.err("mistapi-tokens: " .. (where and (where .. ": ") or "") .. cli_words.line(line, ctx.secrets))
     return main.status_of(err)
   end
+  -- a progress line redrawn in place (mistapi.cli.fleet), only where a person watches
+  ctx.is_terminal, ctx.progress_write = env.is_terminal, env.stderr
   --- Asks a yes/no question on the terminal; only "y" or "yes" goes on.
   -- @return true, or false and the exit status to end with
   function ctx.confirm(question)
@@ -189,6 +192,11 @@ local function default_env(env)
       return ok == true or ok == 0
     end,
     now = env.now or os.time,
+    -- are standard output and standard error both a terminal? (a progress bar's place)
+    is_terminal = env.is_terminal or function()
+      local ok = os.execute("[ -t 1 ] && [ -t 2 ]")
+      return ok == true or ok == 0
+    end,
   }
 end
 
@@ -215,7 +223,9 @@ local function dispatch(ctx, o, env)
     return ctx.fail(cerr)
   end
   ctx.client, ctx.command = client, o.command
-  if cmd.org then
+  if cmd.fleet and require("mistapi.cli.fleet").wanted(o) then
+    ctx.fleet = true   -- several orgs: the command's fleet run finds them
+  elseif cmd.org then
     ctx.org = client.settings.org_id
     if not ctx.org or ctx.org == "" then
       client:close()
@@ -245,7 +255,8 @@ end
 -- @param argv the arguments, without the program name
 -- @param env optional { getenv =, stdout =, stderr = (write(text) functions; stdout's `nil, message`
 --   says it failed), stdin = (reads a line),
---   isatty = (is standard input a terminal?), now = (epoch seconds) }
+--   isatty = (is standard input a terminal?), now = (epoch seconds),
+--   is_terminal = (are standard output and error terminals? a progress bar's place) }
 -- @return the exit status
 function main.run(argv, env)
   env = default_env(env)

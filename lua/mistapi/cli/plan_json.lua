@@ -13,13 +13,18 @@ local function side(s)
   return { name = s.name, privileges = arr(s.privileges), src_ips = arr(s.src_ips) }
 end
 
-function plan_json.encode(p)
+--- The plan as plain data; `org_id` (a plan of several orgs) goes on every step.
+function plan_json.data(p, org_id)
   local steps = {}
   for i, s in ipairs(p.steps) do
-    steps[i] = { action = s.action, name = s.name, id = s.id, changes = s.changes and arr(s.changes),
+    steps[i] = { org_id = org_id, action = s.action, name = s.name, id = s.id, changes = s.changes and arr(s.changes),
       from = side(s.from), to = side(s.to) }
   end
-  return json.encode({ steps = arr(steps), counts = p.counts, notes = arr(p.notes) })
+  return { steps = arr(steps), counts = p.counts, notes = arr(p.notes) }
+end
+
+function plan_json.encode(p)
+  return json.encode(plan_json.data(p))
 end
 
 return plan_json

@@ -15,7 +15,7 @@ registry.NAMES = { "list", "get", "create", "update", "delete", "rotate", "audit
 -- flag, value, list (repeatable), count (whole >= 0), positive (whole >= 1),
 -- seconds (number > 0), privilege and view (the --privilege/--view pairs).
 registry.GLOBAL_OPTIONS = {
-  { "org", "value", "ID", "the org (default: $MIST_ORG_ID)" },
+  { "org", "value", "ID", "the org (default: $MIST_ORG_ID); audit, plan and apply take it repeated, one org each" },
   { "token-file", "value", "FILE", "read the API token from FILE ('-': standard input); default $MIST_APITOKEN" },
   { "env-file", "value", "FILE", "read MIST_* variables the environment lacks from FILE (default: $MIST_ENV_FILE;"
     .. " ~/.mist_env when nothing else gives a token)" },

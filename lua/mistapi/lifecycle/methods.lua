@@ -62,6 +62,17 @@ function ORG:apply_org_api_tokens(org_id, plan_or_desired, opts)
   return lib("apply").run(t, plan_or_desired, opts)
 end
 
+--- Audits the tokens of many orgs at once: their lists read through the bulk
+-- machinery; one outcome an org, `{ org_id, result }` or `{ org_id, err }`.
+function ORG:audit_orgs_api_tokens(org_ids, opts)
+  return lib("fleet").audit(self, org_ids, opts)
+end
+
+--- Plans one desired state for many orgs at once; one outcome an org.
+function ORG:plan_orgs_api_tokens(org_ids, desired, opts)
+  return lib("fleet").plan(self, org_ids, desired, opts)
+end
+
 local SELF = {}
 
 --- Rotates one of the caller's own tokens (create, store, verify, delete).
@@ -87,6 +98,8 @@ local USAGE = {
     "%s:audit_org_api_tokens(org_id [, { stale_days = 90, max_age_days = 365 }])   -- res.findings",
     "%s:plan_org_api_tokens(org_id, desired_table_or_json_file [, { prune = true }])",
     "%s:apply_org_api_tokens(org_id, plan_or_desired, { store = function(key, token, name) ... end })",
+    "%s:audit_orgs_api_tokens(org_ids [, { concurrency = 8, on_org = fn }])   -- an outcome an org",
+    "%s:plan_orgs_api_tokens(org_ids, desired [, { concurrency = 8, on_org = fn }])   -- an outcome an org",
   },
   self = {
     "%s:rotate_api_token(id, { store = function(key, token, name) ... end [, keep_old, load] })",

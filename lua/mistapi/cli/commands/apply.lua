@@ -12,18 +12,84 @@ local lock = require "mistapi.cli.lock"
 local plan_json = require "mistapi.cli.plan_json"
 local saved_plan = require "mistapi.cli.saved_plan"
 local words = require "mistapi.cli.words"
+local fleet = require "mistapi.cli.fleet"
 
 local PAST = { create = "created", update = "updated", replace = "replaced", delete = "destroyed" }
 
 local function clean(s) return display.scrub(s) end
+
+-- The names of a plan's tokens that get a new key.
+local function key_names(p)
+  local names = {}
+  for _, s in ipairs(p.steps) do
+    if s.action == "create" or s.action == "replace" then names[#names + 1] = s.name end
+  end
+  return names
+end
+
+-- The key store of a plan's new keys in `dir`: false when the plan makes
+-- none; nil and a message (a usage error) when a key file is in the way.
+local function key_store(dir, p)
+  local names = key_names(p)
+  if #names == 0 then return false end
+  local ks, kerr = keystore.dir(dir, names, { label = "--key-dir" })
+  if not ks then return nil, kerr end
+  for _, s in ipairs(p.steps) do
+    if s.action == "create" and ks.existing(s.name) and not s.pending then
+      ks.abandon()
+      return nil, ("--key-dir: %s exists; not overwriting it"):format(ks.path_of(s.name))
+    end
+  end
+  return ks
+end
+
+-- Carries out plan `p` in `org_id`, new keys into `ks` (or none), and says
+-- what was done; `where` ("org ID") starts each line of a run of several orgs.
+-- @return the exit status and the counts of what was done
+local function carry_out(ctx, o, tokens, org_id, p, ks, where)
+  local res, aerr = tokens:apply_org_api_tokens(org_id, p, {
+    store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
+    retired = ks and ks.retired,
+    restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
+  })
+  if ks then ks.abandon() end
+  local say = o.json and ctx.err or ctx.out
+  local prefix = where and (where .. ": ") or ""
+  local done = res and res.done or (aerr and aerr.done) or {}
+  local c = { create = 0, update = 0, replace = 0, delete = 0 }
+  for _, d in ipairs(done) do
+    c[d.action] = c[d.action] + 1
+    local line = ("%s%s %s"):format(prefix, PAST[d.action], clean(d.name))
+    if ks and ks.path_of(d.name) and (d.action == "create" or d.action == "replace") then
+      line = line .. ": key in " .. ks.path_of(d.name)
+    end
+    say(line)
+  end
+  if not res then
+    local status = ctx.fail(aerr, nil, where)
+    -- a new token whose clean-up failed lives on: its key stays in its file
+    local f = aerr.failed
+    if ks and f and ks.stored(f.name) then
+      ctx.err(("mistapi-tokens: %sthe key of %s is in %s"):format(prefix, clean(f.name), ks.path_of(f.name)))
+    end
+    return status, c
+  end
+  return ctx.OK, c
+end
+
+local function complete_text(c)
+  return ("%d created, %d changed, %d replaced, %d destroyed"):format(c.create, c.update, c.replace, c.delete)
+end
 
 return {
   summary = "bring the org's tokens to a desired state (a JSON file); new keys go to files in DIR",
   args = { "FILE" },
   synopsis = "FILE|PLANFILE --key-dir DIR [--prune] [--yes]",
   org = true,
-  options = {
-    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600; for a replace, a file there that"
+  fleet = true,
+  options = fleet.options {
+    { "key-dir", "value", "DIR", "where new keys go: DIR/<name>.key, mode 0600 (with several orgs,"
+      .. " DIR/<org_id>/<name>.key); for a replace, a file there that"
       .. " holds the old token's key is replaced in place once the new key is proved; an existing file that"
       .. " holds the key of an interrupted create or replace finishes it" },
     { "prune", "flag", nil, "also destroy managed tokens the file doesn't name" },
@@ -37,30 +103,21 @@ return {
   },
   -- one apply of a key dir (or, with none, of an org) at a time
   run = lock.guard("apply", function(ctx, o)
+    if ctx.fleet then
+      return require("mistapi.cli.fleet_apply").run(ctx, o, { key_names = key_names, key_store = key_store,
+        carry_out = carry_out, complete_text = complete_text })
+    end
     local tokens = ctx.client:orgs_api_tokens()
     local p, saved = saved_plan.plan_for(ctx, o, tokens)
     if not p then return saved end
     ctx.out(o.json and plan_json.encode(p) or words.plan(tostring(p), "apply"))
     if p:is_empty() then return ctx.OK end
-    local names = {}
-    for _, s in ipairs(p.steps) do
-      if s.action == "create" or s.action == "replace" then names[#names + 1] = s.name end
-    end
-    if #names > 0 and not o["key-dir"] then
+    if #key_names(p) > 0 and not o["key-dir"] then
       return ctx.usage("apply makes new tokens: pass --key-dir DIR for their keys")
     end
-    local ks
-    if #names > 0 then
-      local kerr
-      ks, kerr = keystore.dir(o["key-dir"], names, { label = "--key-dir" })
-      if not ks then return ctx.usage(kerr) end
-      for _, s in ipairs(p.steps) do
-        if s.action == "create" and ks.existing(s.name) and not s.pending then
-          ks.abandon()
-          return ctx.usage(("--key-dir: %s exists; not overwriting it"):format(ks.path_of(s.name)))
-        end
-      end
-    end
+    local ks, kerr = key_store(o["key-dir"], p)
+    if ks == nil then return ctx.usage(kerr) end
+    ks = ks or nil
     if not o.yes and not saved then   -- a saved plan was shown when it was made, as terraform does
       local ok, status = ctx.confirm("apply these changes?")
       if not ok then
@@ -68,34 +125,10 @@ return {
         return status
       end
     end
-    local res, aerr = tokens:apply_org_api_tokens(ctx.org, p, {
-      store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
-      retired = ks and ks.retired,
-      restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
-    })
-    if ks then ks.abandon() end
+    local status, c = carry_out(ctx, o, tokens, ctx.org, p, ks)
+    if status ~= ctx.OK then return status end
     local say = o.json and ctx.err or ctx.out
-    local done = res and res.done or (aerr and aerr.done) or {}
-    for _, d in ipairs(done) do
-      local line = ("%s %s"):format(PAST[d.action], clean(d.name))
-      if ks and ks.path_of(d.name) and (d.action == "create" or d.action == "replace") then
-        line = line .. ": key in " .. ks.path_of(d.name)
-      end
-      say(line)
-    end
-    if not res then
-      local status = ctx.fail(aerr)
-      -- a new token whose clean-up failed lives on: its key stays in its file
-      local f = aerr.failed
-      if ks and f and ks.stored(f.name) then
-        ctx.err(("mistapi-tokens: the key of %s is in %s"):format(clean(f.name), ks.path_of(f.name)))
-      end
-      return status
-    end
-    local c = { create = 0, update = 0, replace = 0, delete = 0 }
-    for _, d in ipairs(done) do c[d.action] = c[d.action] + 1 end
-    say(("Apply complete: %d created, %d changed, %d replaced, %d destroyed."):format(
-      c.create, c.update, c.replace, c.delete))
+    say(("Apply complete: %s."):format(complete_text(c)))
     return ctx.OK
   end),
 }

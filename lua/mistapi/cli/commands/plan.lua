@@ -7,13 +7,15 @@
 local plan_json = require "mistapi.cli.plan_json"
 local saved_plan = require "mistapi.cli.saved_plan"
 local words = require "mistapi.cli.words"
+local fleet = require "mistapi.cli.fleet"
 
 return {
   summary = "compare a desired state (a JSON file) with the org's tokens; changes nothing",
   args = { "FILE" },
   synopsis = "FILE [--prune] [--prefix P] [--out PLANFILE] [--detailed-exitcode]",
   org = true,
-  options = {
+  fleet = true,
+  options = fleet.options {
     { "prune", "flag", nil, "also plan to destroy managed tokens the file doesn't name" },
     { "prefix", "value", "PREFIX", "tokens whose names start with PREFIX are managed (overrides the file's)" },
     { "out", "value", "PLANFILE", "save the plan (JSON, no key in it) for apply PLANFILE, which carries out"
@@ -23,6 +25,7 @@ return {
   run = function(ctx, o)
     local misused = saved_plan.misused(o.file)
     if misused then return ctx.usage(misused) end
+    if ctx.fleet then return require("mistapi.cli.fleet_plan").run(ctx, o) end
     local p, err = ctx.client:orgs_api_tokens():plan_org_api_tokens(ctx.org, o.file,
       { prune = o.prune, prefix = o.prefix })
     if not p then return ctx.fail(err) end
