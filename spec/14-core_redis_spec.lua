@@ -102,6 +102,17 @@ describe("core.redis_reader", function()
     assert.same({ true, 5 }, { r:get() })
   end)
 
+  -- hiredis allocates an array's slots when its header arrives: one line
+  -- from a broken server would ask for gigabytes
+  it("refuses an array header of more than 1048576 elements before allocating it", function()
+    local r = core.redis_reader()
+    r:feed("*922337203\r\n:1\r\n")
+    assert.same({ nil, "protocol error: a reply array of more than 1048576 elements", "protocol" }, { r:get() })
+    r = core.redis_reader()
+    r:feed("*1048576\r\n")
+    assert.is_false(r:get())
+  end)
+
   it("refuses bytes that are not Redis's protocol", function()
     local r = core.redis_reader()
     r:feed("HTTP/1.1 200 OK\r\n")
