@@ -180,6 +180,14 @@ describe("core.redis_connect (hiredis's blocking client)", function()
     c:close()
   end)
 
+  it("refuses a reply array of more than 1048576 elements from a broken server", function()
+    local raw = require("support.raw_server").start { { chunks = { "*922337203\r\n" }, hold = 1 } }
+    local c = assert(core.redis_connect("127.0.0.1", tonumber(raw.url:match(":(%d+)$")), 5))
+    assert.same({ nil, "a reply array of more than 1048576 elements", "io" }, { c:command { "PING" } })
+    c:close()
+    raw:stop()
+  end)
+
   -- hiredis writes with write(2): a write to a connection the server closed
   -- raises SIGPIPE, whose default action ends the process. This process
   -- can't show it (LuaSocket, which support.ports loads, ignores SIGPIPE,
