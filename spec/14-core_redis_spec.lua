@@ -29,6 +29,30 @@ describe("core.keyed_digest", function()
     assert.equal(64, #core.keyed_digest("", ""))
   end)
 
+  -- libcrypto is loaded on the first digest, as libcurl on the first session:
+  -- a process that loads the core for JSON alone maps neither
+  it("maps libcrypto only once a digest is asked for", function()
+    local lua, cpath = "lua5.4", ROOT .. "/build/5.4/?.so"
+    if rawget(_G, "jit") then lua, cpath = "luajit", ROOT .. "/build/5.1/?.so" end
+    local child = ([[
+      package.cpath = %q
+      local function crypto()
+        local f = assert(io.open("/proc/self/maps", "rb"))
+        local maps = f:read("*a")
+        f:close()
+        return maps:find("libcrypto", 1, true) ~= nil
+      end
+      local core = require "mistapi.core"
+      assert(core.decode("[1]"))
+      io.write(tostring(crypto()), " ")
+      assert(#core.keyed_digest("k", "t") == 64)
+      io.write(tostring(crypto()), "\n")
+    ]]):format(cpath)
+    local r = shell.capture(("%s -e %s"):format(lua, shell.quote(child)))
+    assert.equal(0, r.status, r.err)
+    assert.equal("false true\n", r.out)
+  end)
+
   it("raises on what is not a string", function()
     assert.has_error(function() core.keyed_digest(nil, "x") end)
     assert.has_error(function() core.keyed_digest("k", {}) end)
