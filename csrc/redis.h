@@ -26,4 +26,18 @@ MISTAPI_LOCAL void mistapi_redis_argv_read(lua_State *L, int idx, mistapi_redis_
  * instead and returns -1. */
 MISTAPI_LOCAL int mistapi_redis_push_reply(lua_State *L, const redisReply *r);
 
+/* hiredis 0.14 allocates an array's element pointers as soon as its header
+ * arrives: one line from a broken or hostile server ("*922337203") would ask
+ * for gigabytes. A reader given these limits refuses a larger array instead
+ * (the reader fails; `refused` says why). The struct must stay where it is
+ * while the reader lives (inside a userdata). */
+#define MISTAPI_REDIS_MAX_ELEMENTS 1048576
+typedef struct {
+    redisReplyObjectFunctions fns;    /* ours, which hiredis calls */
+    redisReplyObjectFunctions base;   /* hiredis's own, which ours call */
+    int refused;
+} mistapi_redis_limits;
+MISTAPI_LOCAL void mistapi_redis_limit(redisReader *r, mistapi_redis_limits *lim);
+#define MISTAPI_REDIS_REFUSED "a reply array of more than 1048576 elements"
+
 #endif

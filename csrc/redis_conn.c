@@ -6,7 +6,8 @@
  *       write and read (SO_SNDTIMEO / SO_RCVTIMEO)
  *   conn:command(words) -> value          (values as redis.h says)
  *                        | nil, message, "reply"    Redis answered with an error
- *                        | nil, message, "io"       the connection failed
+ *                        | nil, message, "io"       the connection failed (or a
+ *                                                   reply was refused: redis.h)
  *                        | nil, message, "closed"   (the server closed it)
  *                        | nil, message, "timeout"  and is useless from then on
  *   conn:close()  idempotent; also __gc and __close. A closed conn raises on use.
@@ -28,6 +29,7 @@ typedef struct {
     redisContext *c;     /* NULL once closed */
     redisReply *reply;   /* the reply being converted, if any */
     double timeout;
+    mistapi_redis_limits limits;
 } redis_conn;
 
 static void conn_free_reply(redis_conn *rc)
@@ -88,6 +90,7 @@ static int c_connect(lua_State *L)
         rc->c = NULL;
         return 2;
     }
+    mistapi_redis_limit(c->reader, &rc->limits);
     /* not inherited by the programs a CLI starts */
     flags = fcntl(c->fd, F_GETFD);
     if (flags >= 0)
@@ -140,6 +143,8 @@ static int conn_command(lua_State *L)
         lua_pushnil(L);
         if (timed_out)
             lua_pushfstring(L, "no answer within %f seconds", (lua_Number)rc->timeout);
+        else if (rc->limits.refused)
+            lua_pushliteral(L, MISTAPI_REDIS_REFUSED);
         else if (rc->c->err != 0)
             lua_pushstring(L, rc->c->errstr);
         else

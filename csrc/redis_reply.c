@@ -7,7 +7,8 @@
  *   reader:get() -> true, value   a whole reply (values as redis.h says)
  *                 | false         more bytes are needed
  *                 | nil, message, "reply"     Redis answered with an error
- *                 | nil, message, "protocol"  not Redis's protocol; the
+ *                 | nil, message, "protocol"  not Redis's protocol (or an array
+ *                                             over MISTAPI_REDIS_MAX_ELEMENTS); the
  *                                             reader is useless from then on
  *
  * hiredis's memory is held by the userdata (a formatted command, a reply
@@ -25,6 +26,7 @@
 typedef struct {
     redisReader *reader;   /* NULL once collected */
     redisReply *reply;     /* the reply being converted, if any */
+    mistapi_redis_limits limits;
 } reader_box;
 
 typedef struct {
@@ -49,6 +51,49 @@ void mistapi_redis_argv_read(lua_State *L, int idx, mistapi_redis_argv *a)
         lua_pop(L, 1);
     }
     /* the lens userdata stays below the argv one; both are Lua's to free */
+}
+
+static const redisReplyObjectFunctions *base_of(const redisReadTask *task)
+{
+    return &((const mistapi_redis_limits *)task->privdata)->base;
+}
+
+static void *limited_string(const redisReadTask *task, char *str, size_t len)
+{
+    return base_of(task)->createString(task, str, len);
+}
+
+static void *limited_array(const redisReadTask *task, int elements)
+{
+    mistapi_redis_limits *lim = (mistapi_redis_limits *)task->privdata;
+    if (elements > MISTAPI_REDIS_MAX_ELEMENTS) {
+        lim->refused = 1;
+        return NULL;   /* hiredis: the reader fails ("Out of memory") */
+    }
+    return lim->base.createArray(task, elements);
+}
+
+static void *limited_integer(const redisReadTask *task, long long value)
+{
+    return base_of(task)->createInteger(task, value);
+}
+
+static void *limited_nil(const redisReadTask *task)
+{
+    return base_of(task)->createNil(task);
+}
+
+void mistapi_redis_limit(redisReader *r, mistapi_redis_limits *lim)
+{
+    lim->base = *r->fn;
+    lim->fns = *r->fn;
+    lim->fns.createString = limited_string;
+    lim->fns.createArray = limited_array;
+    lim->fns.createInteger = limited_integer;
+    lim->fns.createNil = limited_nil;
+    lim->refused = 0;
+    r->fn = &lim->fns;
+    r->privdata = lim;
 }
 
 int mistapi_redis_push_reply(lua_State *L, const redisReply *r)
@@ -151,6 +196,7 @@ static int r_reader(lua_State *L)
     b->reader = redisReaderCreate();
     if (b->reader == NULL)
         return luaL_error(L, "redis: cannot make a reader (out of memory)");
+    mistapi_redis_limit(b->reader, &b->limits);
     return 1;
 }
 
@@ -171,7 +217,7 @@ static int reader_get(lua_State *L)
     reader_free_reply(b);
     if (redisReaderGetReply(b->reader, &reply) != REDIS_OK) {
         lua_pushnil(L);
-        lua_pushfstring(L, "protocol error: %s", b->reader->errstr);
+        lua_pushfstring(L, "protocol error: %s", b->limits.refused ? MISTAPI_REDIS_REFUSED : b->reader->errstr);
         lua_pushliteral(L, "protocol");
         return 3;
     }

@@ -12,7 +12,7 @@ EXTRA_DEB_PACKAGES += clang libclang-rt-14-dev valgrind lua-socket
 
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 3
-FUZZ_TARGETS       := decode headers validate encode_token encode batch
+FUZZ_TARGETS       := decode headers validate encode_token encode batch redis
 FUZZ_CC            := clang
 SAN_FLAGS          := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_CFLAGS          = -g -O1 $(SAN_FLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L \
@@ -45,7 +45,7 @@ define fuzz_all
 	@failed=0; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p fuzz/out/corpus/$$t fuzz/out/crash/$$t; \
 	  case $$t in headers) dict=fuzz/dict/headers.dict;; validate) dict=fuzz/dict/validate.dict;; \
-	    batch) dict=fuzz/dict/batch.dict;; *) dict=fuzz/dict/json.dict;; esac; \
+	    batch) dict=fuzz/dict/batch.dict;; redis) dict=fuzz/dict/redis.dict;; *) dict=fuzz/dict/json.dict;; esac; \
 	  echo "fuzz: $$t for $(1) s"; \
 	  if build/fuzz/$$t $(FUZZ_RUN_FLAGS) -max_total_time=$(1) -dict=$$dict \
 	       -artifact_prefix=fuzz/out/crash/$$t/ fuzz/out/corpus/$$t fuzz/corpus/$$t \

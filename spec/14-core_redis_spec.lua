@@ -29,6 +29,30 @@ describe("core.keyed_digest", function()
     assert.equal(64, #core.keyed_digest("", ""))
   end)
 
+  -- libcrypto is loaded on the first digest, as libcurl on the first session:
+  -- a process that loads the core for JSON alone maps neither
+  it("maps libcrypto only once a digest is asked for", function()
+    local lua, cpath = "lua5.4", ROOT .. "/build/5.4/?.so"
+    if rawget(_G, "jit") then lua, cpath = "luajit", ROOT .. "/build/5.1/?.so" end
+    local child = ([[
+      package.cpath = %q
+      local function crypto()
+        local f = assert(io.open("/proc/self/maps", "rb"))
+        local maps = f:read("*a")
+        f:close()
+        return maps:find("libcrypto", 1, true) ~= nil
+      end
+      local core = require "mistapi.core"
+      assert(core.decode("[1]"))
+      io.write(tostring(crypto()), " ")
+      assert(#core.keyed_digest("k", "t") == 64)
+      io.write(tostring(crypto()), "\n")
+    ]]):format(cpath)
+    local r = shell.capture(("%s -e %s"):format(lua, shell.quote(child)))
+    assert.equal(0, r.status, r.err)
+    assert.equal("false true\n", r.out)
+  end)
+
   it("raises on what is not a string", function()
     assert.has_error(function() core.keyed_digest(nil, "x") end)
     assert.has_error(function() core.keyed_digest("k", {}) end)
@@ -102,6 +126,17 @@ describe("core.redis_reader", function()
     assert.same({ true, 5 }, { r:get() })
   end)
 
+  -- hiredis allocates an array's slots when its header arrives: one line
+  -- from a broken server would ask for gigabytes
+  it("refuses an array header of more than 1048576 elements before allocating it", function()
+    local r = core.redis_reader()
+    r:feed("*922337203\r\n:1\r\n")
+    assert.same({ nil, "protocol error: a reply array of more than 1048576 elements", "protocol" }, { r:get() })
+    r = core.redis_reader()
+    r:feed("*1048576\r\n")
+    assert.is_false(r:get())
+  end)
+
   it("refuses bytes that are not Redis's protocol", function()
     local r = core.redis_reader()
     r:feed("HTTP/1.1 200 OK\r\n")
@@ -167,6 +202,14 @@ describe("core.redis_connect (hiredis's blocking client)", function()
     assert.same({ nil, "Server closed the connection", "closed" }, { c:command { "PING" } })
     assert.same({ nil, "Server closed the connection", "closed" }, { c:command { "PING" } })
     c:close()
+  end)
+
+  it("refuses a reply array of more than 1048576 elements from a broken server", function()
+    local raw = require("support.raw_server").start { { chunks = { "*922337203\r\n" }, hold = 1 } }
+    local c = assert(core.redis_connect("127.0.0.1", tonumber(raw.url:match(":(%d+)$")), 5))
+    assert.same({ nil, "a reply array of more than 1048576 elements", "io" }, { c:command { "PING" } })
+    c:close()
+    raw:stop()
   end)
 
   -- hiredis writes with write(2): a write to a connection the server closed

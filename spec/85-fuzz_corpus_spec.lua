@@ -81,6 +81,24 @@ describe("fuzz corpus replay", function()
     end
   end)
 
+  it("redis: every reply read is a value, false (more needed), or nil, a message and its kind", function()
+    local files = corpus("redis")
+    assert.truthy(#files >= 5, "the redis corpus is there")
+    for _, f in ipairs(files) do
+      local r = core.redis_reader()
+      r:feed(f.data)
+      for _ = 1, 64 do
+        local got, v, kind = r:get()
+        if got == false then break end
+        if got == nil then
+          assert_failure("redis_reader", f.name, got, v)
+          assert.truthy(kind == "reply" or kind == "protocol", f.name)
+          if kind == "protocol" then break end
+        end
+      end
+    end
+  end)
+
   it("headers: the fuzz binary replays its corpus cleanly", function()
     local bin = ROOT .. "/build/fuzz/headers"
     local f = io.open(bin, "rb")
