@@ -107,6 +107,15 @@ describe("the shm budget inside nginx", function()
     assert.equal(0, take(key, 100, 10))
   end)
 
+  it("reads nginx's clock, not the client's clock it is handed", function()
+    local key = fresh_key()
+    -- a hold made on a client clock of 0 would have ended long before nginx's now
+    local out = call { op = "hold", dict = "budget", key = key, seconds = 600, client_clock = 0 }
+    assert.is_true(out.result)
+    out = call { op = "take", dict = "budget", key = key, limit = 5, window = 10 }
+    assert.is_true(out.result > 500)
+  end)
+
   it("answers an error for a dict that does not exist, and raises on misuse", function()
     local out = call { op = "new", dict = "shm:nope" }
     assert.is_false(out.ok)

@@ -7,7 +7,8 @@
 -- Calls (JSON bodies):
 --   POST /call {op = "take"|"hold"|"clock"|"new", dict, key, limit, window, seconds, now}
 --     in whichever worker answers; "clock" sets the fake clock the "fake" backends read
---     (fake = true in take/hold), "new" answers shm.new's error (or ok).
+--     (fake = true in take/hold; client_clock = N: a client's clock in settings.now),
+--     "new" answers shm.new's error (or ok).
 --   POST /job {kind, ...}: every worker runs it on a timer, at the same moment;
 --     answers {id}.  GET /result?id=ID -> 200 {results = {per worker}} once every
 --     worker is done, else 202.  GET /workers -> {count}: workers up.
@@ -32,8 +33,12 @@ local function reply(status, body)
   return ngx.exit(status)
 end
 
+-- fake: the fake clock; client_clock: a client's own clock passed as settings.now
+-- (what mistapi.budget hands every backend), which shm must not read
 local function backend(a)
-  return shm.new(a.dict, a.fake and { now = fake_now } or nil)
+  if a.fake then return shm.new(a.dict, { shm_now = fake_now }) end
+  if a.client_clock then return shm.new(a.dict, { now = function() return a.client_clock end }) end
+  return shm.new(a.dict)
 end
 
 local CALLS = {}
@@ -68,7 +73,7 @@ local JOBS = {}
 
 function JOBS.hammer(a)
   local seen
-  local b = assert(shm.new(a.dict, { now = function()
+  local b = assert(shm.new(a.dict, { shm_now = function()
     ngx.update_time()
     seen = ngx.now()
     return seen

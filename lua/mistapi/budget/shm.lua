@@ -131,8 +131,10 @@ function Shm:hold(key, seconds)
   return true
 end
 
---- `spec` is the dict's name ("NAME" or "shm:NAME"); `settings.now` (optional)
--- a clock in seconds for tests (default: ngx.now(), refreshed).
+--- `spec` is the dict's name ("NAME" or "shm:NAME"). The clock is always
+-- nginx's (ngx.now(), refreshed), the one clock every worker reads alike: a
+-- client's own clock (`settings.now`) is not used. `settings.shm_now` replaces
+-- it in tests only.
 -- @return backend | nil, err
 function M.new(spec, settings)
   if type(spec) ~= "string" then
@@ -150,9 +152,9 @@ function M.new(spec, settings)
   if not dict then
     return nil, "shm: no lua_shared_dict named " .. name
   end
-  local now = settings and settings.now or real_now
+  local now = settings and settings.shm_now or real_now
   if type(now) ~= "function" then
-    error("budget shm: settings.now must be a function", 2)
+    error("budget shm: settings.shm_now must be a function", 2)
   end
   return setmetatable({ dict = dict, name = name, now = now }, Shm)
 end
