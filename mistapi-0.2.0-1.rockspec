@@ -26,6 +26,10 @@ external_dependencies = {
   CURL = { library = "curl" },
   UUID = { library = "uuid" },
   YAJL = { library = "yajl" },
+  -- the shared rate budget's Redis client (linked); OpenSSL's libcrypto is
+  -- loaded at run time for the budget's keyed digest: its headers only
+  HIREDIS = { library = "hiredis" },
+  OPENSSL = { header = "openssl/hmac.h" },
 }
 build = {
   type = "make",

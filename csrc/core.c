@@ -15,5 +15,8 @@ int luaopen_mistapi_core(lua_State *L)
     mistapi_register_private_file(L);
     mistapi_register_interrupt(L);
     mistapi_register_lock_file(L);
+    mistapi_register_digest(L);
+    mistapi_register_redis_reply(L);
+    mistapi_register_redis_conn(L);
     return 1;
 }

@@ -13,5 +13,8 @@ MISTAPI_LOCAL void mistapi_register_clock(lua_State *L);  /* clock.c */
 MISTAPI_LOCAL void mistapi_register_private_file(lua_State *L);  /* private_file.c */
 MISTAPI_LOCAL void mistapi_register_interrupt(lua_State *L);     /* interrupt.c */
 MISTAPI_LOCAL void mistapi_register_lock_file(lua_State *L);     /* lock_file.c */
+MISTAPI_LOCAL void mistapi_register_digest(lua_State *L);        /* digest.c */
+MISTAPI_LOCAL void mistapi_register_redis_reply(lua_State *L);   /* redis_reply.c */
+MISTAPI_LOCAL void mistapi_register_redis_conn(lua_State *L);    /* redis_conn.c */
 
 #endif

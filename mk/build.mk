@@ -6,10 +6,11 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CORE_CFLAGS  = $(CFLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L -fPIC -fvisibility=hidden \
-               $(shell pkg-config --cflags libcurl uuid yajl)
-# libcurl's headers, not the library: the core loads it (dlopen) when the first
-# session is made, so JSON alone (an nginx worker on cosockets) never maps it.
-CORE_LDLIBS  = $(shell pkg-config --libs uuid yajl) -ldl
+               $(shell pkg-config --cflags libcurl uuid yajl hiredis libcrypto)
+# libcurl's and libcrypto's headers, not the libraries: the core loads them
+# (dlopen) when the first session or digest needs one, so JSON alone (an nginx
+# worker on cosockets) never maps them. hiredis (small, libc only) is linked.
+CORE_LDLIBS  = $(shell pkg-config --libs uuid yajl hiredis) -ldl
 CORE_LDFLAGS = -shared $(LDFLAGS)
 
 LUA54_CFLAGS  = $(shell pkg-config --cflags lua5.4)

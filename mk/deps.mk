@@ -6,9 +6,9 @@
 # machine that has only the build set.
 
 BUILD_DEB_PACKAGES := gcc make pkg-config liblua5.4-dev libluajit2-5.1-dev \
-  libcurl4-openssl-dev uuid-dev libyajl-dev
+  libcurl4-openssl-dev uuid-dev libyajl-dev libhiredis-dev libssl-dev
 DEB_PACKAGES := $(BUILD_DEB_PACKAGES) lua5.4 lua5.1 liblua5.1-0-dev luajit2 \
-  lua-cjson lua-busted lua-check luarocks openssl ca-certificates nginx libnginx-mod-http-lua lua-resty-core
+  lua-cjson lua-busted lua-check luarocks openssl ca-certificates nginx libnginx-mod-http-lua lua-resty-core redis-server
 
 # $(call apt_ensure,PACKAGES,TARGET)
 define apt_ensure

@@ -16,8 +16,8 @@ FUZZ_TARGETS       := decode headers validate encode_token encode batch
 FUZZ_CC            := clang
 SAN_FLAGS          := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 SAN_CFLAGS          = -g -O1 $(SAN_FLAGS) $(WARN) -std=c99 -D_POSIX_C_SOURCE=200809L \
-                      $(shell pkg-config --cflags lua5.4 libcurl uuid yajl)
-FUZZ_LDLIBS         = $(shell pkg-config --libs lua5.4 libcurl uuid yajl)
+                      $(shell pkg-config --cflags lua5.4 libcurl uuid yajl hiredis libcrypto)
+FUZZ_LDLIBS         = $(shell pkg-config --libs lua5.4 libcurl uuid yajl hiredis) -ldl
 FUZZ_CORE_OBJS     := $(patsubst csrc/%.c,build/fuzz/obj/%.o,$(CORE_SRCS))
 FUZZ_BINS          := $(addprefix build/fuzz/,$(FUZZ_TARGETS))
 .SECONDARY: $(FUZZ_CORE_OBJS) build/fuzz/obj/lua_host.o
@@ -87,7 +87,7 @@ ASAN_ENV  := MISTAPI_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:al
 $(ASAN_CORE): $(CORE_SRCS) $(CORE_HDRS) mk/safety.mk | deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(SAN_CFLAGS) -fPIC -fvisibility=hidden -shared -o $@ $(CORE_SRCS) \
-	  $(shell pkg-config --libs libcurl uuid yajl)
+	  $(shell pkg-config --libs libcurl uuid yajl hiredis) -ldl
 
 $(ASAN_LUA): fuzz/asan_lua.c mk/safety.mk | deps
 	@mkdir -p $(@D)

@@ -29,6 +29,9 @@ local DEFAULTS = {
   retry_cap = 60,
   max_body = 64 * 1024 * 1024,
   transport = "auto",
+  budget = "memory:",
+  budget_limit = 5000,
+  budget_window = 3600,
 }
 config.DEFAULTS = DEFAULTS
 
@@ -45,6 +48,7 @@ local TYPES = {
   email = "string", password = "string", two_factor = "string", getenv = "function",
   org_id = "string", clock = "table", max_decoded = "number",
   keepalive_timeout = "number", pool_size = "number",
+  budget = "string", budget_limit = "number", budget_window = "number", budget_wait = "number",
 }
 
 -- The variables the library reads, first wins within a row; the README's table lists them.
@@ -52,7 +56,7 @@ local TYPES = {
 -- MIST_HOST that says otherwise.
 config.VARIABLES = {
   "MIST_HOST", "MIST_BASE_URL", "MIST_APITOKEN", "MIST_API_TOKEN", "MIST_USER", "MIST_PASSWORD",
-  "MIST_ORG_ID", "MIST_ENV_FILE",
+  "MIST_ORG_ID", "MIST_ENV_FILE", "MIST_BUDGET",
 }
 
 -- Edit distance, to suggest the option a misspelt name meant.
@@ -206,6 +210,30 @@ local function resolve_base_url(o, env)
   return url, nil, scheme, host
 end
 
+-- The budget options (docs/configuration.md): where the budget is counted
+-- (the option, else MIST_BUDGET, else memory), its allowance, and how long a
+-- call may wait for room (default: retry_cap, as long as a Retry-After is
+-- waited for). Returns a validation error, or nil.
+function config.budget_settings(s, opts, env)
+  if not opts.budget then s.budget = env("MIST_BUDGET") or DEFAULTS.budget end
+  local _, why = require("mistapi.budget").kind(s.budget)
+  if why then return errors.validation(why) end
+  local limit = s.budget_limit
+  if not (limit >= 1 and limit <= 1e9 and limit == math.floor(limit)) then
+    return errors.validation("budget_limit: must be a whole number of calls from 1 to 1000000000")
+  end
+  local window = s.budget_window
+  if not (window > 0 and window <= 86400 * 31) then
+    return errors.validation("budget_window: must be a number of seconds above 0, at most 31 days")
+  end
+  local wait = s.budget_wait
+  if wait == nil then
+    s.budget_wait = s.retry_cap
+  elseif not (wait >= 0 and wait < math.huge) then
+    return errors.validation("budget_wait: must be a number of seconds, 0 or more")
+  end
+end
+
 --- Checks and completes the options of `mistapi.new`.
 -- @return the settings table, or nil and a validation error
 function config.resolve(opts)
@@ -351,6 +379,8 @@ function config.resolve(opts)
   if s.transport ~= "auto" and s.transport ~= "curl" and s.transport ~= "ngx" then
     return nil, errors.validation(('transport: "%s" is not one of auto, curl, ngx'):format(errors.tidy(s.transport)))
   end
+  local berr = config.budget_settings(s, opts, env)
+  if berr then return nil, berr end
   return s
 end
 

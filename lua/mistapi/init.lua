@@ -10,6 +10,7 @@ local config = require "mistapi.config"
 local errors = require "mistapi.errors"
 local operations = require "mistapi.operations"
 local pipeline = require "mistapi.pipeline"
+local budget = require "mistapi.budget"
 local transport = require "mistapi.transport"
 local resources = require "mistapi.resources"
 local result = require "mistapi.result"
@@ -57,15 +58,22 @@ Client.__index = Client
 -- @param opts see the README: base_url | host | cloud, token | tokens,
 --   timeout, connect_timeout, max_retries, retry_base, retry_cap, deadline,
 --   ca_file, ca_path, proxy, insecure_http, max_body, user_agent, transport,
---   log, pass_unknown_fields, env_file, email, password, two_factor, org_id, clock
+--   log, pass_unknown_fields, env_file, email, password, two_factor, org_id, clock,
+--   budget, budget_limit, budget_window, budget_wait
 function mistapi.new(opts)
   local settings, err = config.resolve(opts)
   if not settings then return nil, err end
   local t, terr = transport.open(settings)
   if not t then return nil, terr end
   -- org_id: the option, else MIST_ORG_ID (or the env file); nil when neither says
+  -- the budget of each token (memory: this client alone, by default)
+  local b, berr = budget.open(settings, t.now)
+  if not b then
+    t:close()
+    return nil, errors.validation(berr)
+  end
   local client = setmetatable({ settings = settings, transport = t, org_id = settings.org_id }, Client)
-  client.pipeline = pipeline.new(settings, t)
+  client.pipeline = pipeline.new(settings, t, b)
   if #settings.tokens == 0 then
     -- email and password: a login session, opened on the first call or by client:login()
     client.pipeline.auth = auth().new(settings, client.pipeline)

@@ -14,11 +14,13 @@ Pipeline.__index = Pipeline
 
 local pipeline = {}
 
---- A pipeline over a transport, with the client's settings.
-function pipeline.new(settings, transport)
+--- A pipeline over a transport, with the client's settings and the budget
+-- of its tokens (mistapi.budget.open).
+function pipeline.new(settings, transport, budget)
   return setmetatable({
     s = settings,
     transport = transport,
+    budget = budget,     -- take(index, limit, window), hold(index, seconds)
     spent = {},          -- token index -> until when (transport.now()) a 429 used it up
     any_spent = false,   -- whether spent may hold one (else token 1 is the pick, without a look)
     auth = false,        -- a login session (mistapi.auth), when there is one
@@ -88,6 +90,25 @@ function Pipeline:token_left()
     if not spent[i] or spent[i] <= now then return true end
   end
   return false
+end
+
+--- Takes one call from the budget of token `index`, else of another token
+-- not used up by a 429 that has room. Returns the token taken for, or nil
+-- and the seconds until the first of them has room.
+function Pipeline:take_for(index)
+  local s, b = self.s, self.budget
+  local limit, window = s.budget_limit, s.budget_window
+  local wait = b:take(index, limit, window)
+  if wait == 0 then return index end
+  local spent, now = self.spent, self.transport.now()
+  for j = 1, #s.tokens do
+    if j ~= index and not (spent[j] and spent[j] > now) then
+      local w = b:take(j, limit, window)
+      if w == 0 then return j end
+      if w < wait then wait = w end
+    end
+  end
+  return nil, wait
 end
 
 --- The headers of an attempt with token `index`.
@@ -177,6 +198,19 @@ function Pipeline:http_error(req, resp, attempts, token_index)
   return errors.new("http", message, fields)
 end
 
+-- A call the budget had no room for within budget_wait (or the deadline):
+-- `retry_after` says in how many seconds there is room.
+function Pipeline:budget_error(req, wait, attempts)
+  local s = self.s
+  local secrets = self:secrets()
+  return errors.new("budget",
+    ("no room in the budget (%d calls in %g s a token) for another %.3f s; budget_wait is %g s")
+      :format(s.budget_limit, s.budget_window, wait, s.budget_wait), {
+    retry_after = wait, method = req.method, url = errors.redact_target(req.url, secrets),
+    path = errors.redact_target(req.path, secrets), attempts = attempts,
+  })
+end
+
 function Pipeline:transport_error(req, info, attempts, token_index)
   local kind = info.kind == "timeout" and "timeout" or "transport"
   local secrets = self:secrets()
@@ -239,7 +273,11 @@ function Pipeline:decide(policy, item, resp, info, deadline)
   end
   local s = self.s
   if status == 429 and item.token then
-    self:spend(item.token, retry.parse_retry_after(resp.headers["retry-after"]) or s.retry_cap)
+    -- used up for this client, and held in the budget: every client that
+    -- shares it waits for the Retry-After too
+    local seconds = retry.parse_retry_after(resp.headers["retry-after"]) or s.retry_cap
+    self:spend(item.token, seconds)
+    self.budget:hold(item.token, seconds)
     local tokens = #s.tokens
     local rotations = item.rotations or 0
     if tokens > 1 and rotations < tokens - 1 and self:token_left() then
@@ -270,13 +308,37 @@ end
 local ONE = { 1 }
 
 -- An attempt of item begins: its headers (returned), and the token and
--- login session they were made from.
+-- login session they were made from; one call is taken from the token's
+-- budget. When no token has room: nil and the seconds until one has.
 local function begin_attempt(self, item)
   local r = item.req
   local headers, token, generation = self:attempt_headers(r.method, r.body ~= nil)
+  if token then
+    local taken, wait = self:take_for(token)
+    if not taken then return nil, wait end
+    if taken ~= token then
+      token = taken
+      headers = self:token_headers(taken, r.body ~= nil)
+    end
+  end
   item.token, item.generation = token, generation
   item.attempts = item.attempts + 1
   return headers
+end
+
+-- Item i could not begin for want of room in the budget: the seconds to
+-- wait for it, or nil when the call has waited budget_wait in all (or would
+-- pass its deadline): the item then ends with a "budget" error.
+local function budget_wait(self, items, i, wait, deadline, on_done)
+  local item = items[i]
+  local waited = (item.budget_waited or 0) + wait
+  if waited <= self.s.budget_wait and not (deadline and self.transport.now() + wait > deadline) then
+    item.budget_waited = waited
+    return wait
+  end
+  item.err = self:budget_error(item.req, wait, item.attempts)
+  if on_done then on_done(i, item) end
+  return nil
 end
 
 -- What the attempt of item i came to, by `Pipeline:decide`: the item keeps
@@ -323,28 +385,46 @@ local function round(self, items, pending, policy, concurrency, on_done, deadlin
     local i = pending[1]
     local item = items[i]
     local req = item.req
-    req.headers = begin_attempt(self, item)
+    local headers, room = begin_attempt(self, item)
+    if not headers then
+      local wait = budget_wait(self, items, i, room, deadline, on_done)
+      if not wait then return nil, 0 end
+      return pending, wait
+    end
+    req.headers = headers
     local resp, info = t:request(req, not req.max_items and whole or nil)
     req.headers = nil
     local step = settle(self, items, i, resp, info, started, policy, deadline, on_done)
     if step == "done" or not step then return nil, 0 end
     return pending, step ~= "again" and step or 0
   end
-  local batch = {}
+  local batch, sent = {}, {}
+  local again, wait = nil, 0
   for k = 1, #pending do
     local item = items[pending[k]]
     local req = item.req
-    batch[k] = { method = req.method, url = req.url, body = req.body, headers = begin_attempt(self, item) }
+    local headers, room = begin_attempt(self, item)
+    if headers then
+      batch[#batch + 1] = { method = req.method, url = req.url, body = req.body, headers = headers }
+      sent[#batch] = pending[k]
+    else
+      -- no room in the budget: not sent this round
+      local w = budget_wait(self, items, pending[k], room, deadline, on_done)
+      if w then
+        again = again or {}
+        again[#again + 1] = pending[k]
+        if w > wait then wait = w end
+      end
+    end
   end
-  local answers = t:batch(batch, concurrency)
-  local again, wait = nil, 0
-  for k = 1, #pending do
+  local answers = #batch > 0 and t:batch(batch, concurrency) or batch
+  for k = 1, #batch do
     local answer = answers[k]
-    local step = settle(self, items, pending[k], answer.status and answer or nil, answer.err, started,
+    local step = settle(self, items, sent[k], answer.status and answer or nil, answer.err, started,
       policy, deadline, on_done)
     if step and step ~= "done" then
       again = again or {}
-      again[#again + 1] = pending[k]
+      again[#again + 1] = sent[k]
       if step ~= "again" and step > wait then wait = step end
     end
   end
@@ -510,6 +590,15 @@ local function first_attempt(self, method, url, body, req, policy)
   local whole = shape and shape.whole and not s.max_decoded and not (req and req.max_items) and shape.core or nil
   local deadline = s.deadline and t.now() + s.deadline
   local index = self.any_spent and self:pick_token() or 1
+  if self.budget:take(index, s.budget_limit, s.budget_window) ~= 0 then
+    -- no room in this token's budget now: the rounds choose (another
+    -- token, a wait, or a budget error)
+    req = req or { method = method, path = url:sub(#s.base_url + 1), body = body }
+    req.url = url
+    local item = { req = req, attempts = 0, token = nil, resp = nil }
+    rounds(self, { item }, ONE, policy, 1, nil, deadline, whole)
+    return nil, item
+  end
   local headers = self.header_cache[body and -index or index] or self:token_headers(index, body ~= nil)
   local status, raw, text, decoded = t:send(method, url, headers, body, whole)
   -- (decoded comes with a 2xx only)

@@ -96,7 +96,21 @@ local function client_for(o, env, token, log, ca_file)
   return mistapi.new { base_url = o["base-url"], host = o.host, cloud = o.cloud, getenv = env.getenv,
                        env_file = o["env-file"],
                        token = token, org_id = o.org, max_retries = o["max-retries"], timeout = o.timeout,
-                       ca_file = ca_file, log = log }
+                       ca_file = ca_file, log = log, budget = o.budget }
+end
+
+-- The log hook of a run: a warning (a shared budget that failed) always,
+-- with --debug a line for each attempt too; nil when there is nothing to say.
+local function log_hook(ctx, o, env)
+  local budget = o.budget or env.getenv("MIST_BUDGET")
+  if not o.debug and (budget == nil or budget == "" or budget == "memory:") then return nil end
+  return function(e)
+    if e.warning then
+      ctx.err("mistapi-tokens: warning: " .. secrets.scrub(e.warning, ctx.secrets))
+    elseif o.debug then
+      ctx.debug_line(e)
+    end
+  end
 end
 
 -- The --debug line of one attempt, with every secret the run knows taken out.
@@ -191,7 +205,8 @@ local function dispatch(ctx, o, env)
   local ca_file, caerr = ca_file_of(o, env.getenv)
   if caerr then return ctx.usage(caerr) end
   ctx.secrets = secrets.known(env.getenv, token)
-  local client, cerr = client_for(o, env, token, o.debug and debug_hook(ctx, ctx.secrets) or nil, ca_file)
+  ctx.debug_line = debug_hook(ctx, ctx.secrets)
+  local client, cerr = client_for(o, env, token, log_hook(ctx, o, env), ca_file)
   if not client then
     if cerr.kind == "validation" then
       ctx.err("mistapi-tokens: " .. describe(cerr))

@@ -23,6 +23,8 @@ registry.GLOBAL_OPTIONS = {
   { "debug", "flag", nil, "show each request on stderr (method, path, status, time, attempt); -v too" },
   { "max-retries", "count", "N", "retries of a call that failed in a way worth retrying (default 3)" },
   { "timeout", "seconds", "S", "seconds for one attempt (default 30)" },
+  { "budget", "value", "URL", "count each token's calls in memory: (default: $MIST_BUDGET, else this run alone),"
+    .. " shm:NAME or redis://HOST:PORT[/DB] (shared)" },
   { "base-url", "value", "URL", "the Mist API (default: $MIST_HOST, else $MIST_BASE_URL, else api.mist.com)" },
   { "host", "value", "HOST", "the Mist API's host name, as api.eu.mist.com" },
   { "cloud", "value", "NAME", "a Mist cloud by name (global01, emea01, apac01, ...)" },

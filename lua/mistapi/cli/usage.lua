@@ -15,7 +15,8 @@ exit status:
   2  usage: a wrong option or argument, no org, no API token, a --key-file that can't be made
   3  validation: a value the API would refuse (checked before anything is sent)
   4  HTTP 4xx: not found, unauthorized, forbidden, ...
-  5  HTTP 5xx, redirect, transport failure, timeout, or an answer that can't be read
+  5  HTTP 5xx, redirect, transport failure, timeout, no room in the call budget (--budget),
+     or an answer that can't be read
   6  rotate, apply: a step of ours failed (a key that could not be stored); the message says what exists now
   7  apply PLANFILE: the org changed since the plan was made; nothing was changed
   70 internal error (a bug: please report it)
