@@ -1,7 +1,8 @@
--- Two nginx workers share one shm budget (mistapi.budget.shm over a
--- lua_shared_dict): both take from one key at once, each racing for room the
--- moment it comes back, and together they never take more than `limit` in any
--- `window`. nginx runs LuaJIT itself, so these run once, in the Lua 5.4 run.
+-- Two nginx workers share one shm budget (budget = "shm:NAME" over a
+-- lua_shared_dict): the backend alone, both workers taking from one key at
+-- once, each racing for room the moment it comes back; then mistapi clients in
+-- both workers calling the emulator through it. nginx runs LuaJIT itself, so
+-- these run once, in the Lua 5.4 run.
 if jit then
   pending("nginx specs run in the Lua 5.4 run only")
   return
@@ -9,7 +10,9 @@ end
 
 local cjson = require "cjson"
 local core = require "mistapi.core"
+local emulator = require "support.emulator"
 local nginx_workers = require "support.nginx_workers"
+local check = require "support.budget_check"
 
 local HTTP = [[
   lua_shared_dict ctl 1m;
@@ -19,20 +22,6 @@ local HTTP = [[
 local LOCATIONS = [[
     location / { content_by_lua_block { require("support.budget_driver").handle() } }
 ]]
-
--- The most takes in any span shorter than `window` by `slack`, over every
--- worker's takes. `slack` covers the clocks of two processes read a moment
--- apart (ngx.now has milliseconds); a budget that lets extra takes through
--- lets them through at the same instant.
-local function most_in_any_window(times, window, slack)
-  table.sort(times)
-  local most, j = 0, 1
-  for i = 1, #times do
-    while times[i] - times[j] >= window - slack do j = j + 1 end
-    if i - j + 1 > most then most = i - j + 1 end
-  end
-  return most
-end
 
 describe("two nginx workers sharing one shm budget", function()
   local app
@@ -51,14 +40,20 @@ describe("two nginx workers sharing one shm budget", function()
     if app then app:stop() end
   end)
 
-  -- every worker runs the job at once; -> each worker's answer
+  -- every worker runs the job at once; -> each worker's answer (from two processes)
   local function job(args)
     local status, body = app:request("POST", "/job", cjson.encode(args))
     assert.equal(200, status, body)
     local id = cjson.decode(body).id
     for _ = 1, 3000 do -- bounded: ~60 s, only a hang ends it
       local s, text = app:request("GET", "/result?id=" .. id)
-      if s == 200 then return cjson.decode(text).results end
+      if s == 200 then
+        local results = cjson.decode(text).results
+        assert.equal(2, #results)
+        assert.are_not.equal(results[1].pid, results[2].pid)
+        for _, r in ipairs(results) do assert.is_nil(r.raised) end
+        return results
+      end
       core.sleep(0.02)
     end
     error("the job did not end")
@@ -69,21 +64,87 @@ describe("two nginx workers sharing one shm budget", function()
     local key = ("%064x"):format(os.time()) .. "hammer"
     local results = job { kind = "hammer", dict = "budget", key = key, limit = limit, window = window,
                           total = 2 * limit + 10 }
-    local all, pids = {}, {}
+    local all = {}
     for _, r in ipairs(results) do
-      assert.is_nil(r.raised)
       assert.same({}, r.errors)
       assert.is_true(r.tries > 0)
-      pids[r.pid] = true
       for _, t in ipairs(r.times) do all[#all + 1] = t end
     end
-    assert.equal(2, #results)
-    local n = 0
-    for _ in pairs(pids) do n = n + 1 end
-    assert.equal(2, n) -- two processes, not one worker twice
     assert.is_true(#all >= 2 * limit + 10)
-    assert.is_true(most_in_any_window(all, window, 0.01) <= limit)
+    -- a budget that lets extra takes through lets them through at the same instant
+    assert.is_true(check.most_in_any_window(all, window, 0.01) <= limit)
     -- and the limit was reached: the budget let the workers go as far as it allows
-    assert.equal(limit, most_in_any_window(all, window, 0.01))
+    assert.equal(limit, check.most_in_any_window(all, window, 0.01))
+  end)
+
+  describe("with mistapi clients calling the emulator", function()
+    local e
+
+    setup(function() e = emulator.start() end)
+    teardown(function() if e then e:stop() end end)
+    before_each(function() e:reset() end)
+
+    local function client_opts(extra)
+      local opts = { base_url = e.url, token = e.token, budget = "shm:budget", budget_wait = 30 }
+      for k, v in pairs(extra) do opts[k] = v end
+      return opts
+    end
+
+    local function outcomes_of(results)
+      local all = {}
+      for _, r in ipairs(results) do
+        assert.same({}, r.warnings) -- the shared budget answered throughout
+        for _, o in ipairs(r.outcomes) do all[#all + 1] = o end
+      end
+      return all
+    end
+
+    it("make more calls than one window allows, and the emulator sees no 429 and at most N a window", function()
+      local n, window = 8, 2
+      e:config { rate_limit = n, rate_window = window }
+      -- the budget's window a little longer than the server's: a call is counted
+      -- when taken here and when it arrives there
+      local results = job { kind = "client", calls = 12,
+                            opts = client_opts { budget_limit = n, budget_window = window + 0.3 } }
+      local outcomes = outcomes_of(results)
+      assert.equal(24, #outcomes)
+      for _, o in ipairs(outcomes) do assert.equal(200, o) end
+      local log = e:log()
+      assert.equal(24, #log)
+      local times = {}
+      for i, entry in ipairs(log) do
+        assert.equal(200, entry.status)
+        times[i] = entry.time
+      end
+      assert.is_true(check.most_in_fixed_windows(log, window) <= n)
+      assert.is_true(check.most_in_any_window(times, window) <= n)
+    end)
+
+    it("wait together for the Retry-After of a 429 that one of them met", function()
+      local retry_after = 3
+      -- the 7th request is answered 429 as if a client outside the fleet spent the allowance
+      e:fault { kind = "status", status = 429, retry_after = retry_after, skip = 6 }
+      local results = job { kind = "client", calls = 40, pause = 0.05,
+                            opts = client_opts { budget_limit = 1000, budget_window = 60 } }
+      for _, o in ipairs(outcomes_of(results)) do assert.equal(200, o) end
+      local log = e:log()
+      local met
+      for _, entry in ipairs(log) do
+        if entry.status == 429 then
+          assert.is_nil(met)
+          met = entry.time
+        end
+      end
+      assert.is_number(met)
+      -- what was on its way when the 429 came may still arrive; then nothing
+      -- from either worker until the Retry-After is over
+      local during, after = 0, 0
+      for _, entry in ipairs(log) do
+        if entry.time > met + 0.5 and entry.time < met + retry_after then during = during + 1 end
+        if entry.time >= met + retry_after then after = after + 1 end
+      end
+      assert.equal(0, during)
+      assert.is_true(after > 40) -- both workers went on afterwards
+    end)
   end)
 end)

@@ -12,6 +12,7 @@
 --   POST /job {kind, ...}: every worker runs it on a timer, at the same moment;
 --     answers {id}.  GET /result?id=ID -> 200 {results = {per worker}} once every
 --     worker is done, else 202.  GET /workers -> {count}: workers up.
+--   Jobs: "hammer" (takes from the shm backend), "client" (calls through mistapi).
 local cjson = require "cjson"
 local shm = require "mistapi.budget.shm"
 
@@ -95,6 +96,27 @@ function JOBS.hammer(a)
     end
   end
   return { times = times, tries = tries, errors = errors }
+end
+
+-- Every worker makes one mistapi client (a.opts: base_url, token, budget...)
+-- and makes `a.calls` calls of GET /self one after the other (a.pause seconds
+-- apart). Answers each call's status or error kind, and the log hook's warnings.
+function JOBS.client(a)
+  local mistapi = require "mistapi"
+  local warnings = {}
+  local opts = a.opts
+  opts.getenv = function() return nil end
+  opts.log = function(x)
+    if x.warning then warnings[#warnings + 1] = x.warning end
+  end
+  local c = assert(mistapi.new(opts))
+  local outcomes = {}
+  for i = 1, a.calls do
+    local res, err = c:get_self()
+    outcomes[i] = res and res.status or err.kind
+    if a.pause then ngx.sleep(a.pause) end
+  end
+  return { outcomes = outcomes, warnings = warnings }
 end
 
 local function run_job(text)
