@@ -206,7 +206,7 @@ server {
       local hook = require("mistapi.transport.ngx_log").hook { level = ngx.NOTICE, failure_level = ngx.ERR }
       -- the token comes in a header: nginx adds the request line to each line it logs
       local token = ngx.req.get_headers()["x-token"]
-      local c = assert(mistapi.new { base_url = a.base, token = token, max_retries = 0, log = hook })
+      local c = assert(mistapi.new { base_url = a.base, token = token, max_retries = 0, log = hook, budget = a.budget })
       local res = c:orgs_api_tokens():list_org_api_tokens(a.org)
       local dead = assert(mistapi.new { base_url = a.dead, token = token, max_retries = 0, log = hook })
       local _, err = dead:orgs_api_tokens():list_org_api_tokens(a.org)
@@ -604,14 +604,19 @@ describe("the ngx transport in nginx", function()
   describe("the ngx_log hook", function()
     it("writes each attempt to nginx's error log at the levels asked, never the token", function()
       local dead = "http://127.0.0.1:" .. nginx_app.free_port()
+      -- a shared budget nobody answers for: its warning at the failure level, the call made
+      local no_redis = "redis://127.0.0.1:" .. nginx_app.free_port()
       local _, _, body = app.session:request("GET", "http://127.0.0.1:" .. probe_port .. "/t/log_hook?base="
-        .. escape(e.url) .. "&org=" .. e.org_id .. "&dead=" .. escape(dead), { ["X-Token"] = e.token }, nil)
+        .. escape(e.url) .. "&org=" .. e.org_id .. "&dead=" .. escape(dead) .. "&budget=" .. escape(no_redis),
+        { ["X-Token"] = e.token }, nil)
       assert.equal("listed, transport", body)
       local log = app:error_log()
       local path = "/api/v1/orgs/" .. e.org_id .. "/apitokens"
       assert.truthy(log:find("%[notice%] [^\n]*mistapi: GET " .. path:gsub("%p", "%%%0") .. "[^\n]* %-> 200 in "), log)
       assert.truthy(log:find("%[error%] [^\n]*mistapi: GET " .. path:gsub("%p", "%%%0") .. "[^\n]* %-> transport in "),
         "no failure line")
+      assert.truthy(log:find("%[error%] [^\n]*mistapi: budget: " .. no_redis:gsub("%p", "%%%0") .. " failed %(redis: "),
+        "no budget warning")
       assert.is_nil(log:find(e.token, 1, true))
     end)
   end)

@@ -1,6 +1,6 @@
 --- The one error type of mistapi.
 -- Every failure a call returns is a table with this metatable: `kind`
--- ("validation", "http", "transport", "timeout", "decode"), `message`, and
+-- ("validation", "http", "transport", "timeout", "decode", "budget"), `message`, and
 -- where they apply `status`, `detail`, `body`, `headers`, `retry_after`,
 -- `method`, `url`, `attempts`, `token_index`. Nothing in it is a secret but
 -- `body`, which holds the raw answer so that a new token's key is never lost;

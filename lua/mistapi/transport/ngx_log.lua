@@ -2,7 +2,7 @@
 --   log = require("mistapi.transport.ngx_log").hook { level = ngx.INFO, failure_level = ngx.WARN }
 -- An answered attempt is logged at `level` (default ngx.INFO); one that got
 -- no answer (a transport error or a timeout) at `failure_level` (default
--- ngx.WARN). The hook only sees method, path, status, error, duration,
+-- ngx.WARN), as is a warning of a shared budget. The hook only sees method, path, status, error, duration,
 -- attempt and token_index (never headers or bodies), so no token reaches
 -- the log. nginx writes a line only when `error_log` is set at that level
 -- or a more verbose one.
@@ -28,6 +28,10 @@ function ngx_log.hook(opts)
   local level = opts.level or ngx.INFO
   local failure_level = opts.failure_level or ngx.WARN
   return function(e)
+    if e.warning then   -- a shared budget that failed (no attempt in it)
+      ngx.log(failure_level, "mistapi: ", e.warning)
+      return
+    end
     ngx.log(e.status and level or failure_level, ("mistapi: %s %s -> %s in %.3fs (attempt %d%s)"):format(
       e.method, e.path, e.status or e.error, e.duration, e.attempt,
       e.token_index and (", token " .. e.token_index) or ""))
