@@ -13,6 +13,8 @@ local core = require "mistapi.core"
 local emulator = require "support.emulator"
 local nginx_workers = require "support.nginx_workers"
 local check = require "support.budget_check"
+local mistapi = require "mistapi"
+local redis_server = require "support.redis_server"
 
 local HTTP = [[
   lua_shared_dict ctl 1m;
@@ -40,11 +42,15 @@ describe("two nginx workers sharing one shm budget", function()
     if app then app:stop() end
   end)
 
-  -- every worker runs the job at once; -> each worker's answer (from two processes)
-  local function job(args)
+  -- every worker starts the job at once; -> its id
+  local function start_job(args)
     local status, body = app:request("POST", "/job", cjson.encode(args))
     assert.equal(200, status, body)
-    local id = cjson.decode(body).id
+    return cjson.decode(body).id
+  end
+
+  -- -> each worker's answer to job `id` (from two processes), once all are done
+  local function wait_job(id)
     for _ = 1, 3000 do -- bounded: ~60 s, only a hang ends it
       local s, text = app:request("GET", "/result?id=" .. id)
       if s == 200 then
@@ -57,6 +63,10 @@ describe("two nginx workers sharing one shm budget", function()
       core.sleep(0.02)
     end
     error("the job did not end")
+  end
+
+  local function job(args)
+    return wait_job(start_job(args))
   end
 
   it("never take more than the limit in any window, though they take past several windows", function()
@@ -88,6 +98,30 @@ describe("two nginx workers sharing one shm budget", function()
       local opts = { base_url = e.url, token = e.token, budget = "shm:budget", budget_wait = 30 }
       for k, v in pairs(extra) do opts[k] = v end
       return opts
+    end
+
+    -- the arrival time of the one 429 in `log`
+    local function the_429(log)
+      local met
+      for _, entry in ipairs(log) do
+        if entry.status == 429 then
+          assert.is_nil(met)
+          met = entry.time
+        end
+      end
+      assert.is_number(met)
+      return met
+    end
+
+    -- requests that arrived during a Retry-After, less what was on its way when
+    -- the 429 came; and those after it
+    local function around(log, met, retry_after)
+      local during, after = 0, 0
+      for _, entry in ipairs(log) do
+        if entry.time > met + 0.5 and entry.time < met + retry_after then during = during + 1 end
+        if entry.time >= met + retry_after then after = after + 1 end
+      end
+      return during, after
     end
 
     local function outcomes_of(results)
@@ -128,23 +162,75 @@ describe("two nginx workers sharing one shm budget", function()
                             opts = client_opts { budget_limit = 1000, budget_window = 60 } }
       for _, o in ipairs(outcomes_of(results)) do assert.equal(200, o) end
       local log = e:log()
-      local met
-      for _, entry in ipairs(log) do
-        if entry.status == 429 then
-          assert.is_nil(met)
-          met = entry.time
-        end
-      end
-      assert.is_number(met)
       -- what was on its way when the 429 came may still arrive; then nothing
       -- from either worker until the Retry-After is over
-      local during, after = 0, 0
-      for _, entry in ipairs(log) do
-        if entry.time > met + 0.5 and entry.time < met + retry_after then during = during + 1 end
-        if entry.time >= met + retry_after then after = after + 1 end
-      end
+      local during, after = around(log, the_429(log), retry_after)
       assert.equal(0, during)
       assert.is_true(after > 40) -- both workers went on afterwards
+    end)
+
+    describe("and a process beside nginx, sharing a Redis budget", function()
+      local rs
+
+      setup(function() rs = redis_server.start() end)
+      teardown(function() if rs then rs:stop() end end)
+      before_each(function() rs:flush() end)
+
+      -- this process's calls while the workers make theirs: -> outcomes, warnings
+      local function calls_here(n, pause, extra)
+        local warnings = {}
+        local opts = { base_url = e.url, token = e.token, budget = rs.url, budget_wait = 30,
+                       getenv = function() return nil end,
+                       log = function(x) if x.warning then warnings[#warnings + 1] = x.warning end end }
+        for k, v in pairs(extra) do opts[k] = v end
+        local c = assert(mistapi.new(opts))
+        local outcomes = {}
+        for i = 1, n do
+          local res, err = c:get_self()
+          outcomes[i] = res and res.status or err.kind
+          if pause then core.sleep(pause) end
+        end
+        c:close()
+        return outcomes, warnings
+      end
+
+      it("make more calls together than a window allows, and the emulator sees no 429 and at most N", function()
+        local n, window = 9, 2
+        e:config { rate_limit = n, rate_window = window }
+        local budget = { budget = rs.url, budget_limit = n, budget_window = window + 0.3 }
+        local id = start_job { kind = "client", calls = 8, opts = client_opts(budget) }
+        local mine, warnings = calls_here(8, nil, budget)
+        local outcomes = outcomes_of(wait_job(id))
+        assert.same({}, warnings)
+        for _, o in ipairs(mine) do outcomes[#outcomes + 1] = o end
+        assert.equal(24, #outcomes)
+        for _, o in ipairs(outcomes) do assert.equal(200, o) end
+        local log = e:log()
+        assert.equal(24, #log)
+        local times = {}
+        for i, entry in ipairs(log) do
+          assert.equal(200, entry.status)
+          times[i] = entry.time
+        end
+        assert.is_true(check.most_in_fixed_windows(log, window) <= n)
+        assert.is_true(check.most_in_any_window(times, window) <= n)
+      end)
+
+      it("all wait for the Retry-After of a 429 that one of them met", function()
+        local retry_after = 3
+        e:fault { kind = "status", status = 429, retry_after = retry_after, skip = 6 }
+        local budget = { budget = rs.url, budget_limit = 1000, budget_window = 60 }
+        local id = start_job { kind = "client", calls = 30, pause = 0.05, opts = client_opts(budget) }
+        local mine, warnings = calls_here(30, 0.05, budget)
+        local outcomes = outcomes_of(wait_job(id))
+        assert.same({}, warnings)
+        for _, o in ipairs(mine) do outcomes[#outcomes + 1] = o end
+        for _, o in ipairs(outcomes) do assert.equal(200, o) end
+        local log = e:log()
+        local during, after = around(log, the_429(log), retry_after)
+        assert.equal(0, during)
+        assert.is_true(after > 40) -- the workers and this process went on afterwards
+      end)
     end)
   end)
 end)
