@@ -13,6 +13,7 @@ local nginx_workers = require "support.nginx_workers"
 local HTTP = [[
   lua_shared_dict ctl 1m;
   lua_shared_dict budget 2m;
+  lua_shared_dict tiny 64k;
   init_worker_by_lua_block { require("support.budget_driver").init_worker() }
 ]]
 local LOCATIONS = [[
@@ -114,6 +115,16 @@ describe("the shm budget inside nginx", function()
     assert.is_true(out.result)
     out = call { op = "take", dict = "budget", key = key, limit = 5, window = 10 }
     assert.is_true(out.result > 500)
+  end)
+
+  it("answers an error, not a forgotten take, once a full dict would evict to make room", function()
+    local key = fresh_key()
+    at(4000)
+    local out = call { op = "fill", dict = "tiny", key = key, limit = 100000, window = 60, n = 100000, fake = true }
+    assert.is_nil(out.raised)
+    assert.is_true(out.taken > 10)
+    assert.is_nil(out.result)
+    assert.matches("shm: lua_shared_dict tiny is full", out.err, 1, true)
   end)
 
   it("answers an error for a dict that does not exist, and raises on misuse", function()

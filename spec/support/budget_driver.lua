@@ -5,7 +5,7 @@
 --   init_worker_by_lua_block { require("support.budget_driver").init_worker() }
 --   location / { content_by_lua_block { require("support.budget_driver").handle() } }
 -- Calls (JSON bodies):
---   POST /call {op = "take"|"hold"|"clock"|"new", dict, key, limit, window, seconds, now}
+--   POST /call {op = "take"|"fill"|"hold"|"clock"|"new", dict, key, limit, window, seconds, now, n}
 --     in whichever worker answers; "clock" sets the fake clock the "fake" backends read
 --     (fake = true in take/hold; client_clock = N: a client's clock in settings.now),
 --     "new" answers shm.new's error (or ok).
@@ -58,6 +58,16 @@ function CALLS.take(a)
   local b = assert(backend(a))
   local r, err = b:take(a.key, a.limit, a.window)
   return { result = r, err = err }
+end
+
+-- takes from a.key (limit a.limit) until the first answer that is not 0, at most a.n times
+function CALLS.fill(a)
+  local b = assert(backend(a))
+  for i = 1, a.n do
+    local r, err = b:take(a.key, a.limit, a.window)
+    if r ~= 0 then return { taken = i - 1, result = r, err = err } end
+  end
+  return { taken = a.n }
 end
 
 function CALLS.hold(a)
