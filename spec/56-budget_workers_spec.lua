@@ -70,7 +70,7 @@ describe("two nginx workers sharing one shm budget", function()
   end
 
   it("never take more than the limit in any window, though they take past several windows", function()
-    local limit, window = 300, 1
+    local limit, window = 2000, 1
     local key = ("%064x"):format(os.time()) .. "hammer"
     local results = job { kind = "hammer", dict = "budget", key = key, limit = limit, window = window,
                           total = 2 * limit + 10 }
@@ -81,10 +81,13 @@ describe("two nginx workers sharing one shm budget", function()
       for _, t in ipairs(r.times) do all[#all + 1] = t end
     end
     assert.is_true(#all >= 2 * limit + 10)
-    -- a budget that lets extra takes through lets them through at the same instant
-    assert.is_true(check.most_in_any_window(all, window, 0.01) <= limit)
+    -- A budget that lets extra takes through lets them through at the same
+    -- instant; the slack covers a worker stopped by the scheduler between
+    -- reading the clock and claiming its take (the time it stores is that
+    -- reading).
+    assert.is_true(check.most_in_any_window(all, window, 0.1) <= limit)
     -- and the limit was reached: the budget let the workers go as far as it allows
-    assert.equal(limit, check.most_in_any_window(all, window, 0.01))
+    assert.equal(limit, check.most_in_any_window(all, window, 0.1))
   end)
 
   describe("with mistapi clients calling the emulator", function()
@@ -139,7 +142,7 @@ describe("two nginx workers sharing one shm budget", function()
       -- the budget's window a little longer than the server's: a call is counted
       -- when taken here and when it arrives there
       local results = job { kind = "client", calls = 12,
-                            opts = client_opts { budget_limit = n, budget_window = window + 0.3 } }
+                            opts = client_opts { budget_limit = n, budget_window = window + 0.5 } }
       local outcomes = outcomes_of(results)
       assert.equal(24, #outcomes)
       for _, o in ipairs(outcomes) do assert.equal(200, o) end
@@ -197,7 +200,7 @@ describe("two nginx workers sharing one shm budget", function()
       it("make more calls together than a window allows, and the emulator sees no 429 and at most N", function()
         local n, window = 9, 2
         e:config { rate_limit = n, rate_window = window }
-        local budget = { budget = rs.url, budget_limit = n, budget_window = window + 0.3 }
+        local budget = { budget = rs.url, budget_limit = n, budget_window = window + 0.5 }
         local id = start_job { kind = "client", calls = 8, opts = client_opts(budget) }
         local mine, warnings = calls_here(8, nil, budget)
         local outcomes = outcomes_of(wait_job(id))
