@@ -8,6 +8,7 @@ if jit then
 end
 
 local cjson = require "cjson"
+local core = require "mistapi.core"
 local nginx_workers = require "support.nginx_workers"
 
 local HTTP = [[
@@ -18,6 +19,10 @@ local HTTP = [[
 ]]
 local LOCATIONS = [[
     location / { content_by_lua_block { require("support.budget_driver").handle() } }
+    location = /log_hold {
+      return 204;
+      log_by_lua_block { require("support.budget_driver").log_hold() }
+    }
 ]]
 
 describe("the shm budget inside nginx", function()
@@ -125,6 +130,29 @@ describe("the shm budget inside nginx", function()
     assert.is_true(out.taken > 10)
     assert.is_nil(out.result)
     assert.matches("shm: lua_shared_dict tiny is full", out.err, 1, true)
+  end)
+
+  it("gives up on a hold whose mutex stays taken, with an error, after a bounded wait", function()
+    local key = fresh_key()
+    -- a worker that died holding the hold's mutex (it expires by itself; here not for 10 s)
+    assert.is_true(call { op = "raw_set", dict = "budget", name = "mistapi.budget:" .. key .. ":hl", value = true,
+                          ttl = 10 }.ok)
+    local out = call { op = "hold", dict = "budget", key = key, seconds = 30 }
+    assert.is_nil(out.raised)
+    assert.is_nil(out.result)
+    assert.matches("hold lock busy", out.err, 1, true)
+    -- from the log phase, where nothing may sleep: tried, never slept on, no raise
+    assert.equal(204, (app:request("GET", "/log_hold?key=" .. key .. "&seconds=30")))
+    local kept
+    for _ = 1, 100 do -- the log phase runs after the answer: bounded wait for its record
+      kept = call { op = "log_hold_result" }.result
+      if kept then break end
+      core.sleep(0.02)
+    end
+    assert.is_string(kept)
+    local got = cjson.decode(kept)
+    assert.is_true(got.ok, got.result)
+    assert.matches("hold lock busy", got.err, 1, true)
   end)
 
   it("answers an error for a dict that does not exist, and raises on misuse", function()

@@ -5,7 +5,8 @@
 --   init_worker_by_lua_block { require("support.budget_driver").init_worker() }
 --   location / { content_by_lua_block { require("support.budget_driver").handle() } }
 -- Calls (JSON bodies):
---   POST /call {op = "take"|"fill"|"hold"|"clock"|"new", dict, key, limit, window, seconds, now, n}
+--   POST /call {op = "take"|"fill"|"hold"|"clock"|"new"|"raw_set"|"log_hold_result",
+--               dict, key, limit, window, seconds, now, n, name, value, ttl}
 --     in whichever worker answers; "clock" sets the fake clock the "fake" backends read
 --     (fake = true in take/hold; client_clock = N: a client's clock in settings.now),
 --     "new" answers shm.new's error (or ok).
@@ -68,6 +69,16 @@ function CALLS.fill(a)
     if r ~= 0 then return { taken = i - 1, result = r, err = err } end
   end
   return { taken = a.n }
+end
+
+-- a dict entry set behind the backend's back (a mutex some other worker holds)
+function CALLS.raw_set(a)
+  return { ok = ngx.shared[a.dict]:set(a.name, a.value, a.ttl or 0) }
+end
+
+-- what the log phase of the last request to /log_hold left (see log_hold)
+function CALLS.log_hold_result()
+  return { result = ctl():get("log_hold") }
 end
 
 function CALLS.hold(a)
@@ -138,6 +149,14 @@ local function run_job(text)
   out.worker = ngx.worker.id()
   out.pid = ngx.worker.pid()
   ctl():set("result:" .. a.id .. ":" .. ngx.worker.id(), cjson.encode(out))
+end
+
+-- From a log phase (where ngx.sleep is not allowed): a hold of arg key for
+-- arg seconds, its outcome kept in ctl "log_hold".
+function M.log_hold()
+  local b = assert(shm.new("budget"))
+  local ok, r, err = pcall(b.hold, b, ngx.var.arg_key, tonumber(ngx.var.arg_seconds))
+  ctl():set("log_hold", cjson.encode { ok = ok, result = r, err = err })
 end
 
 function M.init_worker()
