@@ -142,7 +142,7 @@ describe("two nginx workers sharing one shm budget", function()
       -- the budget's window a little longer than the server's: a call is counted
       -- when taken here and when it arrives there
       local results = job { kind = "client", calls = 12,
-                            opts = client_opts { budget_limit = n, budget_window = window + 0.5 } }
+                            opts = client_opts { budget_limit = n, budget_window = window + 1 } }
       local outcomes = outcomes_of(results)
       assert.equal(24, #outcomes)
       for _, o in ipairs(outcomes) do assert.equal(200, o) end
@@ -200,7 +200,7 @@ describe("two nginx workers sharing one shm budget", function()
       it("make more calls together than a window allows, and the emulator sees no 429 and at most N", function()
         local n, window = 9, 2
         e:config { rate_limit = n, rate_window = window }
-        local budget = { budget = rs.url, budget_limit = n, budget_window = window + 0.5 }
+        local budget = { budget = rs.url, budget_limit = n, budget_window = window + 1 }
         local id = start_job { kind = "client", calls = 8, opts = client_opts(budget) }
         local mine, warnings = calls_here(8, nil, budget)
         local outcomes = outcomes_of(wait_job(id))

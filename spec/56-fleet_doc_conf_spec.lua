@@ -112,7 +112,7 @@ describe("docs/fleet.md's nginx.conf", function()
     local conf = doc_conf()
     conf = swap(conf, "/usr/local/share/lua/5.1", nginx_app.ROOT .. "/lua")
     conf = swap(conf, "/usr/local/lib/lua/5.1", nginx_app.ROOT .. "/build/5.1")
-    conf = swap(conf, "budget_limit = 5000, budget_window = 3660", "budget_limit = " .. n .. ", budget_window = 2.5")
+    conf = swap(conf, "budget_limit = 5000, budget_window = 3660", "budget_limit = " .. n .. ", budget_window = 3")
     local port
     assert(ports.retry(1, function(p)
       port = p[1]
