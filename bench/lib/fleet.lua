@@ -164,6 +164,10 @@ local function fleet_row(emu, base, tmp, size, title, kind, budget)
   local id, file = token_file(emu, tmp, "fleet-" .. kind)
   control(emu, "DELETE", "log")
   local procs, outs = {}, {}
+  -- start as one of the emulator's windows begins (they are multiples of it on
+  -- the clock): a run that fell across two windows could pass twice the limit
+  local now = socket.gettime()
+  socket.sleep(size.window - now % size.window + 0.01)
   local t0 = socket.gettime()
   for i = 1, M.PROCS do
     outs[i] = ("%s/fleet-%s-%d.out"):format(tmp, kind, i)
