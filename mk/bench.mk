@@ -30,7 +30,7 @@ bench-quick: deps build $(FLOOR) $(DELAY)
 bench-lint: deps
 	luacheck -q bench
 
-# make test also runs the quick bench (about 40 s): every implementation must
+# make test also runs the quick bench (about 45 s): every implementation must
 # agree on the checksum, so a broken bench can't hide until someone measures.
 bench-check: deps build $(FLOOR) $(DELAY)
 	$(call counted,bench/run --quick > build/bench-quick.log 2>&1 || \

@@ -9,6 +9,7 @@ local report = require "report"
 local targets = require "targets"
 local machine = require "machine"
 local client = require "client"
+local fleet = require "fleet"
 
 local function options(argv)
   local o = { runs = 5, callgrind = sh.have("valgrind"), get_n = 2000, ids = 200, bulk_n = 40, rtt_n = 200,
@@ -30,7 +31,7 @@ local function options(argv)
     else
       io.stderr:write("usage: bench/run [--runs N] [--quick] [--no-callgrind] ",
         "[--only get,list,decode,lat1,lat8,bulk,startup,first,require,tls_first,tls_lat1,tls_lat8,",
-        "tls_lat8_h2,rtt_lat1,rtt_lat8,rtt_lat8_h2] [--out DIR]\n")
+        "tls_lat8_h2,rtt_lat1,rtt_lat8,rtt_lat8_h2,fleet] [--out DIR]\n")
       os.exit(2)
     end
     i = i + 1
@@ -194,6 +195,15 @@ local function main(argv)
   local ok, err = pcall(function()
     for _, e in ipairs(works.plan(fx, srv, o)) do rows[#rows + 1] = measure_one(e, o, tmp, log, srv, cl) end
     if not o.only or o.only.require then measure_require(o, tmp, log, rows, req_info) end
+    if not o.only or o.only.fleet then
+      local got, ferr = fleet.run(o, tmp, log)
+      if not got then
+        say("bench: fleet: ", tostring(ferr), "\n")
+        got = { { work = "fleet", title = "audit --all-orgs (fleet)", key = "mistapi-5.4",
+          name = "mistapi CLI, Lua 5.4", status = "FAILED", note = tostring(ferr) } }
+      end
+      for _, r in ipairs(got) do rows[#rows + 1] = r end
+    end
   end)
   client.stop(cl)
   server.stop(srv)
@@ -212,6 +222,7 @@ local function main(argv)
     report.table(rows),
     report.NOTE,
     "",
+    report.fleet(rows),
     report.targets(judged),
   }, "\n")
   print(text)

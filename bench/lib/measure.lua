@@ -17,14 +17,20 @@ local function median(xs)
 end
 M.median = median
 
--- Runs argv once under /usr/bin/time; returns the checksum it printed (or
--- nil), its exit code and its peak RSS in KiB.
-function M.checksum(argv, tmp)
+-- Runs argv once under /usr/bin/time; returns what it printed, its exit
+-- code and its peak RSS in KiB.
+function M.output(argv, tmp)
   local rss_file = tmp .. "/rss.txt"
   os.remove(rss_file)
   local out, code = sh.capture(sh.join(sh.concat({ "/usr/bin/time", "-f", "%M", "-o", rss_file }, argv))
     .. " 2>/dev/null")
-  return out:match("checksum (%d+)"), code, tonumber((sh.read(rss_file) or ""):match("(%d+)%s*$"))
+  return out, code, tonumber((sh.read(rss_file) or ""):match("(%d+)%s*$"))
+end
+
+-- The same, with the checksum it printed (or nil) in place of its output.
+function M.checksum(argv, tmp)
+  local out, code, rss = M.output(argv, tmp)
+  return out:match("checksum (%d+)"), code, rss
 end
 
 -- `runs` timed runs of argv with hyperfine (no shell in between). Returns

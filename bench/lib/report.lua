@@ -17,7 +17,7 @@ local function count(n)
 end
 
 local COLS = { "work", "implementation", "check", "wall ms", "x floor", "CPU ms*", "x floor",
-  "peak MiB", "instr/req", "x floor", "TLS conns" }
+  "peak MiB", "instr/req", "x floor", "TLS conns", "429s" }
 
 local PROTO = { ["HTTP/2.0"] = "h2", ["HTTP/1.1"] = "h1" }
 local function conns(t)
@@ -28,14 +28,15 @@ end
 local function cells(r, floor)
   floor = floor or {}
   return { r.title, r.name, r.status, ms(r.wall), ratio(r.wall, floor.wall), ms(r.cpu),
-    ratio(r.cpu, floor.cpu), mib(r.rss), count(r.ipr), ratio(r.ipr, floor.ipr), conns(r.tls) }
+    ratio(r.cpu, floor.cpu), mib(r.rss), count(r.ipr), ratio(r.ipr, floor.ipr), conns(r.tls), count(r.limited) }
 end
 
 -- Rows in order; the floor of each work is the row whose impl key is "floor".
 function M.table(rows)
   local floors = {}
   for _, r in ipairs(rows) do
-    if r.key == "floor" and r.status == "ok" then floors[r.work] = r end
+    -- the fleet's floor is its ideal, worked out from the run
+    if r.key == "floor" and (r.status == "ok" or r.status == "ideal") then floors[r.work] = r end
   end
   local grid = { COLS }
   for _, r in ipairs(rows) do grid[#grid + 1] = cells(r, floors[r.work]) end
@@ -60,7 +61,22 @@ M.NOTE = table.concat({
   "instr/req: callgrind, (long run - short run) / extra requests; on the start-up rows, the whole process;",
   "TLS conns: connections (TLS handshakes) the server saw opened in the checking run, and their protocol;",
   "mistapi ngx: timed inside the handler of a second nginx, so no process start; new worker: that nginx",
-  "restarted before each run, nothing pooled; warm worker: one worker run after run (conns: its last run's)." }, "\n")
+  "restarted before each run, nothing pooled; warm worker: one worker run after run (conns: its last run's).",
+  "fleet: the emulator behind the 80 ms round trip; x floor is x the ideal (round trips at that concurrency);",
+  "429s: the emulator's 429 answers to the fleet's token (all its processes, one run each, wall of the whole)." }, "\n")
+
+-- The fleet rows' notes: how the ideal was counted, what each fleet met.
+function M.fleet(rows)
+  local lines = {}
+  for _, r in ipairs(rows) do
+    if (r.work == "fleet" or r.work == "fleet429") and r.note then
+      lines[#lines + 1] = ("  %s, %s: %s"):format(r.title, r.name, r.note)
+    end
+  end
+  if #lines == 0 then return "" end
+  table.insert(lines, 1, "Fleet:")
+  return table.concat(lines, "\n") .. "\n"
+end
 
 function M.targets(targets)
   local lines = { "Targets:" }

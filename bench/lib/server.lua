@@ -108,6 +108,7 @@ local function start_delay(dir, own, port)
   end
   return nil, "bench/delay did not start: " .. read(out)
 end
+M.start_delay = start_delay
 
 -- One try on ports p = {fast, slow, tls_slow, tls_slow_h2, tls_fast, tls_fast_h2,
 -- rtt, rtt_h2}: -> server | nil, why (why names a lost port race).

@@ -1,5 +1,7 @@
 -- The issue's targets, judged from the measured rows; each says by how much
 -- it is met or missed.
+local figures = require "fleet_figures"
+
 local M = {}
 
 local function pct(x) return string.format("%+.0f%%", (x - 1) * 100) end
@@ -70,6 +72,9 @@ function M.judge(rows, require_info)
       detail = string.format("%.2f ms, %s", req.ms, req.network == nil and "network not checked (no strace)"
         or (req.network .. " network syscalls")) }
       or { name = tag .. ' require "mistapi" < 5 ms, no network', detail = "not measured" })
+  end
+  for _, t in ipairs(figures.judge(at.fleet429 and at.fleet429.independent, at.fleet429 and at.fleet429.shared)) do
+    add(t)
   end
   return out
 end
