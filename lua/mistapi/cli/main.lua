@@ -14,7 +14,7 @@ local cli_words = require "mistapi.cli.words"
 local main = {}
 
 local EXIT = { ok = 0, declined = 1, usage = 2, validation = 3, client = 4, server = 5, lifecycle = 6,
-  stale = 7, internal = 70, busy = 75 }
+  stale = 7, internal = 70, output = 74, busy = 75 }
 main.EXIT = EXIT
 
 --- The text of `--help` (made from the registry).
@@ -128,7 +128,13 @@ local function make_ctx(env)
   local ctx = { OK = EXIT.ok, BUSY = EXIT.busy, STALE = EXIT.stale, getenv = env.getenv, now = env.now }
   -- every line for people passes the one character rule here, whatever a
   -- command built it from (fields are cleaned where they are laid out too)
-  function ctx.out(s) env.stdout(text_rule.lines(s) .. "\n"); return EXIT.ok end
+  -- a line that goes nowhere (a full disk, a closed pipe) is remembered: main.run
+  -- then doesn't end with 0, so a report nobody got isn't taken for one delivered
+  function ctx.out(s)
+    local ok, err = env.stdout(text_rule.lines(s) .. "\n")
+    if (ok == false or (ok == nil and err ~= nil)) and not ctx.lost then ctx.lost = err or "write failed" end
+    return EXIT.ok
+  end
   --- Writes to standard output and says whether it worked (a key must not go nowhere).
   -- @return true, or nil and a message
   function ctx.write(s)
@@ -289,6 +295,10 @@ function main.run(argv, env)
     return ctx.out(usage.main())
   end
   local status = dispatch(ctx, o, env)
+  if ctx.lost and status == EXIT.ok then
+    ctx.err("mistapi-tokens: standard output: " .. tostring(ctx.lost) .. "; what the command printed is lost")
+    status = EXIT.output
+  end
   -- terraform's convention: 0 nothing to change, 2 changes, 1 any error
   if o["detailed-exitcode"] then
     if status ~= EXIT.ok then return 1 end

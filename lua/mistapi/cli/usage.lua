@@ -20,6 +20,7 @@ exit status:
   6  rotate, apply: a step of ours failed (a key that could not be stored); the message says what exists now
   7  apply PLANFILE: the org changed since the plan was made; nothing was changed
   70 internal error (a bug: please report it)
+  74 what it printed could not be written (standard output full or closed); the work may be done
   75 rotate: another run of the same rotation holds its lock; nothing was changed
 with plan --detailed-exitcode: 0 no changes, 2 changes, 1 any error]]
 

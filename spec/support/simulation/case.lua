@@ -65,7 +65,8 @@ function Case:user_file(kind)
   local dir = self.dir
   if kind == "exists" then
     local path = self.op.name:find("apply", 1, true) and (dir .. "/keys/app-new.key") or (dir .. "/token.key")
-    os.execute("mkdir -p " .. shell.quote(dir .. "/keys"))
+    if self.op.user_key_path then path = self.op.user_key_path(self) end
+    os.execute("mkdir -p " .. shell.quote(path:match("^(.*)/[^/]*$")))
     local f = assert(io.open(path, "w"))
     f:write("not a key\n")
     f:close()
@@ -162,7 +163,7 @@ function Case:cli_here(argv)
   local text = table.concat(out)
   self.screen = self.screen .. text
   if not ok then return { raised = tostring(status), message = tostring(status) } end
-  return { ok = status == 0, status = status, message = text .. table.concat(err) }
+  return { ok = status == 0, status = status, message = text .. table.concat(err), out = text }
 end
 
 -- mistapi-tokens as its own process (bin/mistapi-tokens under lua5.4): for a kill,
@@ -207,7 +208,7 @@ function Case:cli_child(argv)
   end
   local out = self.plan.stdout and "" or shell.read_file(outfile)
   self.screen = self.screen .. out
-  r.message = out .. shell.read_file(errfile)
+  r.message, r.out = out .. shell.read_file(errfile), out
   os.remove(outfile); os.remove(errfile); os.remove(envfile)
   return r
 end

@@ -7,13 +7,17 @@
 --   arm(c, step) -> plan { refuse_at, stop_after, kill_after, timeout_at, store_fault,
 --                          stdout, faults = { emulator fault, ... } }
 -- Emulator faults target the n-th API request with `skip = n - 1` (no method or
--- path: every request of the run counts, the verify's own client too).
+-- path: every request of the run counts, the verify's own client too); in a run
+-- across orgs, a request to one org is the n-th of that org's (step.path), and
+-- step.global is its place among all.
 local M = {}
 
--- A fault on the n-th API request of the run.
+-- A fault on the n-th API request of the run; of one org's requests (step.path)
+-- when the run covers several orgs, whose lists go out together in any order.
 local function at(step, fault)
   fault.skip = step.index - 1
-  return { faults = { fault } }
+  fault.path = step.path
+  return { faults = { fault }, path = step.path, alone = step.index }
 end
 
 local function http(name, short, fault, extra)
@@ -31,7 +35,7 @@ end
 M.list = {
   -- libcurl's own "connection refused": the request went to a port nothing listens on
   { name = "never reached", short = "unreached", on = "http",
-    arm = function(_, step) return { refuse_at = step.index } end },
+    arm = function(_, step) return { refuse_at = step.index, path = step.path } end },
   http("refused with 503, not acted on", "503", { kind = "status", status = 503, phase = "before" }),
   http("acted, then 502", "502", { kind = "status", status = 502, phase = "after" }),
   -- a step that fails and the clean-up after it too (a verify, then the DELETE of the new token)
@@ -55,7 +59,7 @@ M.list = {
   -- the library caller stops for good right after the step; the CLI gets SIGKILL
   -- while the next request is held unanswered (and never carried out)
   { name = "killed after it", short = "killed", on = "http", not_last = true,
-    arm = function(_, step) return { stop_after = step.index, kill_after = step.index } end },
+    arm = function(_, step) return { stop_after = step.global, kill_after = step.global } end },
 
   { name = "store returns nil, err", on = "store",
     arm = function(_, step) return { store_fault = { at = step.index, how = "nil" } } end },
@@ -103,7 +107,7 @@ function M.applies(f, op, step)
   if f.on ~= step.on then return false end
   if f.on == "http" then
     if f.only and step.method ~= f.only then return false end
-    if f.not_last and step.index >= step.count then return false end
+    if f.not_last and step.global >= step.count then return false end
     return true
   elseif f.on == "store" then
     return true

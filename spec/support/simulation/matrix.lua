@@ -15,14 +15,87 @@ local M = {}
 
 local UUID = "%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x"
 
--- A request's path in words: ids by role ({old}, {own}, {id}), the org's prefix gone.
+-- A request's path in words: ids by role ({old}, {own}, {id}; the orgs of a run
+-- across orgs {A}, {B}, ...; {msp}), the org's prefix gone.
 local function shape(path, c)
   path = path:gsub("^/api/v1/", ""):gsub("^orgs/" .. c.e.org_id:gsub("%-", "%%-") .. "/", "")
   return (path:gsub(UUID, function(id)
     if c.old and id == c.old.id then return "{old}" end
     if id == c.own then return "{own}" end
+    for _, o in ipairs(c.orgs or {}) do if id == o.id then return "{" .. o.label .. "}" end end
+    if id == c.msp then return "{msp}" end
     return "{id}"
   end))
+end
+
+-- The org a request of a run across orgs is for: the org in its path; a GET
+-- /self (a new key's verify) is the org of the request before it; nil before
+-- any (the run's own: /self, the MSP's orgs).
+local function org_of(c, path, last)
+  for _, o in ipairs(c.orgs) do
+    if path:find("/orgs/" .. o.id, 1, true) then return o end
+  end
+  if path:find("^/api/v1/self") then return last end
+end
+
+-- The log with the orgs' lists read together (the bulk: one GET an org, which
+-- arrive in any order) in the order the client gives them, so each request has
+-- the same place in every run.
+local function in_order(c, log)
+  local out, place = {}, {}
+  for i, o in ipairs(c.orgs) do place[o] = i end
+  local function list_of(entry)
+    return entry.method == "GET" and entry.path:find("/apitokens$") and org_of(c, entry.path)
+  end
+  local first
+  for i, entry in ipairs(log) do
+    out[i] = entry
+    if not first and list_of(entry) then first = i end
+  end
+  if not first then return out end
+  local seen, last = {}, first - 1
+  for i = first, #log do
+    local o = list_of(log[i])
+    if not o or seen[o] then break end
+    seen[o], last = true, i
+  end
+  local bulk = {}
+  for i = first, last do bulk[#bulk + 1] = log[i] end
+  table.sort(bulk, function(x, y) return place[list_of(x)] < place[list_of(y)] end)
+  for k, entry in ipairs(bulk) do out[first + k - 1] = entry end
+  return out
+end
+
+-- The steps of a run across orgs: the run's own, and every request of its
+-- target org (c.target, one among several), named by that org's count.
+local function fleet_steps(c, log)
+  log = in_order(c, log)
+  local steps, last, n = {}, nil, 0
+  for i, entry in ipairs(log) do
+    local o = org_of(c, entry.path, last)
+    if o and entry.path:find("/orgs/", 1, true) then last = o end
+    if o == nil or o == c.target then
+      local step = { on = "http", global = i, count = #log, method = entry.method, org = o and o.label }
+      if o then
+        n = n + 1
+        -- its own requests counted among the org's alone, the verify's among all
+        if entry.path:find("/orgs/", 1, true) then
+          local prefix = "/api/v1/orgs/" .. o.id
+          local k = 0
+          for j = 1, i do if log[j].path:find(prefix, 1, true) then k = k + 1 end end
+          step.index, step.path = k, true   -- the org's path, in the case's own org (M.run)
+        else
+          step.index = i
+        end
+        step.name = ("%s%d %s %s"):format(o.label, n, entry.method, shape(entry.path, c))
+      else
+        step.index = i
+        step.name = ("%d %s %s"):format(i, entry.method, shape(entry.path, c))
+      end
+      steps[#steps + 1] = step
+    end
+  end
+  return steps
 end
 
 --- The steps of `op`, from one clean run. -> steps, or raises when that run fails
@@ -33,9 +106,13 @@ function M.steps(e, base, own, op)
   c:cleanup()
   if not o.ok and not op.refusal then error(("the clean run of %s failed: %s"):format(op.name, o.message)) end
   local steps = {}
-  for i, entry in ipairs(log) do
-    steps[#steps + 1] = { on = "http", index = i, count = #log, method = entry.method,
-      name = ("%d %s %s"):format(i, entry.method, shape(entry.path, c)) }
+  if c.orgs then
+    steps = fleet_steps(c, log)
+  else
+    for i, entry in ipairs(log) do
+      steps[#steps + 1] = { on = "http", index = i, global = i, count = #log, method = entry.method,
+        name = ("%d %s %s"):format(i, entry.method, shape(entry.path, c)) }
+    end
   end
   for j, name in ipairs(c.stores) do steps[#steps + 1] = { on = "store", index = j, name = "store " .. name } end
   if op.keystores then steps[#steps + 1] = { on = "keystore", name = "key store" } end
@@ -43,19 +120,24 @@ function M.steps(e, base, own, op)
   return steps
 end
 
---- Every case: each operation with no failure, then each step x each failure that applies.
-function M.cases(e, base, own)
-  local list = {}
-  for _, op in ipairs(operations.list) do
-    list[#list + 1] = { op = op, step = { on = "none", name = "-" }, key = op.name .. " | - | no failure" }
-    for _, step in ipairs(M.steps(e, base, own, op)) do
-      for _, f in ipairs(failures.list) do
-        if failures.applies(f, op, step) then
-          list[#list + 1] = { op = op, step = step, failure = f,
-            key = ("%s | %s | %s"):format(op.name, step.name, f.name) }
-        end
+--- The cases of one operation (with no failure, then each step x each failure that applies), added to `list`.
+function M.add_cases(list, e, base, own, op)
+  list[#list + 1] = { op = op, step = { on = "none", name = "-" }, key = op.name .. " | - | no failure" }
+  for _, step in ipairs(M.steps(e, base, own, op)) do
+    for _, f in ipairs(failures.list) do
+      if failures.applies(f, op, step) then
+        list[#list + 1] = { op = op, step = step, failure = f,
+          key = ("%s | %s | %s"):format(op.name, step.name, f.name) }
       end
     end
+  end
+end
+
+--- Every case, of the operations whose name holds `only` (all when nil).
+function M.cases(e, base, own, only)
+  local list = {}
+  for _, op in ipairs(operations.list) do
+    if not only or op.name:find(only, 1, true) then M.add_cases(list, e, base, own, op) end
   end
   return list
 end
@@ -88,9 +170,15 @@ end
 -- { skipped = why } when this machine can't set the failure up (a device node needs root)
 function M.run(e, base, own, one)
   local c = case.new(e, one.op, base, own)
+  local step = one.step
+  if step.path == true then
+    -- a request to the target org, counted among that org's: the case's orgs are its own
+    step = setmetatable({ path = "/api/v1/orgs/" .. c.target.id }, { __index = one.step })
+  end
+  c.step = step
   local found = {}
   local function add(inv, what) found[#found + 1] = { inv = inv, what = what } end
-  local plan = one.failure and one.failure.arm(c, one.step) or {}
+  local plan = one.failure and one.failure.arm(c, step) or {}
   if c.skip then
     c:cleanup()
     return { skipped = c.skip, violations = {} }

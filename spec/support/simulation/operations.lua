@@ -121,12 +121,13 @@ local DESIRED = {
   },
 }
 
-local function apply_setup(c)
-  c.mon = c.e:make_token { name = "app-mon", privileges = WRITE }
-  c.edge = c.e:make_token { name = "app-edge", privileges = READ, src_ips = { "127.0.0.1" } }
-  c.gone = c.e:make_token { name = "app-old", privileges = READ }
-  c.e:make_token { name = "ops-manual", privileges = WRITE }
-  c.e:make_token { name = "apps-report", privileges = READ }
+-- (in org_id: the emulator's org when nil)
+local function apply_setup(c, org_id)
+  c.mon = c.e:make_token { name = "app-mon", privileges = WRITE, org_id = org_id }
+  c.edge = c.e:make_token { name = "app-edge", privileges = READ, src_ips = { "127.0.0.1" }, org_id = org_id }
+  c.gone = c.e:make_token { name = "app-old", privileges = READ, org_id = org_id }
+  c.e:make_token { name = "ops-manual", privileges = WRITE, org_id = org_id }
+  c.e:make_token { name = "apps-report", privileges = READ, org_id = org_id }
 end
 
 local function applied(c, s)
@@ -383,5 +384,10 @@ M.list = {
     key_paths = function(c) return { c.key_dir .. "/app-new.key", c.key_dir .. "/app-edge.key" } end,
   },
 }
+
+-- The operations across orgs (fleet_operations.lua) apply the same state to each org.
+M.apply = { DESIRED = DESIRED, setup = apply_setup, goal = applied, touches = apply_touches, creates = apply_creates,
+  holding = holding }
+for _, op in ipairs(require("support.simulation.fleet_operations")(M.apply)) do M.list[#M.list + 1] = op end
 
 return M

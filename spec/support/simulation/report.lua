@@ -57,6 +57,11 @@ function M.page(cases, results)
     .. " not carried out; the others were carried out, then: `502`, the answer `cut` mid-body, `unanswered`"
     .. " (closed), `timeout`, a `truncated` or `undecodable` body, `404` (gone already); `killed` right after"
     .. " the step (the library caller stopped, the CLI SIGKILLed); `503×2` the step and the next refused."
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Jobs across orgs run on three orgs, {A}, {B} and {C}; their steps are the run's own"
+    .. " (numbered among all its requests) and those of {B}, one org among several (`B3` its third request,"
+    .. " a new key's `GET self` counted with it); each org is checked by itself, and promise 7 holds the"
+    .. " others to the results a run without the failure gives."
   local cols = {}
   for _, f in ipairs(failures.list) do if f.on == "http" then cols[#cols + 1] = f end end
   for _, op in ipairs(operations.list) do

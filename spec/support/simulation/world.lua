@@ -3,7 +3,8 @@
 -- and the comparisons the invariants make. Keys are compared, never printed:
 -- `describe` names a token by name and id only.
 --   local world = require "support.simulation.world"
---   local s = world.snapshot(e)   -- id -> { id, name, key, owner, privileges, src_ips }
+--   local s = world.snapshot(e)   -- id -> { id, name, key, owner, org_id, privileges, src_ips }
+--   world.of_org(s, org_id)       -- the org's tokens alone
 --   world.same(a, b), world.added(before, now), world.removed(before, now), world.changed(a, b, id)
 local M = {}
 
@@ -24,10 +25,17 @@ M.privilege_text = privilege_text
 function M.snapshot(e)
   local s = {}
   for _, t in ipairs(e:all_tokens()) do
-    s[t.id] = { id = t.id, name = t.name, key = t.key, owner = t.owner,
+    s[t.id] = { id = t.id, name = t.name, key = t.key, owner = t.owner, org_id = t.org_id,
       privileges = set_text(t.privileges, privilege_text), src_ips = set_text(t.src_ips) }
   end
   return s
+end
+
+--- The tokens of one org in snapshot `s`.
+function M.of_org(s, org_id)
+  local out = {}
+  for id, t in pairs(s) do if t.org_id == org_id then out[id] = t end end
+  return out
 end
 
 --- Whether token `id` is the same in both (present in both, no field differs).
