@@ -1,0 +1,149 @@
+-- What a job across orgs says and how it ends: the exit status is the FIRST failed org's
+-- (for audit, plan and apply, whichever step failed), failed orgs counted in every
+-- summary, an apply with nothing to do that still ends as its failed org, --prune and
+-- --prefix reaching every org, a saved plan refused, notes with their org, an org of
+-- exactly one page read once and one whose second page fails reported, and the bar
+-- erased when done.
+local emu = require "support.emulator"
+local cli = require "support.cli"
+local shell = require "support.shell"
+local cjson = require "cjson"
+
+local STATE = '{"tokens": {"monitoring": {"privileges": [{"role": "read", "scope": "org"}]}}}'
+
+describe("the outcomes of a job across orgs", function()
+  local e, me, dir, state
+  setup(function() e = emu.start() end)
+  teardown(function() e:stop() end)
+  before_each(function()
+    e:reset()
+    me = e:make_self_token{ name = "fleet" }
+    dir = shell.private_dir()
+    state = dir .. "/state.json"
+    local f = assert(io.open(state, "w"))
+    f:write(STATE)
+    f:close()
+  end)
+  after_each(function() shell.remove_tree(dir) end)
+
+  local function run(argv, opts)
+    opts = opts or {}
+    opts.token = me.key
+    opts.secrets = { me.key, e.token }
+    return cli.run(e, argv, opts)
+  end
+
+  local function pat(s) return (s:gsub("%p", "%%%0")) end
+
+  -- n orgs with one seeded token each; the user admin of all but the first `unprivileged`
+  local function orgs_of(n, unprivileged)
+    local ids = e:add_orgs(n, { tokens = 1 })
+    local list = {}
+    for i = (unprivileged or 0) + 1, n do list[#list + 1] = { scope = "org", role = "admin", org_id = ids[i] } end
+    e:set_user_privileges(list)
+    return ids
+  end
+
+  it("audit and plan end with the first failed org's status, not the last one's", function()
+    -- org 1: not the user's (403: exit 4); org 2: the server fails (500: exit 5)
+    local ids = orgs_of(3, 1)
+    e:fault{ kind = "status", status = 500, count = 100, path = "/api/v1/orgs/" .. ids[2] .. "/apitokens" }
+    local argv = { "--org", ids[1], "--org", ids[2], "--org", ids[3], "--max-retries", "0" }
+    local r = run { "audit", "--fail-on", "never", table.unpack(argv) }
+    assert.equal(4, r.status)
+    assert.matches("in 1 token of 3 orgs; 2 orgs failed", r.out)
+    r = run { "plan", state, table.unpack(argv) }
+    assert.equal(4, r.status)
+    assert.matches("Plan for 3 orgs: 1 to create, 0 to change, 0 to replace, 0 to destroy; 1 org with changes,"
+      .. " 2 failed%.", r.out)
+    assert.matches("org " .. pat(ids[1]) .. ": failed", r.out)
+    assert.matches("org " .. pat(ids[2]) .. ": failed", r.out)
+  end)
+
+  it("apply counts the orgs whose plan failed, and ends with the first failure's status", function()
+    -- org 1: its plan fails (403: exit 4); org 2: applied; org 3: its create fails (500: exit 5)
+    local ids = orgs_of(3, 1)
+    e:fault{ kind = "status", status = 500, count = 100, method = "POST", path = "/api/v1/orgs/" .. ids[3] .. "/" }
+    local keys = dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. keys))
+    local r = run { "apply", state, "--org", ids[1], "--org", ids[2], "--org", ids[3], "--key-dir", keys, "--yes",
+      "--max-retries", "0" }
+    assert.equal(4, r.status)
+    assert.matches("Apply complete: 1 created, 0 changed, 0 replaced, 0 destroyed in 1 org; 2 orgs failed%.", r.out)
+    assert.matches("mistapi%-tokens: org " .. pat(ids[3]) .. ": 500: ", r.err)
+    -- the org whose create failed keeps no key file
+    assert.is_false(shell.exists(keys .. "/" .. ids[3] .. "/monitoring.key"))
+    assert.is_true(shell.exists(keys .. "/" .. ids[2] .. "/monitoring.key"))
+  end)
+
+  it("apply with nothing to change still ends as its failed org", function()
+    local ids = orgs_of(2, 1)
+    e:make_token{ org_id = ids[2], name = "monitoring", privileges = { { role = "read", scope = "org" } } }
+    local r = run { "apply", state, "--org", ids[1], "--org", ids[2], "--key-dir", dir, "--yes" }
+    assert.equal(4, r.status)
+    assert.matches("0 orgs with changes, 1 failed%.", r.out)
+    assert.equal(0, #e:requests("POST"))
+  end)
+
+  it("plans --prune with --prefix in every org", function()
+    local ids = orgs_of(2)
+    local r = run { "plan", state, "--org", ids[1], "--org", ids[2], "--prefix", "seeded-", "--prune", "--json" }
+    assert.equal(0, r.status)
+    local doc = cjson.decode(r.out)
+    assert.same({ create = 2, update = 0, replace = 0, delete = 2 }, doc.counts)
+    r = run { "plan", state, "--org", ids[1], "--org", ids[2], "--prefix", "seeded-", "--json" }
+    assert.same({ create = 2, update = 0, replace = 0, delete = 0 }, cjson.decode(r.out).counts)
+  end)
+
+  it("refuses to apply a saved plan of one org to several orgs, and changes nothing", function()
+    local ids = orgs_of(2)
+    local saved = dir .. "/plan.json"
+    local r = run { "plan", state, "--org", ids[1], "--out", saved }
+    assert.equal(0, r.status, r.err)
+    r = run { "apply", saved, "--org", ids[1], "--org", ids[2], "--key-dir", dir, "--yes" }
+    assert.equal(2, r.status)
+    assert.matches("is a saved plan of one org", r.err)
+    assert.equal(0, #e:requests("POST"))
+  end)
+
+  it("gives every note its org, in --json and in text", function()
+    local ids = orgs_of(2)
+    local site = e:add_site{ org_id = ids[2], name = "hq" }.id
+    e:make_token{ org_id = ids[2], name = "site-reader", privileges = { { role = "read", scope = "site", site_id = site } } }
+    e:fault{ kind = "status", status = 403, count = 100, method = "GET", path = "/api/v1/orgs/" .. ids[2] .. "/sites" }
+    local r = run { "audit", "--org", ids[1], "--org", ids[2], "--fail-on", "never", "--json" }
+    assert.equal(0, r.status, r.err)
+    local doc = cjson.decode(r.out)
+    assert.equal(1, #doc.notes)
+    assert.equal(ids[2], doc.notes[1].org_id)
+    assert.matches("sites not checked", doc.notes[1].note)
+    r = run { "audit", "--org", ids[1], "--org", ids[2], "--fail-on", "never" }
+    assert.matches("note: org " .. pat(ids[2]) .. ": sites not checked", r.out)
+  end)
+
+  it("reads an org of exactly one full page once, and reports an org whose second page fails", function()
+    local ids = orgs_of(3)
+    e:seed(999, { org_id = ids[1] })    -- 1000 tokens: one page
+    e:seed(1000, { org_id = ids[2] })   -- 1001 tokens: two pages, the second fails
+    e:fault{ kind = "status", status = 500, count = 100, skip = 1, path = "/api/v1/orgs/" .. ids[2] .. "/apitokens" }
+    local r = run { "audit", "--all-orgs", "--fail-on", "never", "--max-retries", "0", "--json" }
+    assert.equal(5, r.status)
+    local doc = cjson.decode(r.out)
+    assert.equal(1000, doc.orgs[1].tokens)
+    assert.is_string(doc.orgs[2].error)
+    assert.is_nil(doc.orgs[2].tokens)
+    assert.equal(1, doc.orgs[3].tokens)
+    assert.equal(1, doc.failed)
+    assert.equal(1, #e:requests("GET", "/api/v1/orgs/" .. ids[1] .. "/apitokens"))
+    assert.equal(2, #e:requests("GET", "/api/v1/orgs/" .. ids[2] .. "/apitokens"))
+  end)
+
+  it("erases the bar when done, so the results start on a clean line", function()
+    orgs_of(2)
+    local r = run({ "audit", "--all-orgs", "--fail-on", "never" }, { terminal = true })
+    assert.equal(0, r.status)
+    local last = r.err:match("(\r[^\r]*)\r[ ]+\r$")
+    assert.truthy(last, r.err)
+    assert.equal(#last, #r.err:match("\r([ ]+)\r$"))
+  end)
+end)
