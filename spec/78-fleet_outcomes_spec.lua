@@ -146,4 +146,25 @@ describe("the outcomes of a job across orgs", function()
     assert.truthy(last, r.err)
     assert.equal(#last, #r.err:match("\r([ ]+)\r$"))
   end)
+
+  it("walks on from a first page only when it says more remain and had any", function()
+    local ids = orgs_of(3)
+    local _, list = e:api("GET", e:tokens_path(nil, ids[3]), nil, me.key)
+    local one = cjson.encode(list)
+    e:clear_log()
+    local function first_page(org, body, headers)
+      e:fault{ kind = "status", status = 200, count = 1, body = body, headers = headers,
+        path = "/api/v1/orgs/" .. org .. "/apitokens" }
+    end
+    -- an empty page that claims thousands more; a page that says its total and not its limit (ours, 1000,
+    -- then); a page of `results` whose `next` is false
+    first_page(ids[1], "[]", { ["X-Page-Total"] = "5000", ["X-Page-Limit"] = "1000", ["X-Page-Page"] = "1" })
+    first_page(ids[2], one, { ["X-Page-Total"] = "500" })
+    first_page(ids[3], cjson.encode({ results = list, next = false }), {})
+    local r = run { "audit", "--all-orgs", "--fail-on", "never", "--json" }
+    assert.equal(0, r.status, r.err)
+    local doc = cjson.decode(r.out)
+    assert.same({ 0, 1, 1 }, { doc.orgs[1].tokens, doc.orgs[2].tokens, doc.orgs[3].tokens })
+    for _, id in ipairs(ids) do assert.equal(1, #e:requests("GET", "/api/v1/orgs/" .. id .. "/apitokens")) end
+  end)
 end)
