@@ -8,6 +8,9 @@ local cli = require "support.cli"
 local redis_server = require "support.redis_server"
 local shell = require "support.shell"
 local mistapi = require "mistapi"
+local memory = require "mistapi.budget.memory"
+local redis_backend = require "mistapi.budget.redis"
+local fake_clock = require("support.fake_clock").new
 
 local STATE = '{"tokens": {"monitoring": {"privileges": [{"role": "read", "scope": "org"}]}}}'
 
@@ -25,6 +28,7 @@ describe("jobs across orgs and the token's budget", function()
   end)
   before_each(function()
     e:reset()
+    if rs:command { "PING" } ~= "PONG" then rs:restart() end
     rs:flush()
     me = e:make_self_token{ name = "fleet" }
   end)
@@ -78,6 +82,51 @@ describe("jobs across orgs and the token's budget", function()
       assert.equal(0, c:budget_left(), spec)
       c:close()
     end
+  end)
+
+  it("left counts the takes of the last window only, never below 0, and none while held", function()
+    local clock = fake_clock()
+    local m = assert(memory.new("memory:", { clock = clock }))
+    assert.equal(3, m:left(1, 3, 60))                    -- nothing taken yet
+    assert.equal(0, m:take(1, 3, 60))
+    clock.t = clock.t + 30
+    assert.equal(0, m:take(1, 3, 60))
+    assert.equal(1, m:left(1, 3, 60))
+    assert.equal(3, m:left(2, 3, 60))                    -- another key counts alone
+    clock.t = clock.t + 30                               -- the first take is a window old: out
+    assert.equal(2, m:left(1, 3, 60))
+    m:hold(1, 5)
+    assert.equal(0, m:left(1, 3, 60))
+    clock.t = clock.t + 5
+    assert.equal(2, m:left(1, 3, 60))
+    local r = assert(redis_backend.new(rs.url, {}))
+    for _ = 1, 5 do assert.equal(0, r:take("k", 5, 60)) end
+    assert.equal(0, r:left("k", 5, 60))
+    assert.equal(0, r:left("k", 3, 60))                  -- a smaller allowance, spent past it: 0, not -2
+    assert.equal(5, r:left("other", 5, 60))
+    assert.is_true(r:hold("other", 30))
+    assert.equal(0, r:left("other", 5, 60))
+    -- takes older than the window count no more, though no take has cleared them yet
+    for _ = 1, 2 do assert.equal(0, r:take("short", 5, 0.3)) end
+    assert.equal(3, r:left("short", 5, 0.3))
+    assert(os.execute("sleep 0.5"))
+    assert.equal(5, r:left("short", 5, 0.3))
+  end)
+
+  it("client:budget_left() sums the client's tokens, and counts alone with a warning while Redis is down",
+    function()
+    local warnings = {}
+    local c = assert(mistapi.new{ base_url = e.url, tokens = { e.token, me.key }, getenv = no_env, budget = rs.url,
+      budget_limit = 4, budget_window = 60, log = function(entry) warnings[#warnings + 1] = entry.warning end })
+    assert.equal(8, c:budget_left())
+    assert(c:orgs_api_tokens():list_org_api_tokens(e.org_id))
+    assert.equal(7, c:budget_left())
+    rs:halt()
+    assert.equal(7, c:budget_left())                     -- this client's own count meanwhile
+    assert.equal(1, #warnings)
+    assert.matches("counts alone", warnings[1], 1, true)
+    rs:restart()
+    c:close()
   end)
 
   it("the bar says the calls left in the token's budget as the orgs are done", function()

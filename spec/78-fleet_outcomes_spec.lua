@@ -109,7 +109,8 @@ describe("the outcomes of a job across orgs", function()
   it("gives every note its org, in --json and in text", function()
     local ids = orgs_of(2)
     local site = e:add_site{ org_id = ids[2], name = "hq" }.id
-    e:make_token{ org_id = ids[2], name = "site-reader", privileges = { { role = "read", scope = "site", site_id = site } } }
+    e:make_token{ org_id = ids[2], name = "site-reader",
+      privileges = { { role = "read", scope = "site", site_id = site } } }
     e:fault{ kind = "status", status = 403, count = 100, method = "GET", path = "/api/v1/orgs/" .. ids[2] .. "/sites" }
     local r = run { "audit", "--org", ids[1], "--org", ids[2], "--fail-on", "never", "--json" }
     assert.equal(0, r.status, r.err)
@@ -166,5 +167,18 @@ describe("the outcomes of a job across orgs", function()
     local doc = cjson.decode(r.out)
     assert.same({ 0, 1, 1 }, { doc.orgs[1].tokens, doc.orgs[2].tokens, doc.orgs[3].tokens })
     for _, id in ipairs(ids) do assert.equal(1, #e:requests("GET", "/api/v1/orgs/" .. id .. "/apitokens")) end
+  end)
+
+  it("an org's key directory that can't be used: usage, and the directories made for the others are gone", function()
+    local ids = orgs_of(2)
+    local keys = dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. keys))
+    -- a link to nowhere where the second org's directory would go
+    assert(os.execute("ln -s /nonexistent/nowhere " .. shell.quote(keys .. "/" .. ids[2])))
+    local r = run { "apply", state, "--org", ids[1], "--org", ids[2], "--key-dir", keys, "--yes" }
+    assert.equal(2, r.status)
+    assert.matches("%-%-key%-dir " .. pat(keys .. "/" .. ids[2]) .. ": no such directory", r.err)
+    assert.equal("missing", require("mistapi.core").path_kind(keys .. "/" .. ids[1]))
+    assert.equal(0, #e:requests("POST"))
   end)
 end)
