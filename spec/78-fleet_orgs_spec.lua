@@ -6,6 +6,7 @@ local emu = require "support.emulator"
 local cli = require "support.cli"
 local mistapi = require "mistapi"
 local orgs = require "mistapi.orgs"
+local shell = require "support.shell"
 
 local function no_env() return nil end
 
@@ -141,6 +142,34 @@ describe("the orgs of a job across orgs", function()
     assert.equal(0, r.status, r.err)
     r = run { "audit", "--all-orgs", "--fail-on", "never", "--concurrency", tostring(most + 1) }
     assert.equal(2, r.status)
+  end)
+
+  it("has no more org lists under way at once than --concurrency says", function()
+    local ids = e:add_orgs(6, { tokens = 1 })
+    local list = {}
+    for i, id in ipairs(ids) do list[i] = { scope = "org", role = "admin", org_id = id } end
+    e:set_user_privileges(list)
+    e:fault{ kind = "latency", ms = 300, count = 6, path = "/api/v1/orgs/" }
+    local dir = shell.private_dir()
+    local f = assert(io.open(dir .. "/token", "w"))
+    f:write(me.key, "\n")
+    f:close()
+    -- the run in the background; its exit status in a file once it is done (whole: written, then renamed)
+    assert(os.execute(("(%s%s audit --all-orgs --fail-on never --concurrency 2 --token-file %s >/dev/null 2>&1;"
+      .. " echo $? >%s.new && mv %s.new %s) &"):format(shell.client_env(e), shell.quote(shell.CLI),
+      shell.quote(dir .. "/token"), shell.quote(dir .. "/status"), shell.quote(dir .. "/status"),
+      shell.quote(dir .. "/status"))))
+    local most = 0
+    for _ = 1, 1500 do
+      local n = e:inflight().in_flight
+      if n > most then most = n end
+      if shell.exists(dir .. "/status") then break end
+      assert(os.execute("sleep 0.01"))
+    end
+    assert.equal("0", shell.read_file(dir .. "/status"):match("%d+"))
+    assert.is_true(most <= 2, tostring(most))
+    assert.equal(6, #e:requests("GET", "/apitokens"))
+    shell.remove_tree(dir)
   end)
 
   it("shows an org's hostile name cleaned and cut in its line", function()
