@@ -92,7 +92,12 @@ describe("the outcomes of a job across orgs", function()
     local doc = cjson.decode(r.out)
     assert.same({ create = 2, update = 0, replace = 0, delete = 2 }, doc.counts)
     r = run { "plan", state, "--org", ids[1], "--org", ids[2], "--prefix", "seeded-", "--json" }
-    assert.same({ create = 2, update = 0, replace = 0, delete = 0 }, cjson.decode(r.out).counts)
+    doc = cjson.decode(r.out)
+    assert.same({ create = 2, update = 0, replace = 0, delete = 0 }, doc.counts)
+    -- each org's seeded token: managed, not in the state, not pruned: a note with its org
+    assert.equal(2, #doc.notes)
+    assert.same({ ids[1], ids[2] }, { doc.notes[1].org_id, doc.notes[2].org_id })
+    assert.matches("prune would delete it", doc.notes[1].note)
   end)
 
   it("refuses to apply a saved plan of one org to several orgs, and changes nothing", function()
@@ -135,6 +140,7 @@ describe("the outcomes of a job across orgs", function()
     assert.is_nil(doc.orgs[2].tokens)
     assert.equal(1, doc.orgs[3].tokens)
     assert.equal(1, doc.failed)
+    assert.matches("500", doc.orgs[2].error)
     assert.equal(1, #e:requests("GET", "/api/v1/orgs/" .. ids[1] .. "/apitokens"))
     assert.equal(2, #e:requests("GET", "/api/v1/orgs/" .. ids[2] .. "/apitokens"))
   end)
@@ -180,5 +186,57 @@ describe("the outcomes of a job across orgs", function()
     assert.matches("%-%-key%-dir " .. pat(keys .. "/" .. ids[2]) .. ": no such directory", r.err)
     assert.equal("missing", require("mistapi.core").path_kind(keys .. "/" .. ids[1]))
     assert.equal(0, #e:requests("POST"))
+  end)
+
+  it("says the line of a bad id in --orgs-file", function()
+    local ids = orgs_of(1)
+    local path = dir .. "/orgs"
+    local f = assert(io.open(path, "w"))
+    f:write("# the night run\n\n", ids[1], "\nnot-an-org\n")
+    f:close()
+    local r = run { "audit", "--orgs-file", path }
+    assert.equal(2, r.status)
+    assert.matches(pat(path) .. ":4: not an org id", r.err)
+    assert.equal(0, #e:requests("GET", "/apitokens"))
+  end)
+
+  it("refuses a desired state that can't be read once, before any org is read", function()
+    local ids = orgs_of(2)
+    local bad = dir .. "/bad.json"
+    local f = assert(io.open(bad, "w"))
+    f:write("{ not json")
+    f:close()
+    for _, argv in ipairs { { "plan" }, { "apply", "--key-dir", dir, "--yes" } } do
+      local r = run { argv[1], bad, "--org", ids[1], "--org", ids[2], table.unpack(argv, 2) }
+      assert.equal(3, r.status, r.err)
+      assert.equal(1, select(2, r.err:gsub("desired state", "")), r.err)
+      assert.matches("desired state: " .. pat(bad) .. ": JSON: ", r.err)
+    end
+    assert.equal(0, #e:requests("GET", "/apitokens"))
+  end)
+
+  it("asks once for the orgs with changes, and needs no --key-dir for a plan that makes no key", function()
+    local ids = orgs_of(3)
+    e:make_token{ org_id = ids[2], name = "monitoring", privileges = { { role = "read", scope = "org" } } }
+    local r = run({ "apply", state, "--org", ids[1], "--org", ids[2], "--org", ids[3], "--key-dir", dir },
+      { answer = "n" })
+    assert.equal(1, r.status)
+    assert.matches("apply these changes to 2 orgs%?", r.err)
+    -- destroying only: no key is made, so no --key-dir
+    local empty = dir .. "/empty.json"
+    local f = assert(io.open(empty, "w"))
+    f:write('{"tokens": {}}')
+    f:close()
+    r = run { "apply", empty, "--org", ids[1], "--org", ids[3], "--prefix", "seeded-", "--prune", "--yes" }
+    assert.equal(0, r.status, r.err)
+    assert.matches("Apply complete: 0 created, 0 changed, 0 replaced, 2 destroyed in 2 orgs; 0 orgs failed%.", r.out)
+  end)
+
+  it("the library gives an outcome for each bad id and sends nothing when every id is bad", function()
+    local c = assert(require("mistapi").new{ base_url = e.url, token = me.key, getenv = function() end })
+    local out = c:orgs_api_tokens():audit_orgs_api_tokens({ "nope", "not-a-uuid" })
+    assert.same({ "validation", "validation" }, { out[1].err.kind, out[2].err.kind })
+    assert.equal(0, #e:requests("GET", "/apitokens"))
+    c:close()
   end)
 end)
