@@ -16,10 +16,26 @@ describe("emulator control API", function()
     local log = e:log()
     assert.equal(3, #log)
     local boot_id = e:info().bootstrap_token_id
-    assert.same({ method = "POST", path = e:tokens_path(), token_id = boot_id, status = 200 }, log[1])
+    local first = {}
+    for k, v in pairs(log[1]) do first[k] = v end
+    first.time = nil
+    assert.same({ method = "POST", path = e:tokens_path(), token_id = boot_id, status = 200 }, first)
     assert.equal("limit=5", log[2].query)
     assert.is_nil(log[3].token_id)
     assert.equal(401, log[3].status)
+  end)
+
+  it("logs when each request arrived, in epoch seconds, oldest first", function()
+    local before = os.time()
+    for _ = 1, 3 do e:api("GET", e:tokens_path()) end
+    local log = e:log()
+    assert.equal(3, #log)
+    for i, entry in ipairs(log) do
+      assert.is_number(entry.time)
+      -- the same clock as the rate windows: epoch seconds, not a counter since start
+      assert.is_true(math.abs(entry.time - before) < 3600)
+      if i > 1 then assert.is_true(entry.time >= log[i - 1].time) end
+    end
   end)
 
   it("keeps control calls out of the log, and clears it", function()

@@ -178,6 +178,8 @@ local function log_entry(ctx, status, fault)
     method = ctx.method, path = ctx.path, query = ngx.var.args, token_id = ctx.token_id or json.null,
     status = status, fault = fault and fault.kind or json.null,
     user_agent = ngx.var.http_user_agent or json.null,
+    -- when it arrived (epoch seconds, ms): a spec counts each token's calls in any window
+    time = ngx.req.start_time(),
   }
 end
 
