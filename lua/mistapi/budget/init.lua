@@ -101,8 +101,7 @@ end
 --- How many calls token `index` could take now (nothing taken): the shared
 -- backend's count, or this client's own while the shared one fails.
 function Shared:left(index, limit, window)
-  -- (a backend without `left` is answered from this client's own count)
-  if self.backend.left and self:up() then
+  if self:up() then
     local n, err = self.backend:left(self:key(index), limit, window)
     if n then
       self:answered()
