@@ -172,6 +172,29 @@ describe("the orgs of a job across orgs", function()
     shell.remove_tree(dir)
   end)
 
+  it("reads /self as Mist may write it: ids in capitals once, a site's privilege no org's, a bad id skipped",
+    function()
+    local msp = e:add_msp{ name = "Acme MSP" }
+    local in_msp = e:add_orgs(1, { msp_id = msp.id, tokens = 0 })[1]
+    local a, b = table.unpack(e:add_orgs(2, { tokens = 0 }))
+    local me_body = require("cjson").encode{ privileges = {
+      { scope = "org", role = "read", org_id = a:upper() },
+      { scope = "org", role = "admin", org_id = a },
+      { scope = "site", role = "admin", org_id = b, site_id = b },
+      { scope = "org", role = "admin", org_id = "0" .. b },
+      { scope = "msp", role = "admin", msp_id = msp.id:upper() },
+    } }
+    e:set_user_privileges{ { scope = "msp", role = "admin", msp_id = msp.id } }
+    e:fault{ kind = "status", status = 200, count = 1, method = "GET", path = "/api/v1/self", body = me_body,
+      headers = { ["Content-Type"] = "application/json" } }
+    local res = assert(client():list_orgs())
+    local got = {}
+    for i, o in ipairs(res.data) do got[i] = { o.id, o.role } end
+    assert.same({ { a, "admin" }, { in_msp, "admin" } }, got)
+    assert.equal(msp.id, res.data[2].msp_id)
+    assert.equal(1, #e:requests("GET", "/api/v1/msps/" .. msp.id .. "/orgs"))
+  end)
+
   it("shows an org's hostile name cleaned and cut in its line", function()
     local ids = e:add_orgs(1, { tokens = 1, name_prefix = "\27[31mred" .. ("x"):rep(100) })
     local plain = e:add_orgs(1, { tokens = 1 })
