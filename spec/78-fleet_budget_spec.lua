@@ -99,6 +99,13 @@ describe("jobs across orgs and the token's budget", function()
     assert.equal(0, m:left(1, 3, 60))
     clock.t = clock.t + 5
     assert.equal(2, m:left(1, 3, 60))
+    -- a taker (the pipeline's form) and take count in the same rings, and left reads them
+    local t = m:taker(3, 60)
+    assert.equal(0, t(1))
+    assert.equal(1, m:left(1, 3, 60))
+    assert.equal(0, m:take(1, 3, 60))
+    assert.equal(0, m:left(1, 3, 60))
+    assert.is_true(t(1) > 0)
     local r = assert(redis_backend.new(rs.url, {}))
     for _ = 1, 5 do assert.equal(0, r:take("k", 5, 60)) end
     assert.equal(0, r:left("k", 5, 60))

@@ -27,8 +27,10 @@ end
 -- (make bench's GET row counts it); a closure reads upvalues where a
 -- method would look up fields.
 function Memory:taker(limit, window)
-  local logs, holds, clock = {}, self.holds, self.clock
-  self.logs[limit .. "/" .. window] = logs   -- for `left`, which only reads
+  -- one set of rings a (limit, window): every taker of it, `take` and `left` count alike
+  local name = limit .. "/" .. window
+  local logs, holds, clock = self.logs[name] or {}, self.holds, self.clock
+  self.logs[name] = logs
   local state = self
   return function(key)
     local log = logs[key]
