@@ -100,4 +100,31 @@ describe("emulator MSP and many orgs", function()
     assert.equal(404, (as_user("GET", e:tokens_path(nil, org))))
     assert.equal(200, (as_user("GET", e:tokens_path())))
   end)
+
+  it("takes ids in any case: privileges stored lower-cased, an MSP's orgs listed by its id in capitals", function()
+    local msp = e:add_msp{ name = "Acme MSP" }
+    local ids = e:add_orgs(2, { msp_id = msp.id })
+    local lone = e:add_orgs(1)[1]
+    e:set_user_privileges{ { scope = "msp", role = "admin", msp_id = msp.id:upper() },
+      { scope = "org", role = "admin", org_id = lone:upper() } }
+    local _, me = as_user("GET", "/api/v1/self")
+    assert.equal(msp.id, me.privileges[1].msp_id)
+    assert.equal(lone, me.privileges[2].org_id)
+    assert.equal(200, (as_user("GET", e:tokens_path(nil, lone))))
+    local status, orgs = as_user("GET", "/api/v1/msps/" .. msp.id:upper() .. "/orgs")
+    assert.equal(200, status)
+    assert.same(ids, { orgs[1].id, orgs[2].id })
+  end)
+
+  it("seeds one token an org by default, none when asked, and an MSP made again keeps its orgs", function()
+    local msp = e:add_msp{ name = "Acme MSP" }
+    local one = e:add_orgs(1, { msp_id = msp.id })[1]
+    local none = e:add_orgs(1, { msp_id = msp.id, tokens = 0 })[1]
+    e:set_user_privileges{ { scope = "msp", role = "admin", msp_id = msp.id } }
+    assert.equal(1, #select(2, as_user("GET", e:tokens_path(nil, one))))
+    assert.same({}, select(2, as_user("GET", e:tokens_path(nil, none))))
+    assert.same({ id = msp.id, name = "Renamed" }, e:add_msp{ id = msp.id, name = "Renamed" })
+    local _, orgs = as_user("GET", "/api/v1/msps/" .. msp.id .. "/orgs")
+    assert.same({ one, none }, { orgs[1].id, orgs[2].id })
+  end)
 end)

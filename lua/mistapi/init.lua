@@ -100,6 +100,17 @@ function Client:logout()
   return session_of(self, "logout"):logout()
 end
 
+--- The calls the client's API tokens have left now in their budget (the
+-- sum: a call may go with any of them); nothing is taken. nil for a login
+-- session, which has no token budget to ask.
+function Client:budget_left()
+  local s = self.settings
+  if #s.tokens == 0 then return nil end
+  local b, n = self.pipeline.budget, 0
+  for i = 1, #s.tokens do n = n + b:left(i, s.budget_limit, s.budget_window) end
+  return n
+end
+
 --- Who the client is: GET /api/v1/self (a token's or a user's privileges).
 function Client:get_self()
   return auth().get_self(self.pipeline)

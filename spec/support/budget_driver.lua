@@ -5,7 +5,7 @@
 --   init_worker_by_lua_block { require("support.budget_driver").init_worker() }
 --   location / { content_by_lua_block { require("support.budget_driver").handle() } }
 -- Calls (JSON bodies):
---   POST /call {op = "take"|"fill"|"hold"|"clock"|"new"|"raw_set"|"log_hold_result",
+--   POST /call {op = "take"|"left"|"fill"|"hold"|"clock"|"new"|"raw_set"|"log_hold_result",
 --               dict, key, limit, window, seconds, now, n, name, value, ttl}
 --     in whichever worker answers; "clock" sets the fake clock the "fake" backends read
 --     (fake = true in take/hold; client_clock = N: a client's clock in settings.now),
@@ -58,6 +58,12 @@ end
 function CALLS.take(a)
   local b = assert(backend(a))
   local r, err = b:take(a.key, a.limit, a.window)
+  return { result = r, err = err }
+end
+
+function CALLS.left(a)
+  local b = assert(backend(a))
+  local r, err = b:left(a.key, a.limit, a.window)
   return { result = r, err = err }
 end
 

@@ -98,6 +98,20 @@ function Shared:taker(limit, window)
   return function(index) return self:take(index, limit, window) end
 end
 
+--- How many calls token `index` could take now (nothing taken): the shared
+-- backend's count, or this client's own while the shared one fails.
+function Shared:left(index, limit, window)
+  if self:up() then
+    local n, err = self.backend:left(self:key(index), limit, window)
+    if n then
+      self:answered()
+      return n
+    end
+    self:failed(err)
+  end
+  return self.alone:left(index, limit, window)
+end
+
 --- Holds token `index`'s budget for `seconds` (a 429's Retry-After).
 function Shared:hold(index, seconds)
   self.alone:hold(index, seconds)
@@ -117,8 +131,9 @@ end
 -- seconds). Memory keys a token by its index (nothing leaves the process);
 -- a shared backend by its digest.
 -- @return an object with take(index, limit, window), taker(limit, window)
---   -> function(index) (the same take, for one limit and window) and
---   hold(index, seconds), or nil and a message (a backend that can't be made from the option)
+--   -> function(index) (the same take, for one limit and window),
+--   hold(index, seconds) and left(index, limit, window) (calls left now,
+--   nothing taken), or nil and a message (a backend that can't be made from the option)
 function budget.open(settings, clock)
   local spec = settings.budget or "memory:"
   local kind, why = budget.kind(spec)

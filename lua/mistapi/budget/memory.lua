@@ -19,7 +19,7 @@ function M.new(spec, settings)
   if not clock or type(clock.now) ~= "function" then
     error("mistapi.budget.memory.new: settings.clock.now or settings.now must be a function", 2)
   end
-  return setmetatable({ clock = clock, takers = {}, holds = {}, held = false }, Memory)
+  return setmetatable({ clock = clock, takers = {}, logs = {}, holds = {}, held = false }, Memory)
 end
 
 -- The take of one (limit, window) as a closure over its rings: the
@@ -27,7 +27,10 @@ end
 -- (make bench's GET row counts it); a closure reads upvalues where a
 -- method would look up fields.
 function Memory:taker(limit, window)
-  local logs, holds, clock = {}, self.holds, self.clock
+  -- one set of rings a (limit, window): every taker of it, `take` and `left` count alike
+  local name = limit .. "/" .. window
+  local logs, holds, clock = self.logs[name] or {}, self.holds, self.clock
+  self.logs[name] = logs
   local state = self
   return function(key)
     local log = logs[key]
@@ -62,6 +65,24 @@ function Memory:take(key, limit, window)
     self.takers[name] = take
   end
   return take(key)
+end
+
+--- How many calls `key` could take now (nothing taken): `limit` less the
+-- takes of the last `window` seconds, 0 while a hold lasts.
+function Memory:left(key, limit, window)
+  local now = self.clock.now()
+  local till = self.holds[key]
+  if till and till > now then return 0 end
+  local logs = self.logs[limit .. "/" .. window]
+  local log = logs and logs[key]
+  if not log then return limit end
+  local taken = 0
+  for i = 1, limit do
+    local t = log[i]
+    if t == nil then break end   -- the ring has not filled yet
+    if t > now - window then taken = taken + 1 end
+  end
+  return limit - taken
 end
 
 --- Nobody takes for `key` before now + seconds (the longer of two holds wins).

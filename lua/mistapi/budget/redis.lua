@@ -11,9 +11,10 @@ local M = {}
 
 -- KEYS[1]: the sliding log (a sorted set: one member a take, scored by its
 -- time), KEYS[2]: the hold (until when nobody takes), KEYS[3]: the log's
--- member counter. ARGV[1]: "take" (ARGV[2] limit, ARGV[3] window) or "hold"
--- (ARGV[2] seconds). A take answers 0 (taken) or the seconds until room, as
--- a string (Redis would cut a Lua number to an integer).
+-- member counter. ARGV[1]: "take" (ARGV[2] limit, ARGV[3] window), "hold"
+-- (ARGV[2] seconds) or "left" (ARGV[2] limit, ARGV[3] window: the calls
+-- that could be taken now, nothing written). A take answers 0 (taken) or the
+-- seconds until room, as a string (Redis would cut a Lua number to an integer).
 M.SCRIPT = [[
 local t = redis.call("TIME")
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -25,8 +26,13 @@ if ARGV[1] == "hold" then
   end
   return 1
 end
-if held > now then return string.format("%.6f", held - now) end
 local limit, window = tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[1] == "left" then
+  if held > now then return 0 end
+  local taken = redis.call("ZCOUNT", KEYS[1], string.format("(%.6f", now - window), "+inf")
+  return taken < limit and limit - taken or 0
+end
+if held > now then return string.format("%.6f", held - now) end
 redis.call("ZREMRANGEBYSCORE", KEYS[1], "-inf", string.format("%.6f", now - window))
 if redis.call("ZCARD", KEYS[1]) < limit then
   local ttl = math.ceil(window * 1000) + 1000
@@ -95,6 +101,14 @@ function Redis:take(key, limit, window)
   if not wait then return nil, err or "redis: the budget script answered something else" end
   -- (never 0: a wait printed as 0.000000 is still a wait)
   return wait > 0.000001 and wait or 0.000001
+end
+
+--- How many calls `key` could take now (nothing taken), on the server's
+-- clock; nil and a message when Redis can't be asked.
+function Redis:left(key, limit, window)
+  local reply, err = self:eval(key, { "left", limit, window })
+  if type(reply) == "number" then return reply end
+  return nil, err or "redis: the budget script answered something else"
 end
 
 --- Nobody takes for `key` before now + seconds (the server's now).

@@ -90,6 +90,32 @@ function Shm:take(key, limit, window)
   return nil, "shm: no free take number after " .. MAX_SCAN .. " tries"
 end
 
+--- How many calls `key` could take now (nothing taken, nothing written):
+-- `limit` less the takes of the last `window` seconds among the last `limit`
+-- numbers, 0 while a hold lasts.
+-- @return calls left | nil, err
+function Shm:left(key, limit, window)
+  check_key(key)
+  local d, p = self.dict, PREFIX .. key
+  local now = self.now()
+  local held = d:get(p .. ":h")
+  if held and held > now then
+    return 0
+  end
+  -- the next free number: the hint may lag behind another worker's claim
+  local c = d:get(p .. ":n") or 0
+  for _ = 1, MAX_SCAN do
+    if d:get(p .. ":t:" .. c) == nil then break end
+    c = c + 1
+  end
+  local taken = 0
+  for i = math.max(c - limit, 0), c - 1 do
+    local t = d:get(p .. ":t:" .. i)
+    if t and t > now - window then taken = taken + 1 end
+  end
+  return limit - taken   -- (at most `limit` numbers looked at: never below 0)
+end
+
 local function lock(self, name)
   local d = self.dict
   local sleep = CAN_SLEEP[ngx.get_phase()]

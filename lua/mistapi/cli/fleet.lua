@@ -77,7 +77,9 @@ function fleet.label(org)
 end
 
 --- A progress bar on standard error while orgs are done, when standard
--- output and standard error are a terminal; nothing otherwise.
+-- output and standard error are a terminal; nothing otherwise. It says the
+-- calls left in the token's budget (client:budget_left(), which takes none),
+-- so a person sees a shared budget run low before the run waits for room.
 -- @param ctx the command's context
 -- @param total the number of orgs
 -- @param what what is counted beside the orgs ("findings", "changes")
@@ -92,6 +94,8 @@ function fleet.bar(ctx, total, what)
     local filled = total > 0 and math.floor(WIDTH * done / total) or WIDTH
     last = ("\r[%s%s] %d/%d orgs, %d %s"):format(("#"):rep(filled), ("."):rep(WIDTH - filled), done, total, counted,
       what)
+    local left = ctx.client and ctx.client:budget_left()
+    if left then last = last .. (", %d call%s left in the budget"):format(left, left == 1 and "" or "s") end
     ctx.progress_write(last)
   end
   draw()

@@ -96,7 +96,8 @@ local function client_for(o, env, token, log, ca_file)
   return mistapi.new { base_url = o["base-url"], host = o.host, cloud = o.cloud, getenv = env.getenv,
                        env_file = o["env-file"],
                        token = token, org_id = o.org, max_retries = o["max-retries"], timeout = o.timeout,
-                       ca_file = ca_file, log = log, budget = o.budget }
+                       ca_file = ca_file, log = log, budget = o.budget, budget_limit = o["budget-limit"],
+                       budget_window = o["budget-window"] }
 end
 
 -- The log hook of a run: a warning (a shared budget that failed) always,

@@ -25,6 +25,9 @@ registry.GLOBAL_OPTIONS = {
   { "timeout", "seconds", "S", "seconds for one attempt (default 30)" },
   { "budget", "value", "URL", "count each token's calls in memory: (default: $MIST_BUDGET, else this run alone),"
     .. " shm:NAME or redis://HOST:PORT[/DB] (shared)" },
+  { "budget-limit", "positive", "N", "calls a token may make in a --budget-window (default 5000, Mist's);"
+    .. " a lower one leaves room for other tools on the same token" },
+  { "budget-window", "seconds", "S", "the seconds --budget-limit counts over (default 3600)" },
   { "base-url", "value", "URL", "the Mist API (default: $MIST_HOST, else $MIST_BASE_URL, else api.mist.com)" },
   { "host", "value", "HOST", "the Mist API's host name, as api.eu.mist.com" },
   { "cloud", "value", "NAME", "a Mist cloud by name (global01, emea01, apac01, ...)" },
