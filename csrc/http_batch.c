@@ -1,7 +1,12 @@
-/* session:batch(requests, concurrency): up to `concurrency`
+/* session:batch(requests, concurrency [, ready [, done]]): up to `concurrency`
  * transfers at once over the session's multi handle and pooled easy
  * handles; results in input order, each item { status, headers, body } or
- * { err = info }. */
+ * { err = info }. With `ready`, request i goes out only when ready(i),
+ * called just before it would start, returns its headers; when it returns
+ * false its result is { skipped = true } and nothing is sent (the client's
+ * call budget is taken as each transfer starts, not all at the outset).
+ * With `done`, done(i, result) hears of each transfer as it ends (a 429
+ * holds the budget before the next starts). */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +86,39 @@ static void snapshot_item(lua_State *L, int reqs, int i)
     lua_settop(L, top + 1);
 }
 
+/* ready(i) (at index READY) says whether copy[i] goes out now: its headers
+ * replace the copy's, checked and copied as snapshot_item does. Returns 0
+ * when it says false or nil. */
+enum { READY = 4, DONE = 5, RESULTS = 6 };
+static int ask_ready(lua_State *L, int i)
+{
+    char what[40];
+    int h;
+    lua_pushvalue(L, READY);
+    lua_pushinteger(L, i);
+    lua_call(L, 1, 1);
+    h = lua_gettop(L);
+    if (lua_isnil(L, h) || (lua_isboolean(L, h) && !lua_toboolean(L, h))) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    snprintf(what, sizeof what, "ready(%d)", i);
+    mistapi_headers_check(L, h, what);
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, h) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_tostring(L, -1);
+        lua_rawset(L, h + 1);
+    }
+    lua_rawgeti(L, 2, i);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, 3);
+    lua_settop(L, h - 1);
+    return 1;
+}
+
 /* Prepares x for copy[i] (see snapshot_item) and adds it to the multi handle. */
 static void start_item(lua_State *L, mistapi_session *s, mistapi_xfer *x, int i)
 {
@@ -127,15 +165,32 @@ static void store_result(lua_State *L, mistapi_xfer *x, CURLcode rc, int results
     mistapi_xfer_release(x);
 }
 
-/* Runs protected with (s, requests, concurrency). */
+/* Starts the next item that is ready on x: true, or false when none is
+ * left. Items ready(i) holds back are answered { skipped = true }. */
+static int start_next(lua_State *L, mistapi_session *s, mistapi_xfer *x, int *next, int total)
+{
+    while (*next <= total) {
+        int i = (*next)++;
+        if (lua_isnil(L, READY) || ask_ready(L, i)) {
+            start_item(L, s, x, i);
+            return 1;
+        }
+        lua_createtable(L, 0, 1);
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "skipped");
+        lua_rawseti(L, RESULTS, i);
+    }
+    return 0;
+}
+
+/* Runs protected with (s, requests, concurrency, ready, done). */
 static int batch_run(lua_State *L)
 {
     mistapi_session *s = lua_touserdata(L, 1);
     int total = (int)lua_rawlen(L, 2);   /* the batch's own copy: fixed */
     int concurrency = (int)lua_tointeger(L, 3);
     int next = 1, active = 0, k;
-    const int results = 4;
-    lua_settop(L, 3);
+    lua_settop(L, DONE);
     lua_createtable(L, total, 0);
     if (total == 0)
         return 1;
@@ -143,17 +198,22 @@ static int batch_run(lua_State *L)
         concurrency = total;
     if (mistapi_session_pool(s, concurrency) != 0)
         luaL_error(L, "cannot create curl easy handles (out of memory?)");
-    for (k = 0; k < concurrency; k++, active++)
-        start_item(L, s, s->pool[k], next++);
+    for (k = 0; k < concurrency && start_next(L, s, s->pool[k], &next, total); k++)
+        active++;
     while (active > 0) {
         CURLcode rc = CURLE_OK;
         mistapi_xfer *x = mistapi_multi_next_done(L, s, &rc);
+        int i = x->index;
         active--;
-        store_result(L, x, rc, results);
-        if (next <= total) {
-            start_item(L, s, x, next++);
-            active++;
+        store_result(L, x, rc, RESULTS);
+        if (!lua_isnil(L, DONE)) {
+            lua_pushvalue(L, DONE);
+            lua_pushinteger(L, i);
+            lua_rawgeti(L, RESULTS, i);
+            lua_call(L, 2, 0);
         }
+        if (start_next(L, s, x, &next, total))
+            active++;
     }
     return 1;
 }
@@ -165,11 +225,15 @@ int mistapi_session_batch(lua_State *L)
     int total, i;
     luaL_checktype(L, 2, LUA_TTABLE);
     concurrency = luaL_checkinteger(L, 3);
+    if (!lua_isnoneornil(L, 4))
+        luaL_checktype(L, 4, LUA_TFUNCTION);
+    if (!lua_isnoneornil(L, 5))
+        luaL_checktype(L, 5, LUA_TFUNCTION);
     /* its upper bound is the Lua layer's (mistapi.config); the pool grows
      * to at most the number of requests */
     luaL_argcheck(L, concurrency >= 1 && concurrency <= INT_MAX, 3,
                   "concurrency must be a whole number from 1");
-    lua_settop(L, 3);
+    lua_settop(L, 5);
     luaL_argcheck(L, lua_rawlen(L, 2) <= 1000000, 2, "at most 1000000 requests");
     total = (int)lua_rawlen(L, 2);
     /* Each item read once, into the batch's own copy; misuse raises before
@@ -177,12 +241,12 @@ int mistapi_session_batch(lua_State *L)
     lua_createtable(L, total, 0);
     for (i = 1; i <= total; i++) {
         snapshot_item(L, 2, i);
-        lua_rawseti(L, 4, i);
+        lua_rawseti(L, 6, i);
     }
     lua_replace(L, 2);
 
     /* Protected, so an error first takes every handle off the multi, then
      * propagates. */
-    mistapi_session_guarded(L, s, batch_run, 3, 1);
+    mistapi_session_guarded(L, s, batch_run, 5, 1);
     return 1;
 }

@@ -79,6 +79,47 @@ describe("session:batch", function()
     assert.same({}, http:batch({}, 4))
   end)
 
+  it("asks ready(i) just before each request starts: its headers go out, false leaves it unsent", function()
+    local reqs = {}
+    for i = 1, 6 do reqs[i] = { method = "POST", url = srv.url .. "/echo?ready=" .. i, body = "b" .. i } end
+    local asked, told, started = {}, {}, 0
+    local results = http:batch(reqs, 2, function(i)
+      asked[#asked + 1] = i
+      -- asked when a slot is free: at most one other transfer under way (concurrency 2)
+      assert.is_true(started - #told <= 1)
+      if i % 3 == 0 then return false end
+      started = started + 1
+      return { ["X-Custom"] = "r" .. i }
+    end, function(i, result)
+      told[#told + 1] = i
+      assert.equals(results, nil)   -- heard of while the batch runs
+      assert.equals(200, result.status)
+    end)
+    assert.same({ 1, 2, 3, 4, 5, 6 }, asked)
+    table.sort(told)
+    assert.same({ 1, 2, 4, 5 }, told)
+    for i = 1, 6 do
+      if i % 3 == 0 then
+        assert.same({ skipped = true }, results[i])
+      else
+        assert.equals("r" .. i, results[i].headers["x-echo-custom"])
+      end
+    end
+    local log = srv:log_after("ready=5")
+    assert.is_nil(log:find("ready=3", 1, true))
+    assert.is_nil(log:find("ready=6", 1, true))
+  end)
+
+  it("a ready or done that raises ends the batch with its error, and the session carries on", function()
+    local reqs = { { "GET", srv.url .. "/ping?r=1" }, { "GET", srv.url .. "/ping?r=2" } }
+    assert.has_error(function() http:batch(reqs, 1, function() error("no room", 0) end) end, "no room")
+    assert.has_error(function() http:batch(reqs, 1, nil, function() error("told", 0) end) end, "told")
+    assert.has_error(function() http:batch(reqs, 1, function() return { [1] = "x" } end) end)
+    assert.has_error(function() http:batch(reqs, 1, "ready") end)
+    assert.has_error(function() http:batch(reqs, 1, nil, 42) end)
+    assert.equals(200, http:batch(reqs, 2)[2].status)
+  end)
+
   it("reuses pooled handles and their connections across batches", function()
     local function run(tag)
       local reqs = {}

@@ -246,7 +246,7 @@ describe("a client's calls under its memory budget", function()
     assert.same(5, #e:requests("GET"))
   end)
 
-  it("a bulk call takes from the budget one wave of `concurrency` at a time: a 429 holds the waves after it", function()
+  it("a bulk call takes from the budget as each item starts: a 429 holds the items not started yet", function()
     local ids = e:seed(8)
     local tokens = client({ budget_limit = 100, budget_wait = 0, max_retries = 0 }):orgs_api_tokens()
     e:fault { kind = "status", status = 429, retry_after = 7, count = 1, method = "GET" }
@@ -257,7 +257,7 @@ describe("a client's calls under its memory budget", function()
       kinds[#kinds + 1] = err and (err.kind == "budget" and "budget" or err.status) or "ok"
     end
     table.sort(kinds, function(a, b) return tostring(a) < tostring(b) end)
-    -- the first wave went out (one 429, one answer); the six after it were held, never sent
+    -- the first two went out (one 429, one answer); the six after them were held, never sent
     assert.same({ 429, "budget", "budget", "budget", "budget", "budget", "budget", "ok" }, kinds)
     assert.same(2, #e:requests("GET"))
   end)

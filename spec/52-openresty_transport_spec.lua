@@ -144,9 +144,18 @@ server {
       local reqs = cjson.decode(a.reqs)
       local t = assert(T.new { allow_http = true, timeout = tonumber(a.timeout) or 5,
                                pool_size = tonumber(a.pool_size) })
-      local results = t:batch(reqs, tonumber(a.concurrency))
+      local asked, told, ready, done = {}, {}, nil, nil
+      if a.skip then
+        -- ready(i) refuses item `skip`; done(i) is heard of as each ends
+        ready = function(i)
+          asked[#asked + 1] = i
+          return i ~= tonumber(a.skip) and { ["X-Ready"] = tostring(i) }
+        end
+        done = function(i, r) told[#told + 1] = { i, r.status } end
+      end
+      local results = t:batch(reqs, tonumber(a.concurrency), ready, done)
       ngx.header["Content-Type"] = "application/json"
-      ngx.print(cjson.encode { results = results })
+      ngx.print(cjson.encode { results = results, asked = asked, told = told })
     }
   }
   location = /t/client {
@@ -574,6 +583,17 @@ describe("the ngx transport in nginx", function()
         assert.equal(200, doc.results[i].status)
         assert.equal(1, cjson.decode(doc.results[i].body).most, "two requests in flight at once")
       end
+    end)
+
+    it("asks ready(i) just before each request: false leaves it unsent; done hears of each sent one", function()
+      local reqs = gathers(3, 1, 0)
+      local status, body = probe("/t/batch?concurrency=1&skip=2&reqs=" .. escape(cjson.encode(reqs)))
+      assert.equal(200, status)
+      local doc = cjson.decode(body)
+      assert.same({ 1, 2, 3 }, doc.asked)
+      assert.same({ { 1, 200 }, { 3, 200 } }, doc.told)
+      assert.same({ skipped = true }, doc.results[2])
+      assert.equal(3, cjson.decode(doc.results[3].body).i)
     end)
 
     it("gives each failure its own slot", function()

@@ -363,48 +363,9 @@ local function settle(self, items, i, resp, info, started, policy, deadline, on_
   return step
 end
 
--- Items pending[first..last] of a round: each takes from its token's budget
--- and those with room go out as one batch; all are settled. Adds the items
--- to try again to `again` (made when needed) and returns it with the longest
--- wait asked for so far.
-local function wave(self, items, pending, first, last, policy, concurrency, on_done, deadline, again, wait)
-  local t = self.transport
-  local started = self.s.log and t.now()
-  local batch, sent = {}, {}
-  for k = first, last do
-    local item = items[pending[k]]
-    local req = item.req
-    local headers, room = begin_attempt(self, item)
-    if headers then
-      batch[#batch + 1] = { method = req.method, url = req.url, body = req.body, headers = headers }
-      sent[#batch] = pending[k]
-    else
-      -- no room in the budget: not sent this round
-      local w = budget_wait(self, items, pending[k], room, deadline, on_done)
-      if w then
-        again = again or {}
-        again[#again + 1] = pending[k]
-        if w > wait then wait = w end
-      end
-    end
-  end
-  local answers = #batch > 0 and t:batch(batch, concurrency) or batch
-  for k = 1, #batch do
-    local answer = answers[k]
-    local step = settle(self, items, sent[k], answer.status and answer or nil, answer.err, started,
-      policy, deadline, on_done)
-    if step and step ~= "done" then
-      again = again or {}
-      again[#again + 1] = sent[k]
-      if step ~= "again" and step > wait then wait = step end
-    end
-  end
-  return again, wait
-end
-
 -- One round over the pending items: logs in if needed, sends each (one
--- through the transport's `request`, more through its `batch`, a wave of
--- `concurrency` at a time) and settles it. Returns the items to try again (nil: none) and the longest wait asked
+-- through the transport's `request`, more through its `batch`) and settles
+-- it. Returns the items to try again (nil: none) and the longest wait asked
 -- for. A single item's round runs no loop (LuaJIT then compiles a whole
 -- call into one trace). `whole`: see Pipeline:exchange.
 local function round(self, items, pending, policy, concurrency, on_done, deadline, whole)
@@ -438,15 +399,44 @@ local function round(self, items, pending, policy, concurrency, on_done, deadlin
     if step == "done" or not step then return nil, 0 end
     return pending, step ~= "again" and step or 0
   end
-  -- The round goes out in waves of `concurrency`: each wave takes from the
-  -- budget just before it is sent, so a call is never counted much earlier
-  -- than it reaches the server (a budget shared with other clients counts
-  -- what arrives in a window), and a 429 in one wave holds the next.
+  -- Each item takes from its token's budget just before the transport
+  -- starts it (`ready`), not when the round begins, and is settled as it
+  -- ends (`done`): a call is counted about when it reaches the server (what
+  -- a budget shared with other clients must match), and a 429 holds the
+  -- budget before the round's next item starts. An item with no room stays
+  -- unsent this round.
+  local batch, settled = {}, {}
+  for k = 1, #pending do
+    local req = items[pending[k]].req
+    batch[k] = { method = req.method, url = req.url, body = req.body }
+  end
   local again, wait = nil, 0
-  local size = concurrency or #pending
-  for first = 1, #pending, size do
-    again, wait = wave(self, items, pending, first, math.min(first + size - 1, #pending), policy,
-      concurrency, on_done, deadline, again, wait)
+  local function record(k, step)
+    settled[k] = true
+    if step and step ~= "done" then
+      again = again or {}
+      again[#again + 1] = pending[k]
+      if step ~= "again" and step > wait then wait = step end
+    end
+  end
+  local function ready(k)
+    local headers, room = begin_attempt(self, items[pending[k]])
+    if headers then return headers end
+    record(k, budget_wait(self, items, pending[k], room, deadline, on_done))
+    return false
+  end
+  local function done(k, answer)
+    record(k, settle(self, items, pending[k], answer.status and answer or nil, answer.err, started, policy,
+      deadline, on_done))
+  end
+  local answers = t:batch(batch, concurrency, ready, done)
+  for k = 1, #pending do
+    if not settled[k] then
+      -- answered without being sent (a target the transport refuses)
+      local item = items[pending[k]]
+      item.attempts = item.attempts + 1
+      done(k, answers[k])
+    end
   end
   return again, wait
 end

@@ -82,7 +82,10 @@ end
 --- Many requests at once, results in input order (the session reads the
 -- same named fields, so the requests go as they are). A request whose
 -- target `mistapi.target` refuses is answered `{ err = ... }`, unsent.
-function Curl:batch(reqs, concurrency)
+-- `ready(i)`, when given, is asked just before request i starts: its
+-- headers, or false to leave it unsent (answered `{ skipped = true }`);
+-- `done(i, answer)` hears of each request sent as it ends.
+function Curl:batch(reqs, concurrency, ready, done)
   local session = self.session or self:open()
   local base, refused = self.s.base_url, nil
   for i = 1, #reqs do
@@ -102,7 +105,18 @@ function Curl:batch(reqs, concurrency)
       end
     end
   end
-  local answers = #send > 0 and session:batch(send, concurrency) or {}
+  if ready and index then
+    local asked = ready
+    ready = function(k) return asked(index[k]) end
+  end
+  if done then
+    local told = done
+    done = function(k, answer)
+      if answer.raw_headers then setmetatable(answer, Answer) end
+      told(index and index[k] or k, answer)
+    end
+  end
+  local answers = #send > 0 and session:batch(send, concurrency, ready, done) or {}
   for i = 1, #answers do
     if answers[i].raw_headers then setmetatable(answers[i], Answer) end
   end

@@ -240,7 +240,10 @@ end
 
 --- Many requests at once with ngx.thread.spawn, at most `concurrency` in
 -- flight; results in input order, each `{status, headers, body}` or `{err}`.
-function Ngx:batch(reqs, concurrency)
+-- `ready(i)`, when given, is asked just before request i is sent: its
+-- headers, or false to leave it unsent (answered `{ skipped = true }`);
+-- `done(i, answer)` hears of each request sent as it ends.
+function Ngx:batch(reqs, concurrency, ready, done)
   if type(reqs) ~= "table" then error("batch: requests must be an array", 2) end
   if type(concurrency) ~= "number" or concurrency < 1 or concurrency ~= math.floor(concurrency) then
     error("batch: concurrency must be a whole number >= 1", 2)
@@ -257,8 +260,15 @@ function Ngx:batch(reqs, concurrency)
     while next_index <= total do
       local i = next_index
       next_index = i + 1
-      local resp, info = self:request(reqs[i])
-      results[i] = resp or { err = info }
+      local headers = not ready or ready(i)
+      if headers then
+        if ready then reqs[i].headers = headers end
+        local resp, info = self:request(reqs[i])
+        results[i] = resp or { err = info }
+        if done then done(i, results[i]) end
+      else
+        results[i] = { skipped = true }
+      end
     end
   end
   local threads = {}
