@@ -83,7 +83,8 @@ describe("session:batch", function()
     local reqs = {}
     for i = 1, 6 do reqs[i] = { method = "POST", url = srv.url .. "/echo?ready=" .. i, body = "b" .. i } end
     local asked, told, started = {}, {}, 0
-    local results = http:batch(reqs, 2, function(i)
+    local results
+    results = http:batch(reqs, 2, function(i)
       asked[#asked + 1] = i
       -- asked when a slot is free: at most one other transfer under way (concurrency 2)
       assert.is_true(started - #told <= 1)
