@@ -15,6 +15,7 @@ local nginx_workers = require "support.nginx_workers"
 local check = require "support.budget_check"
 local mistapi = require "mistapi"
 local redis_server = require "support.redis_server"
+local shell = require "support.shell"
 
 local HTTP = [[
   lua_shared_dict ctl 1m;
@@ -197,19 +198,47 @@ describe("two nginx workers sharing one shm budget", function()
         return outcomes, warnings
       end
 
-      it("make more calls together than a window allows, and the emulator sees no 429 and at most N", function()
+      -- two more processes (support/budget_worker.lua) sharing the budget: -> their lines
+      local function start_processes(budget, calls)
+        local procs = {}
+        for i = 1, 2 do
+          local out = os.tmpname()
+          local command = ("%slua5.4 spec/support/budget_worker.lua %s %s %s %s %d %s %d %d >%s 2>&1"):format(
+            shell.client_env(e), "./build/5.4/?.so", e.url, e.org_id, budget.budget, budget.budget_limit,
+            tostring(budget.budget_window), 30, calls, shell.quote(out))
+          procs[i] = { out = out, pipe = assert(io.popen(command)) }
+        end
+        return function()
+          local lines = {}
+          for _, p in ipairs(procs) do
+            p.pipe:close()
+            for line in shell.read_file(p.out):gmatch("[^\n]+") do lines[#lines + 1] = line end
+            os.remove(p.out)
+          end
+          return lines
+        end
+      end
+
+      it("two workers and three processes make more calls together than a window allows: no 429, at most N", function()
         local n, window = 9, 2
         e:config { rate_limit = n, rate_window = window }
         local budget = { budget = rs.url, budget_limit = n, budget_window = window + 1 }
         local id = start_job { kind = "client", calls = 8, opts = client_opts(budget) }
+        local others = start_processes(budget, 8)
         local mine, warnings = calls_here(8, nil, budget)
         local outcomes = outcomes_of(wait_job(id))
         assert.same({}, warnings)
         for _, o in ipairs(mine) do outcomes[#outcomes + 1] = o end
-        assert.equal(24, #outcomes)
+        local lines = others()
+        assert.equal(16, #lines)
+        for _, line in ipairs(lines) do
+          assert.equal("ok", line)
+          outcomes[#outcomes + 1] = 200
+        end
+        assert.equal(40, #outcomes)
         for _, o in ipairs(outcomes) do assert.equal(200, o) end
         local log = e:log()
-        assert.equal(24, #log)
+        assert.equal(40, #log)
         local times = {}
         for i, entry in ipairs(log) do
           assert.equal(200, entry.status)

@@ -60,7 +60,13 @@ function Shm:take(key, limit, window)
     return held - now
   end
   local c = d:get(p .. ":n") or 0
-  for _ = 1, MAX_SCAN do
+  for tries = 1, MAX_SCAN do
+    if tries % 32 == 0 then
+      -- the others took meanwhile (this worker stopped by the scheduler, say):
+      -- go on from their hint rather than walk every number they claimed
+      local n = d:get(p .. ":n")
+      if n and n > c then c = n end
+    end
     local slot = p .. ":t:" .. c
     if d:get(slot) == nil then
       if c >= limit then
