@@ -89,6 +89,23 @@ describe("plan and apply across orgs", function()
     assert.equal(50, #e:requests("GET", "/apitokens"))
   end)
 
+  it("on a terminal, draws its bar while planning and again while it carries the plans out", function()
+    fleet_of(3)
+    local keys = dir .. "/keys"
+    assert(os.execute("mkdir -m 700 " .. keys))
+    local r = run({ "apply", state, "--all-orgs", "--key-dir", keys, "--yes" }, { terminal = true })
+    assert.equal(0, r.status)
+    local frames = {}
+    for done, changes in r.err:gmatch("\r%[[#.]+%] (%d)/3 orgs, (%d+) changes") do
+      frames[#frames + 1] = done .. ":" .. changes
+    end
+    -- planning: 0..3 orgs read; carrying out: 0..3 orgs applied, a change each
+    assert.same({ "0:0", "1:1", "2:2", "3:3", "0:0", "1:1", "2:2", "3:3" }, frames)
+    assert.matches("\r[ ]+\r$", r.err)   -- erased at the end
+    r = run { "apply", state, "--all-orgs", "--key-dir", keys, "--yes" }
+    assert.falsy(r.err:find("orgs, ", 1, true))
+  end)
+
   it("says a failed org with its org, applies the others, and loses no key", function()
     local ids = fleet_of(4)
     local keys = dir .. "/keys"

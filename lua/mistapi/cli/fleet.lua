@@ -83,10 +83,11 @@ end
 -- @param ctx the command's context
 -- @param total the number of orgs
 -- @param what what is counted beside the orgs ("findings", "changes")
--- @return { step = function(n_counted), done = function() }
+-- @return { step = function(n_counted), clear = function(), done = function() }
+--   (clear: erased until the next step, for output of the run's own)
 function fleet.bar(ctx, total, what)
   if not (ctx.is_terminal and ctx.is_terminal()) then
-    return { step = function() end, done = function() end }
+    return { step = function() end, clear = function() end, done = function() end }
   end
   local WIDTH = 30
   local done, counted, last = 0, 0, ""
@@ -104,6 +105,7 @@ function fleet.bar(ctx, total, what)
       done, counted = done + 1, counted + (n or 0)
       draw()
     end,
+    clear = function() ctx.progress_write("\r" .. (" "):rep(#last) .. "\r") end,
     done = function() ctx.progress_write("\r" .. (" "):rep(#last) .. "\r") end,
   }
 end

@@ -78,14 +78,23 @@ function fleet_apply.run(ctx, o, a)
   local tokens = ctx.client:orgs_api_tokens()
   local c = { create = 0, update = 0, replace = 0, delete = 0 }
   local failed = 0
+  -- the bar stands below each org's lines: erased while an org says what it does
+  local bar = fleet.bar(ctx, #work, "changes")
   for _, w in ipairs(work) do
+    bar.clear()
     local status, done = a.carry_out(ctx, o, tokens, w.org.id, w.plan, w.ks or nil, fleet.label(w.org))
-    for k, n in pairs(done) do c[k] = c[k] + n end
+    local changes = 0
+    for k, n in pairs(done) do
+      c[k] = c[k] + n
+      changes = changes + n
+    end
     if status ~= ctx.OK then
       failed = failed + 1
       exit = exit or status
     end
+    bar.step(changes)
   end
+  bar.done()
   local ok = #work - failed   -- orgs changed as planned
   for _, oc in ipairs(outcomes) do
     if oc.err then failed = failed + 1 end   -- its plan failed: said already
