@@ -175,6 +175,21 @@ describe("the outcomes of a job across orgs", function()
     for _, id in ipairs(ids) do assert.equal(1, #e:requests("GET", "/api/v1/orgs/" .. id .. "/apitokens")) end
   end)
 
+  it("fails an org whose first page's paging headers are no numbers, as the pager does; the others go on", function()
+    local ids = orgs_of(3)
+    local _, list = e:api("GET", e:tokens_path(nil, ids[1]), nil, me.key)
+    e:clear_log()
+    e:fault{ kind = "status", status = 200, count = 1, body = cjson.encode(list),
+      headers = { ["X-Page-Total"] = "12abc", ["X-Page-Limit"] = "1000" },
+      path = "/api/v1/orgs/" .. ids[2] .. "/apitokens" }
+    local r = run { "audit", "--all-orgs", "--fail-on", "never", "--json" }
+    assert.equal(5, r.status, r.err)
+    local doc = cjson.decode(r.out)
+    assert.equal(1, doc.failed)
+    assert.matches("paging headers are not whole numbers", doc.orgs[2].error)
+    assert.same({ 1, 1 }, { doc.orgs[1].tokens, doc.orgs[3].tokens })
+  end)
+
   it("an org's key directory that can't be used: usage, and the directories made for the others are gone", function()
     local ids = orgs_of(2)
     local keys = dir .. "/keys"

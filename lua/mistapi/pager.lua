@@ -76,6 +76,20 @@ local function header_int(headers, name, low, high)
   return false
 end
 
+--- The paging headers of an answer: true and X-Page-Total, X-Page-Limit,
+-- X-Page-Page (each nil when absent); or false and why, when one is there
+-- but not a whole number in range (a hostile or broken answer). The one
+-- reading of them: the walk's, and the first pages a job across orgs reads.
+function pager.paging_headers(h)
+  local total, limit, page = header_int(h, "x-page-total", 0, 2 ^ 53),
+    header_int(h, "x-page-limit", 1, MAX_LIMIT), header_int(h, "x-page-page", 1, MAX_PAGE_NUMBER - 1)
+  if total == false or limit == false or page == false then
+    return false, ("the answer's paging headers are not whole numbers in range " ..
+      "(X-Page-Total from 0, X-Page-Limit from 1 to %d, X-Page-Page from 1)"):format(MAX_LIMIT)
+  end
+  return true, total, limit, page
+end
+
 -- A `next` link must stay on the same server: keep only its path and query.
 -- -> path, or nil (no next page), or false and why (a link that can't be sent)
 local function next_path(link, base_url)
@@ -143,8 +157,7 @@ function pager.walk(fetch, path, opts, base_url, secrets)
     count = count + #list
     items, pos = list, 0
     local h = res.headers or {}
-    local h_total, h_limit, h_page = header_int(h, "x-page-total", 0, 2 ^ 53),
-      header_int(h, "x-page-limit", 1, MAX_LIMIT), header_int(h, "x-page-page", 1, MAX_PAGE_NUMBER - 1)
+    local headers_ok, h_total, h_limit, h_page = pager.paging_headers(h)
     local function hostile(what)
       done, items = true, nil
       return nil, errors.new("decode", what, { method = "GET",
@@ -159,9 +172,8 @@ function pager.walk(fetch, path, opts, base_url, secrets)
       end
       total = tonumber(data.total) or total
       done = next_request == nil or #list == 0
-    elseif h_total == false or h_limit == false or h_page == false then
-      return hostile(("the answer's paging headers are not whole numbers in range " ..
-        "(X-Page-Total from 0, X-Page-Limit from 1 to %d, X-Page-Page from 1)"):format(MAX_LIMIT))
+    elseif not headers_ok then
+      return hostile(h_total)
     elseif h_total then
       total = h_total
       local per = h_limit or limit

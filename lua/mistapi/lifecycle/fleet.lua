@@ -37,12 +37,6 @@ local function check_ids(org_ids, what)
   end
 end
 
--- The number in a paging header, or nil.
-local function header_int(h, name)
-  local v = type(h) == "table" and h[name]
-  return type(v) == "string" and tonumber(v:match("^%s*(%d+)%s*$")) or nil
-end
-
 --- The token lists of `org_ids`: `{ [i] = { org_id, tokens = array } | { org_id, err } }`
 -- in the order given. The first page of every org goes out as one bulk call;
 -- an org whose answer says more remain is walked on from page 2.
@@ -72,15 +66,22 @@ function fleet.lists(r, org_ids, opts)
     if errors.is_error(item) then
       finish(i, { org_id = org_ids[i], err = item })
     else
-      local data, h = item.data, item.headers
-      local list, rest = data
+      local data = item.data
+      local list, rest, hostile = data, nil, nil
       if type(data) == "table" and data[1] == nil and type(data.results) == "table" then
         list, rest = data.results, data.next ~= nil and data.next ~= false and #data.results > 0
       else
-        local total, per = header_int(h, "x-page-total"), header_int(h, "x-page-limit") or PAGE
-        rest = total ~= nil and #list > 0 and per < total
+        local ok, total, per = pager.paging_headers(item.headers or {})
+        if ok then
+          rest = total ~= nil and #list > 0 and (per or PAGE) < total
+        else
+          hostile = total   -- why: a list that can't say whether more remain is no whole list
+        end
       end
-      if rest then
+      if hostile then
+        finish(i, { org_id = org_ids[i], err = errors.new("decode", hostile,
+          { method = "GET", path = reqs[n].path, status = item.status }) })
+      elseif rest then
         more[#more + 1] = { i = i, first = list }
       else
         finish(i, { org_id = org_ids[i], tokens = list })
