@@ -164,6 +164,8 @@ describe("the Redis budget's guarantees", function()
       assert(tokens:list_org_api_tokens(e.org_id))     -- the take's answer never comes: the call goes on
       rs:resume()
       assert.same(1, #warnings)
+      -- the client's timeout bounds Redis too (below the default second)
+      assert.matches("no answer within 0.3 seconds", warnings[1], 1, true)
       -- Redis runs the take it had read before it stopped answering: once, not once a try
       assert.same(2, until_equal(2, logged))
       clock.t = clock.t + 11                          -- Redis is asked again, and answers
