@@ -111,6 +111,14 @@ describe("the Redis budget's guarantees", function()
     assert.matches("^redis: ", err)
   end)
 
+  it("says why a hold failed: a 429 that Redis could not be told of is no success", function()
+    rs:halt()
+    local b = assert(backend.new(rs.url, {}))
+    local ok, err = b:hold("k", 30)
+    assert.is_nil(ok)
+    assert.matches("^redis: ", err)
+  end)
+
   it("names a token's keys by HMAC-SHA256 keyed \"mistapi budget v1\": every host and version agrees", function()
     local b = assert(require("mistapi.budget").open({ budget = rs.url, tokens = { "an-example-token" } },
       { now = function() return 0 end }))
@@ -193,6 +201,20 @@ describe("the Redis budget's guarantees", function()
       assert(tokens:list_org_api_tokens(e.org_id))
       assert.same(3, #warnings)
       assert.matches("budget: " .. rs.url .. " failed (redis: ", warnings[3], 1, true)
+    end)
+
+    it("counts locally only the calls Redis let through: refused ones leave the local budget's room", function()
+      local full = client { budget_limit = 2, budget_window = 3600 }
+      for _ = 1, 2 do assert(full:orgs_api_tokens():list_org_api_tokens(e.org_id)) end
+      local c = client { budget_limit = 2, budget_window = 3600, budget_wait = 0, log = function() end }
+      local tokens = c:orgs_api_tokens()
+      for _ = 1, 2 do
+        assert.same("budget", select(2, tokens:list_org_api_tokens(e.org_id)).kind)
+      end
+      rs:halt()
+      -- alone now: this client has sent nothing, so its own budget has room
+      for _ = 1, 2 do assert(tokens:list_org_api_tokens(e.org_id)) end
+      assert.same(4, #e:requests("GET", "/apitokens"))
     end)
 
     it("a 429 met while Redis answers holds the local budget too: Redis gone, the calls still wait", function()
