@@ -231,6 +231,11 @@ http {
       again:close()
       ngx.say(cjson.encode({ first = first, err = err, second = second }))
     } }
+    # the Redis budget inside nginx: one take a request
+    location = /take { content_by_lua_block {
+      local b = assert(require("mistapi.budget.redis").new(ngx.unescape_uri(ngx.var.arg_url), {}))
+      ngx.say(tostring(b:take("k", 100, 60)))
+    } }
     # no cosockets in the set phase: the blocking client
     location = /set_phase {
       set_by_lua_block $answer {
@@ -337,6 +342,13 @@ describe("mistapi.redis inside nginx", function()
     eval()
     local before = connections_received(rs)   -- this probe's own connection counts too
     for _ = 1, 5 do eval() end
+    assert.equal(before + 1, connections_received(rs))
+  end)
+
+  it("the Redis budget gives its connection back to the pool: many takes, one connection", function()
+    assert.equal("0\n", app.get("/take", rs.url))
+    local before = connections_received(rs)   -- this probe's own connection counts too
+    for _ = 1, 5 do assert.equal("0\n", app.get("/take", rs.url)) end
     assert.equal(before + 1, connections_received(rs))
   end)
 
