@@ -48,6 +48,8 @@ describe("the memory budget backend", function()
     assert.same(5, b:take(1, 100, 10))
     t = 103
     assert.same(2, b:take(1, 100, 10))
+    t = 104.75                           -- to its last moment
+    assert.same(0.25, b:take(1, 100, 10))
     t = 105
     assert.same(0, b:take(1, 100, 10))
     assert.same(0, b:take(2, 100, 10))   -- another key was never held
@@ -257,8 +259,10 @@ describe("a client's calls under its memory budget", function()
       if res.data[i] then done = done + 1 end
       if res.errors[i] and res.errors[i].kind == "budget" then refused = refused + 1 end
     end
-    -- 3 at once, 3 after 10 s; the last would wait 20 s in all
+    -- 3 at once, 3 after 10 s; the last would wait 20 s in all, and has
+    -- room 10 s after it is refused
     assert.same({ 6, 1 }, { done, refused })
+    assert.same(10, res.errors[7].retry_after)
     assert.same({ 10 }, clock.waits)
     assert.same(6, #e:requests("GET"))
   end)
