@@ -96,6 +96,12 @@ describe("the Redis budget's guarantees", function()
     assert.is_true(b:hold("k", 30))
     local ttl = rs:command { "PTTL", key_of("k", "hold") }
     assert.is_true(ttl > 29000 and ttl <= 31000, tostring(ttl))
+    -- to the microsecond, not the second: a hold cut short lets a call
+    -- through before the Retry-After ends
+    local before = server_now()
+    assert.is_true(b:hold("f", 30.75))
+    local till = tonumber(rs:command { "GET", key_of("f", "hold") })
+    assert.is_true(till >= before + 30.75 - 1e-6, ("%.6f < %.6f"):format(till, before + 30.75))
   end)
 
   it("a wait the script prints as 0.000000 is still a wait, never a take; another answer is an error", function()
