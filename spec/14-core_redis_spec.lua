@@ -133,6 +133,9 @@ describe("core.redis_reader", function()
     r:feed("*922337203\r\n:1\r\n")
     assert.same({ nil, "protocol error: a reply array of more than 1048576 elements", "protocol" }, { r:get() })
     r = core.redis_reader()
+    r:feed("*1048577\r\n")   -- one past the bound
+    assert.same({ nil, "protocol error: a reply array of more than 1048576 elements", "protocol" }, { r:get() })
+    r = core.redis_reader()
     r:feed("*1048576\r\n")
     assert.is_false(r:get())
   end)
@@ -193,6 +196,45 @@ describe("core.redis_connect (hiredis's blocking client)", function()
     assert.is_nil(v)
     assert.equal("timeout", kind)
     assert.equal("no answer within 0.2 seconds", message)
+  end)
+
+  it("waits the whole of a timeout under a second for a slow answer (a script busy for 100 ms)", function()
+    local c = assert(core.redis_connect(rs.host, rs.port, 0.9))
+    local busy = [[
+      local function us() local t = redis.call("TIME") return t[1] * 1000000 + t[2] end
+      local start = us()
+      repeat until us() - start >= 100000
+      return 1
+    ]]
+    assert.same({ 1 }, { c:command { "EVAL", busy, "0" } })
+    c:close()
+  end)
+
+  -- (a CLI's child, an editor or a hook, must not hold the budget's socket)
+  it("keeps its socket from the programs the process starts (close-on-exec)", function()
+    local c = assert(core.redis_connect(rs.host, rs.port, 5))
+    -- the socket to the server's port: its inode (/proc/net/tcp), then its fd
+    local inodes = {}
+    for line in shell.read_file("/proc/net/tcp"):gmatch("[^\n]+") do
+      local f = {}
+      for field in line:gmatch("%S+") do f[#f + 1] = field end
+      local rport = f[3] and f[3]:match("^%x+:(%x+)$")
+      if rport and tonumber(rport, 16) == rs.port then inodes[f[10]] = true end
+    end
+    local pid = shell.read_file("/proc/self/stat"):match("^%d+")
+    local p = assert(io.popen("ls -l /proc/" .. pid .. "/fd"))
+    local listing = p:read("*a")
+    p:close()
+    local checked = 0
+    for n, inode in listing:gmatch(" (%d+) %-> socket:%[(%d+)%]") do
+      if inodes[inode] then
+        local flags = tonumber(shell.read_file("/proc/self/fdinfo/" .. n):match("flags:%s*(%d+)"), 8)
+        assert.equal(1, math.floor(flags / 2 ^ 19) % 2, "the socket is not close-on-exec")
+        checked = checked + 1
+      end
+    end
+    c:close()
+    assert.equal(1, checked)
   end)
 
   it("reports a server gone mid-run as \"closed\" (the next command too)", function()

@@ -211,6 +211,31 @@ http {
       local _, v, err = ngx.thread.wait(t)
       ngx.say(cjson.encode({ went_on = went_on, value = v, err = err }))
     } }
+    # a command whose answer comes after its timeout (Redis stopped, then
+    # started again), then the next command of the next conn: it must read
+    # its own answer, never the late one of the first
+    location = /late { content_by_lua_block {
+      local cjson = require "cjson"
+      local redis = require "mistapi.redis"
+      local url, pid = ngx.unescape_uri(ngx.var.arg_url), tonumber(ngx.var.arg_pid)
+      local conn = assert(redis.connect(url, { timeout = 0.3 }))
+      assert(conn:command { "PING" })
+      os.execute("kill -STOP " .. pid)
+      local first, err = conn:command { "ECHO", "first" }
+      os.execute("kill -CONT " .. pid)
+      conn:close()
+      -- no turn of the event loop from here to the answer: a pooled socket
+      -- that still waited for the late answer would read it now
+      local again = assert(redis.connect(url, { timeout = 5 }))
+      local second = again:command { "ECHO", "second" }
+      again:close()
+      ngx.say(cjson.encode({ first = first, err = err, second = second }))
+    } }
+    # the Redis budget inside nginx: one take a request
+    location = /take { content_by_lua_block {
+      local b = assert(require("mistapi.budget.redis").new(ngx.unescape_uri(ngx.var.arg_url), {}))
+      ngx.say(tostring(b:take("k", 100, 60)))
+    } }
     # no cosockets in the set phase: the blocking client
     location = /set_phase {
       set_by_lua_block $answer {
@@ -320,6 +345,13 @@ describe("mistapi.redis inside nginx", function()
     assert.equal(before + 1, connections_received(rs))
   end)
 
+  it("the Redis budget gives its connection back to the pool: many takes, one connection", function()
+    assert.equal("0\n", app.get("/take", rs.url))
+    local before = connections_received(rs)   -- this probe's own connection counts too
+    for _ = 1, 5 do assert.equal("0\n", app.get("/take", rs.url)) end
+    assert.equal(before + 1, connections_received(rs))
+  end)
+
   it("replaces a pooled connection that Redis closed by restarting, and the script is loaded again", function()
     assert.same({ "n", "a", 1 }, eval().value)
     rs:restart()
@@ -339,6 +371,16 @@ describe("mistapi.redis inside nginx", function()
     rs:halt()
     local out = eval()
     assert.equal(("redis: cannot connect to 127.0.0.1:%d: connection refused"):format(rs.port), out.err)
+  end)
+
+  it("never pools a connection whose answer did not come in time: the next conn reads its own answer", function()
+    local status, _, body = app.session:request("GET", ("%s/late?pid=%d&url=%s"):format(app.url, rs.pid,
+      rs.url:gsub("[:/]", function(c) return ("%%%02X"):format(c:byte()) end)), {})
+    assert.equal(200, status, body)
+    local out = cjson.decode(body)
+    assert.is_nil(out.first)
+    assert.equal("redis: no answer in time", out.err)
+    assert.equal("second", out.second)
   end)
 
   it("uses the blocking client where nginx has no cosockets (set_by_lua)", function()

@@ -48,6 +48,8 @@ describe("the memory budget backend", function()
     assert.same(5, b:take(1, 100, 10))
     t = 103
     assert.same(2, b:take(1, 100, 10))
+    t = 104.75                           -- to its last moment
+    assert.same(0.25, b:take(1, 100, 10))
     t = 105
     assert.same(0, b:take(1, 100, 10))
     assert.same(0, b:take(2, 100, 10))   -- another key was never held
@@ -91,7 +93,9 @@ describe("the budget options", function()
 
   it("refuse a limit, a window or a wait that can't work", function()
     for _, bad in ipairs { { budget_limit = 0 }, { budget_limit = 2.5 }, { budget_window = 0 },
-                           { budget_wait = -1 }, { budget_wait = 0 / 0 }, { budget = "memcache://x" } } do
+                           { budget_wait = -1 }, { budget_wait = 0 / 0 }, { budget_wait = math.huge },
+                           { budget_window = 86400 * 31 + 1 }, { budget_limit = 1e9 + 1 },
+                           { budget = "memcache://x" } } do
       local c, err = new(bad)
       assert.is_nil(c)
       assert.same("validation", err.kind)
@@ -260,6 +264,37 @@ describe("a client's calls under its memory budget", function()
     -- the first two went out (one 429, one answer); the six after them were held, never sent
     assert.same({ 429, "budget", "budget", "budget", "budget", "budget", "budget", "ok" }, kinds)
     assert.same(2, #e:requests("GET"))
+  end)
+
+  it("a bulk call waits budget_wait in all, not each round: an item past it fails with kind budget", function()
+    local ids = e:seed(7)
+    local tokens = client({ budget_wait = 15 }):orgs_api_tokens()
+    local res = assert(tokens:get_org_api_tokens(e.org_id, ids))
+    local done, refused = 0, 0
+    for i = 1, 7 do
+      if res.data[i] then done = done + 1 end
+      if res.errors[i] and res.errors[i].kind == "budget" then refused = refused + 1 end
+    end
+    -- 3 at once, 3 after 10 s; the last would wait 20 s in all, and has
+    -- room 10 s after it is refused
+    assert.same({ 6, 1 }, { done, refused })
+    assert.same(10, res.errors[7].retry_after)
+    assert.same({ 10 }, clock.waits)
+    assert.same(6, #e:requests("GET"))
+  end)
+
+  it("with several tokens and no room, says when the first of them has room", function()
+    local second = e:make_token { name = "second", privileges = { { role = "admin", scope = "org" } } }
+    local tokens = client({ tokens = { e.token, second.key }, budget_limit = 2, budget_window = 60,
+                            budget_wait = 0 }):orgs_api_tokens()
+    local function at(t) clock.t = t; return tokens:list_org_api_tokens(e.org_id) end
+    assert(at(1000)); assert(at(1001))        -- the first token's two
+    assert(at(1002)); assert(at(1002))        -- the second's
+    assert(at(1060.5)); assert(at(1061))      -- the first's again, as its takes leave the window
+    -- now the first has room in 59 s, the second in 0.5 s
+    local _, err = at(1061.5)
+    assert.same("budget", err.kind)
+    assert.same(0.5, err.retry_after)
   end)
 
   it("client:request takes from the budget too", function()
