@@ -297,6 +297,21 @@ describe("a client's calls under its memory budget", function()
     assert.same(0.5, err.retry_after)
   end)
 
+  it("waits at least a hundredth of a second for room: a budget that answers slivers costs rounds, not a busy loop", function()
+    -- a clock that never moves: the memory budget answers the same sliver each time
+    local sleeps, t = {}, 1000
+    local stuck = { now = function() return t end, sleep = function(s) sleeps[#sleeps + 1] = s end }
+    local c = client { clock = stuck, budget_limit = 1, budget_wait = 0.5 }
+    local tokens = c:orgs_api_tokens()
+    -- the one call of the window, taken 10 s before "now" less a microsecond
+    assert(tokens:list_org_api_tokens(e.org_id))
+    t = 1009.999999
+    local _, err = tokens:list_org_api_tokens(e.org_id)
+    assert.same("budget", err.kind)
+    assert.is_true(#sleeps <= 50, #sleeps .. " sleeps")
+    for _, s in ipairs(sleeps) do assert.is_true(s >= 0.01, tostring(s)) end
+  end)
+
   it("client:request takes from the budget too", function()
     local c = client { budget_wait = 0 }
     for _ = 1, 3 do assert(c:request("GET", "/api/v1/self")) end

@@ -327,15 +327,20 @@ local function begin_attempt(self, item)
   return headers
 end
 
+-- The shortest wait for room: a budget that keeps answering a sliver (a
+-- clock behind, a backend that is wrong) costs rounds, not a busy loop.
+local MIN_BUDGET_PAUSE = 0.01
+
 -- Item i could not begin for want of room in the budget: the seconds to
 -- wait for it, or nil when the call has waited budget_wait in all (or would
 -- pass its deadline): the item then ends with a "budget" error.
 local function budget_wait(self, items, i, wait, deadline, on_done)
   local item = items[i]
-  local waited = (item.budget_waited or 0) + wait
-  if waited <= self.s.budget_wait and not (deadline and self.transport.now() + wait > deadline) then
+  local pause = wait > MIN_BUDGET_PAUSE and wait or MIN_BUDGET_PAUSE
+  local waited = (item.budget_waited or 0) + pause
+  if waited <= self.s.budget_wait and not (deadline and self.transport.now() + pause > deadline) then
     item.budget_waited = waited
-    return wait
+    return pause
   end
   item.err = self:budget_error(item.req, wait, item.attempts)
   if on_done then on_done(i, item) end
