@@ -92,25 +92,36 @@ function M.install(plan)
   -- the bulk's requests (the lists of several orgs): counted in the order given;
   -- the one a case names is refused or timed out alone, the others sent together,
   -- and a stop after any of them comes once all are answered
-  Curl.batch = function(self, reqs, concurrency)
+  -- (ready: each request's headers are asked for before any goes out, as the
+  -- batch asked before it took ready; done hears of each answer)
+  Curl.batch = function(self, reqs, concurrency, ready, done)
     local first, answers, rest, at = count + 1, {}, {}, {}
+    local function answered(k, a)
+      answers[k] = a
+      if done then done(k, a) end
+    end
     for k, req in ipairs(reqs) do
       count = count + 1
       local n = index(req.url)
-      if n and plan.refuse_at == n then
+      local headers = not ready or ready(k)
+      if ready and headers then req.headers = headers end
+      if not headers then
+        answers[k] = { skipped = true }
+      elseif n and plan.refuse_at == n then
         local _, info = refused(req.method, req.url, req.headers, req.body)
-        answers[k] = { err = info }
+        answered(k, { err = info })
       elseif n and plan.timeout_at == n then
         local status, raw, text = timed_out(req.method, req.url, req.headers, req.body)
-        answers[k] = status and Curl.answer(status, raw, text) or { err = raw }
+        answered(k, status and Curl.answer(status, raw, text) or { err = raw })
       elseif n and plan.alone == n then
-        answers[k] = alone(self, req)
+        answered(k, alone(self, req))
       else
         rest[#rest + 1] = req
         at[#rest] = k
       end
     end
-    local got = #rest > 0 and original_batch(self, rest, concurrency) or {}
+    local got = #rest > 0 and original_batch(self, rest, concurrency, nil,
+      done and function(j, a) done(at[j], a) end) or {}
     for j, a in ipairs(got) do answers[at[j]] = a end
     if plan.stop_after and plan.stop_after >= first and plan.stop_after <= count then
       coroutine.yield("stopped")
