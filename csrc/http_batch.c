@@ -32,6 +32,20 @@ static int method_index(const char *m)
     return -1;
 }
 
+/* Pushes a copy of the checked headers table at h, made by raw reads:
+ * values become strings, and a caller's table can't change what is sent. */
+static void push_headers_copy(lua_State *L, int h)
+{
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, h) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_tostring(L, -1);
+        lua_rawset(L, -4);
+    }
+}
+
 /* The request of requests[i], read once, into a table of our own:
  * { method index, url, headers (a copy, values as strings), body }. A
  * caller's __index may answer differently at each read; that never
@@ -66,15 +80,7 @@ static void snapshot_item(lua_State *L, int reqs, int i)
     snprintf(what, sizeof what, "requests[%d].headers", i);
     mistapi_headers_check(L, h, what);
     if (lua_istable(L, h)) {
-        /* checked, then copied by raw reads: values become strings */
-        lua_newtable(L);
-        lua_pushnil(L);
-        while (lua_next(L, h) != 0) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_tostring(L, -1);
-            lua_rawset(L, h + 1);
-        }
+        push_headers_copy(L, h);
         lua_rawseti(L, t + 1, 3);
     }
     lua_settop(L, h - 1);
@@ -104,14 +110,7 @@ static int ask_ready(lua_State *L, int i)
     }
     snprintf(what, sizeof what, "ready(%d)", i);
     mistapi_headers_check(L, h, what);
-    lua_newtable(L);
-    lua_pushnil(L);
-    while (lua_next(L, h) != 0) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_tostring(L, -1);
-        lua_rawset(L, h + 1);
-    }
+    push_headers_copy(L, h);
     lua_rawgeti(L, 2, i);
     lua_insert(L, -2);
     lua_rawseti(L, -2, 3);
