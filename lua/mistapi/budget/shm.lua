@@ -37,6 +37,25 @@ end
 local Shm = {}
 Shm.__index = Shm
 
+-- The next number to try: one past the highest claim any worker has noted.
+-- Each worker notes its own claims under a key of its own, so a note is
+-- never overwritten by a worker that read an older one (a single shared
+-- note could move back past a thousand claims when a worker was stopped
+-- between reading and writing it); and a note is always a number taken, so
+-- the hint never runs ahead of the claims either.
+local function next_number(d, p)
+  local c = d:get(p .. ":n:x") or 0
+  for w = 0, ngx.worker.count() - 1 do
+    local n = d:get(p .. ":n:" .. w)
+    if n and n > c then c = n end
+  end
+  return c
+end
+
+local function note_claim(d, p, c)
+  d:set(p .. ":n:" .. (ngx.worker.id() or "x"), c + 1)
+end
+
 local function check_key(key)
   if type(key) ~= "string" or key == "" then
     error("budget key must be a non-empty string", 3)
@@ -59,13 +78,13 @@ function Shm:take(key, limit, window)
   if held and held > now then
     return held - now
   end
-  local c = d:get(p .. ":n") or 0
+  local c = next_number(d, p)
   for tries = 1, MAX_SCAN do
-    if tries % 32 == 0 then
-      -- the others took meanwhile (this worker stopped by the scheduler, say):
-      -- go on from their hint rather than walk every number they claimed
-      local n = d:get(p .. ":n")
-      if n and n > c then c = n end
+    if tries % 16 == 0 then
+      -- a worker on another core claims as fast as this one scans: jump to
+      -- its notes rather than chase it one number at a time
+      local n = next_number(d, p)
+      if n > c then c = n end
     end
     local slot = p .. ":t:" .. c
     if d:get(slot) == nil then
@@ -77,11 +96,7 @@ function Shm:take(key, limit, window)
       end
       local ok, err, forcible = d:add(slot, now, window + 1)
       if ok then
-        -- a hint for the next take; a stale (lower) one only costs a longer scan
-        local n = d:get(p .. ":n")
-        if not n or n <= c then
-          d:set(p .. ":n", c + 1)
-        end
+        note_claim(d, p, c)
         if forcible then
           -- the dict evicted live entries to make room: takes may be forgotten
           return nil, "shm: lua_shared_dict " .. self.name .. " is full (evicting)"
@@ -109,7 +124,7 @@ function Shm:left(key, limit, window)
     return 0
   end
   -- the next free number: the hint may lag behind another worker's claim
-  local c = d:get(p .. ":n") or 0
+  local c = next_number(d, p)
   for _ = 1, MAX_SCAN do
     if d:get(p .. ":t:" .. c) == nil then break end
     c = c + 1
