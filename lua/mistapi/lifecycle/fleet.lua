@@ -1,7 +1,8 @@
 --- Jobs across orgs: the token lists of many orgs read together through the
 -- bulk machinery (the first page of every org as one bulk call, then the
 -- further pages of the orgs that have more), and audit or plan run on each
--- org's list. A failure in one org is that org's outcome; the others go on.
+-- org's list; apply runs the orgs' applies side by side (mistapi.interleave).
+-- A failure in one org is that org's outcome; the others go on.
 -- @module mistapi.lifecycle.fleet
 
 local bulk = require "mistapi.bulk"
