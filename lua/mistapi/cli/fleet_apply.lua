@@ -1,8 +1,10 @@
 --- `mistapi-tokens apply` across orgs (`--org` repeated, `--orgs-file`,
 -- `--all-orgs`): one desired state planned for every org (their lists read
 -- through the bulk machinery), every plan shown, one question (or --yes),
--- then each org's plan carried out as `apply` carries out one org's, with
--- every promise of the lifecycle in that org; new keys go to
+-- then the orgs' plans carried out side by side, `--concurrency` orgs at a
+-- time (tokens:apply_orgs_api_tokens), each as `apply` carries out one
+-- org's, with every promise of the lifecycle in that org; each org's lines
+-- said together, in the order of the orgs; new keys go to
 -- DIR/<org_id>/<name>.key (the org's directory made 0700 when missing). A
 -- failed org is said with its org and the others go on; the exit status is
 -- the first failure's, as for one org.
@@ -25,7 +27,7 @@ local function org_dir(dir, org_id)
   return path, true
 end
 
--- a: the apply command's key_names, key_store, carry_out and complete_text
+-- a: the apply command's key_names, key_store, apply_opts, report and complete_text
 function fleet_apply.run(ctx, o, a)
   local doc, is_plan = plan_file.read(o.file)
   if doc and is_plan then
@@ -75,25 +77,40 @@ function fleet_apply.run(ctx, o, a)
       return status
     end
   end
-  local tokens = ctx.client:orgs_api_tokens()
   local c = { create = 0, update = 0, replace = 0, delete = 0 }
   local failed = 0
   -- the bar stands below each org's lines: erased while an org says what it does
   local bar = fleet.bar(ctx, #work, "changes")
-  for _, w in ipairs(work) do
-    bar.clear()
-    local status, done = a.carry_out(ctx, o, tokens, w.org.id, w.plan, w.ks or nil, fleet.label(w.org))
-    local changes = 0
-    for k, n in pairs(done) do
-      c[k] = c[k] + n
-      changes = changes + n
+  -- the orgs run side by side; each org's lines are said together, in the
+  -- order of the orgs, as soon as it and every org before it have ended
+  local ids, plans, ended, said = {}, {}, {}, 0
+  for i, w in ipairs(work) do ids[i], plans[i] = w.org.id, w.plan end
+  local function say_ended()
+    while ended[said + 1] do
+      said = said + 1
+      local w, oc = work[said], ended[said]
+      bar.clear()
+      local status, done = a.report(ctx, o, w.ks or nil, fleet.label(w.org), oc.result, oc.err)
+      local changes = 0
+      for k, n in pairs(done) do
+        c[k] = c[k] + n
+        changes = changes + n
+      end
+      if status ~= ctx.OK then
+        failed = failed + 1
+        exit = exit or status
+      end
+      bar.step(changes)
     end
-    if status ~= ctx.OK then
-      failed = failed + 1
-      exit = exit or status
-    end
-    bar.step(changes)
   end
+  ctx.client:orgs_api_tokens():apply_orgs_api_tokens(ids, plans, {
+    concurrency = o.concurrency,
+    org_opts = function(_, i) return a.apply_opts(o, work[i].ks or nil) end,
+    on_org = function(oc, i)
+      ended[i] = oc
+      say_ended()
+    end,
+  })
   bar.done()
   local ok = #work - failed   -- orgs changed as planned
   for _, oc in ipairs(outcomes) do

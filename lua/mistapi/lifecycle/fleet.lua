@@ -1,7 +1,8 @@
 --- Jobs across orgs: the token lists of many orgs read together through the
 -- bulk machinery (the first page of every org as one bulk call, then the
 -- further pages of the orgs that have more), and audit or plan run on each
--- org's list. A failure in one org is that org's outcome; the others go on.
+-- org's list; apply runs the orgs' applies side by side (mistapi.interleave).
+-- A failure in one org is that org's outcome; the others go on.
 -- @module mistapi.lifecycle.fleet
 
 local bulk = require "mistapi.bulk"
@@ -14,7 +15,7 @@ local fleet = {}
 local PAGE = pager.MAX_LIMIT
 
 -- Options of the fleet itself; the rest go to audit or plan.
-local OWN = { concurrency = true, on_org = true, on_list = true }
+local OWN = { concurrency = true, on_org = true, on_list = true, org_opts = true }
 
 local function split(opts, what)
   if opts ~= nil and type(opts) ~= "table" then error(what .. ": opts must be a table", 4) end
@@ -25,6 +26,9 @@ local function split(opts, what)
   if own.on_org ~= nil and type(own.on_org) ~= "function" then error(what .. ": opts.on_org must be a function", 4) end
   if own.on_list ~= nil and type(own.on_list) ~= "function" then
     error(what .. ": opts.on_list must be a function", 4)
+  end
+  if own.org_opts ~= nil and type(own.org_opts) ~= "function" then
+    error(what .. ": opts.org_opts must be a function", 4)
   end
   own.bulk = bulk.check_options({ concurrency = own.concurrency }, 4)
   return own, rest
@@ -168,6 +172,77 @@ function fleet.plan(r, org_ids, source, opts)
   if not ok then return nil, err end
   local plan = require "mistapi.lifecycle.plan"
   return run(r, org_ids, own, function(t) return plan.make(t, doc, rest) end)
+end
+
+-- The plans of apply across orgs: `source` is an array of plans (one an
+-- org) or a desired state planned here for every org (the lists read as
+-- fleet.plan reads them). -> plans (nil for an org whose plan failed) and
+-- the outcomes of the orgs without one; or nil and the desired state's error
+local function plans_for(r, org_ids, source, own, rest)
+  local plan = require "mistapi.lifecycle.plan"
+  local plans, failed = {}, {}
+  if type(source) == "table" and source[1] ~= nil then
+    for i, org_id in ipairs(org_ids) do
+      if not plan.is_plan(source[i]) then
+        error(("apply_orgs_api_tokens: plans[%d] must be a plan (one for each org)"):format(i), 4)
+      end
+      local ok, err = r:path_of(r.ops.list, org_id)
+      if ok then plans[i] = source[i] else failed[i] = { org_id = org_id, err = err } end
+    end
+    return plans, failed
+  end
+  local outcomes, err = fleet.plan(r, org_ids, source, { concurrency = own.bulk.concurrency,
+    prune = rest.prune, prefix = rest.prefix, managed = rest.managed })
+  if not outcomes then return nil, err end
+  for i, o in ipairs(outcomes) do
+    if o.err then failed[i] = o else plans[i] = o.result end
+  end
+  return plans, failed
+end
+
+--- Carries out one desired state (or a plan an org) in many orgs at once:
+-- each org's apply (mistapi.lifecycle.apply, every promise of it in that
+-- org, its steps in their order) runs in a coroutine, `concurrency` orgs at
+-- a time, and the calls they make meanwhile go out together through the
+-- bulk machinery (mistapi.interleave). A failure in one org is that org's
+-- outcome; the others go on.
+-- @param r the org tokens resource
+-- @param org_ids array of org ids
+-- @param source a desired state (a table or a JSON file: planned for every
+--   org first, with opts' prune, prefix, managed) or an array of plans, one
+--   for each org of org_ids
+-- @param opts apply's options for every org, and `concurrency`, `org_opts =
+--   function(org_id, i, plan)` (apply options of that org, over the common
+--   ones: its key store), `on_org = function(outcome, i)` (each org as it ends)
+-- @return an array in the order of org_ids: `{ org_id, result = <apply's
+--   result> }` or `{ org_id, err }`; or nil and the error of the desired state
+function fleet.apply(r, org_ids, source, opts)
+  check_ids(org_ids, "apply_orgs_api_tokens")
+  local own, rest = split(opts, "apply_orgs_api_tokens")
+  local plans, failed = plans_for(r, org_ids, source, own, rest)
+  if not plans then return nil, failed end
+  local apply = require "mistapi.lifecycle.apply"
+  local interleave = require "mistapi.interleave"
+  local outcomes, todo = {}, {}
+  local function ended(i, o)
+    outcomes[i] = o
+    if own.on_org then own.on_org(o, i) end
+  end
+  for i in ipairs(org_ids) do
+    if failed[i] then ended(i, failed[i]) else todo[#todo + 1] = i end
+  end
+  interleave.run(r.client, #todo, own.bulk.concurrency, function(k)
+    local i = todo[k]
+    local org_id = org_ids[i]
+    local o = {}
+    for name, v in pairs(rest) do o[name] = v end
+    for name, v in pairs(own.org_opts and own.org_opts(org_id, i, plans[i]) or {}) do o[name] = v end
+    return apply.run(target.of(r, org_id), plans[i], o)
+  end, function(k, res, err)
+    local i = todo[k]
+    ended(i, { org_id = org_ids[i], result = res, err = not res and err or nil })
+  end)
+  return outcomes
 end
 
 return fleet

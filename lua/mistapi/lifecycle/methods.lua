@@ -73,6 +73,12 @@ function ORG:plan_orgs_api_tokens(org_ids, desired, opts)
   return lib("fleet").plan(self, org_ids, desired, opts)
 end
 
+--- Carries out one desired state (or a plan an org) in many orgs at once:
+-- `concurrency` orgs at a time, each org's apply whole; one outcome an org.
+function ORG:apply_orgs_api_tokens(org_ids, desired_or_plans, opts)
+  return lib("fleet").apply(self, org_ids, desired_or_plans, opts)
+end
+
 local SELF = {}
 
 --- Rotates one of the caller's own tokens (create, store, verify, delete).
@@ -100,6 +106,7 @@ local USAGE = {
     "%s:apply_org_api_tokens(org_id, plan_or_desired, { store = function(key, token, name) ... end })",
     "%s:audit_orgs_api_tokens(org_ids [, { concurrency = 8, on_org = fn }])   -- an outcome an org",
     "%s:plan_orgs_api_tokens(org_ids, desired [, { concurrency = 8, on_org = fn }])   -- an outcome an org",
+    "%s:apply_orgs_api_tokens(org_ids, desired_or_plans, { org_opts = fn(org_id) -> { store = ... } })",
   },
   self = {
     "%s:rotate_api_token(id, { store = function(key, token, name) ... end [, keep_old, load] })",

@@ -20,7 +20,11 @@ local function client_for(client, key)
   local mistapi = require "mistapi"
   local opts = { token = key, getenv = no_env }
   for _, k in ipairs(SHARED) do opts[k] = client.settings[k] end
-  return mistapi.new(opts)
+  local new, err = mistapi.new(opts)
+  -- orgs applied side by side (mistapi.interleave): the new key's calls go
+  -- out with the others' (same server and settings) instead of holding them up
+  if new and client.transport.interleaved then new.pipeline.transport = client.transport end
+  return new, err
 end
 
 --- The privileges `/self` answers for `client`.

@@ -92,36 +92,39 @@ function M.install(plan)
   -- the bulk's requests (the lists of several orgs): counted in the order given;
   -- the one a case names is refused or timed out alone, the others sent together,
   -- and a stop after any of them comes once all are answered
-  -- (ready: each request's headers are asked for before any goes out, as the
-  -- batch asked before it took ready; done hears of each answer)
+  -- (ready and done as the transport's own batch takes them: a request's headers
+  -- asked just before it goes, false leaving it unsent; done told of each one sent)
   Curl.batch = function(self, reqs, concurrency, ready, done)
     local first, answers, rest, at = count + 1, {}, {}, {}
-    local function answered(k, a)
-      answers[k] = a
-      if done then done(k, a) end
-    end
     for k, req in ipairs(reqs) do
       count = count + 1
       local n = index(req.url)
-      local headers = not ready or ready(k)
-      if ready and headers then req.headers = headers end
-      if not headers then
-        answers[k] = { skipped = true }
-      elseif n and plan.refuse_at == n then
-        local _, info = refused(req.method, req.url, req.headers, req.body)
-        answered(k, { err = info })
-      elseif n and plan.timeout_at == n then
-        local status, raw, text = timed_out(req.method, req.url, req.headers, req.body)
-        answered(k, status and Curl.answer(status, raw, text) or { err = raw })
-      elseif n and plan.alone == n then
-        answered(k, alone(self, req))
+      local by_itself = n and (plan.refuse_at == n or plan.timeout_at == n or plan.alone == n)
+      if by_itself then
+        local headers = req.headers
+        if ready then headers = ready(k) end
+        if headers == false then
+          answers[k] = { skipped = true }
+        else
+          local one = { method = req.method, url = req.url, headers = headers, body = req.body }
+          if plan.refuse_at == n then
+            local _, info = refused(one.method, one.url, one.headers, one.body)
+            answers[k] = { err = info }
+          elseif plan.timeout_at == n then
+            local status, raw, text = timed_out(one.method, one.url, one.headers, one.body)
+            answers[k] = status and Curl.answer(status, raw, text) or { err = raw }
+          else
+            answers[k] = alone(self, one)
+          end
+          if done then done(k, answers[k]) end
+        end
       else
         rest[#rest + 1] = req
         at[#rest] = k
       end
     end
-    local got = #rest > 0 and original_batch(self, rest, concurrency, nil,
-      done and function(j, a) done(at[j], a) end) or {}
+    local got = #rest > 0 and original_batch(self, rest, concurrency, ready and function(j) return ready(at[j]) end,
+      done and function(j, a) return done(at[j], a) end) or {}
     for j, a in ipairs(got) do answers[at[j]] = a end
     if plan.stop_after and plan.stop_after >= first and plan.stop_after <= count then
       coroutine.yield("stopped")

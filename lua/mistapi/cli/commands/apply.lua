@@ -43,15 +43,19 @@ local function key_store(dir, p)
   return ks
 end
 
--- Carries out plan `p` in `org_id`, new keys into `ks` (or none), and says
--- what was done; `where` ("org ID") starts each line of a run of several orgs.
--- @return the exit status and the counts of what was done
-local function carry_out(ctx, o, tokens, org_id, p, ks, where)
-  local res, aerr = tokens:apply_org_api_tokens(org_id, p, {
+-- The options of an org's apply: its key store `ks` (or none) and the command line's.
+local function apply_opts(o, ks)
+  return {
     store = ks and ks.store, load = ks and ks.load, commit = ks and ks.commit, discard = ks and ks.discard,
     retired = ks and ks.retired,
     restart = o.restart, allow_self = o["allow-self"], verify = not o["no-verify"],
-  })
+  }
+end
+
+-- Says what an org's apply did (`res`, or the error `aerr`), its new keys in
+-- `ks` (or none); `where` ("org ID") starts each line of a run of several orgs.
+-- @return the exit status and the counts of what was done
+local function report(ctx, o, ks, where, res, aerr)
   if ks then ks.abandon() end
   local say = o.json and ctx.err or ctx.out
   local prefix = where and (where .. ": ") or ""
@@ -75,6 +79,11 @@ local function carry_out(ctx, o, tokens, org_id, p, ks, where)
     return status, c
   end
   return ctx.OK, c
+end
+
+-- Carries out plan `p` in `org_id`, new keys into `ks` (or none), and says what was done.
+local function carry_out(ctx, o, tokens, org_id, p, ks, where)
+  return report(ctx, o, ks, where, tokens:apply_org_api_tokens(org_id, p, apply_opts(o, ks)))
 end
 
 local function complete_text(c)
@@ -105,7 +114,7 @@ return {
   run = lock.guard("apply", function(ctx, o)
     if ctx.fleet then
       return require("mistapi.cli.fleet_apply").run(ctx, o, { key_names = key_names, key_store = key_store,
-        carry_out = carry_out, complete_text = complete_text })
+        apply_opts = apply_opts, report = report, complete_text = complete_text })
     end
     local tokens = ctx.client:orgs_api_tokens()
     local p, saved = saved_plan.plan_for(ctx, o, tokens)
